@@ -1,0 +1,64 @@
+// Redis key builders: every key of a user and that user's expiry-index entries share one hash slot (the shard tag).
+
+/** Number of shards: hash tags `{0}`..`{255}`. Changing it remaps users, so it is a constant, not a setting. */
+export const SHARD_COUNT = 256;
+
+/** The shard of a user: FNV-1a (32 bit) of the UTF-8 id, modulo {@link SHARD_COUNT}. */
+export function shardOf(userId: string): number {
+  let hash = 0x811c9dc5;
+  const bytes = Buffer.from(userId, 'utf8');
+  for (const byte of bytes) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % SHARD_COUNT;
+}
+
+/** Expiry-index member of a connection. Connection ids never contain ':', user ids may. */
+export function connectionMember(connectionId: string, userId: string): string {
+  return `c:${connectionId}:${userId}`;
+}
+
+/** Expiry-index member that ends a user's grace window (or re-evaluates the user). */
+export function graceMember(userId: string): string {
+  return `g:${userId}`;
+}
+
+/** The user an expiry-index member belongs to. */
+export function userOfMember(member: string): string {
+  if (member.startsWith('g:')) return member.slice(2);
+  const rest = member.slice(2);
+  return rest.slice(rest.indexOf(':') + 1);
+}
+
+/** Key builders under one prefix (`REDIS_KEY_PREFIX`). */
+export class RedisKeys {
+  constructor(readonly prefix: string) {
+    if (/[{}]/.test(prefix)) throw new Error('Redis key prefix must not contain { or }');
+  }
+
+  /** Hash: connectionId -> connection record. */
+  conns(userId: string): string {
+    return `${this.prefix}{${shardOf(userId)}}:c:${userId}`;
+  }
+
+  /** Hash: the user's rolled-up state and announced views. */
+  state(userId: string): string {
+    return `${this.prefix}{${shardOf(userId)}}:s:${userId}`;
+  }
+
+  /** Hash: the user's cached context (friends, info, privacy settings). */
+  context(userId: string): string {
+    return `${this.prefix}{${shardOf(userId)}}:x:${userId}`;
+  }
+
+  /** Sorted set: the expiry index of one shard. */
+  expiry(shard: number): string {
+    return `${this.prefix}{${shard}}:e`;
+  }
+
+  /** The four keys every per-user script takes, in script order. */
+  userKeys(userId: string): [string, string, string, string] {
+    return [this.conns(userId), this.state(userId), this.expiry(shardOf(userId)), this.context(userId)];
+  }
+}

@@ -1,0 +1,157 @@
+// Configuration: parses process.env once, with a schema, into frozen objects; a missing key fails naming the key.
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+const seconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const positive = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const coreSchema = z
+  .object({
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[^{}]*$/, 'must not contain { or }')
+      .default('presence:'),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    DATABASE_SECRET_ARN: z.string().min(1).optional(),
+    DATABASE_HOST: z.string().min(1).optional(),
+    DATABASE_PORT: positive(5432),
+    DATABASE_NAME: z.string().min(1).optional(),
+    DATABASE_SSL: z.enum(['true', 'false']).default('false'),
+    CONNECTIONS_ENDPOINT: z.string().url().optional(),
+    ALLOWED_ORIGINS: z.string().min(1),
+    PRESENCE_TIMEOUT_SECONDS: positive(90),
+    GRACE_SECONDS: seconds(10),
+    LAST_SEEN_RETENTION_DAYS: positive(30),
+    FRIEND_CACHE_SECONDS: positive(60),
+    SWEEP_WINDOW_SECONDS: seconds(0),
+    SWEEP_INTERVAL_SECONDS: positive(10),
+    SWEEP_BATCH_SIZE: positive(500),
+    RATE_LIMIT_PER_SECOND: positive(10),
+    RATE_LIMIT_BURST: positive(20),
+    STORE_TIMEOUT_MS: positive(1500),
+    FANOUT_CONCURRENCY: positive(32),
+  })
+  .refine((env) => env.DATABASE_URL || (env.DATABASE_SECRET_ARN && env.DATABASE_HOST), {
+    message: 'set DATABASE_URL, or DATABASE_SECRET_ARN with DATABASE_HOST',
+    path: ['DATABASE_URL'],
+  });
+
+const authSchema = z
+  .object({
+    JWT_ISSUER: z.string().url().optional(),
+    JWT_AUDIENCE: z.string().min(1),
+    JWT_JWKS_URI: z.string().url().optional(),
+    JWT_TOKEN_USE: z.enum(['id', 'access', 'any']).default('any'),
+    COGNITO_USER_POOL_ID: z
+      .string()
+      .regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must look like us-east-1_AbCdEf123')
+      .optional(),
+  })
+  .refine((env) => env.JWT_ISSUER || env.COGNITO_USER_POOL_ID, {
+    message: 'set JWT_ISSUER or COGNITO_USER_POOL_ID',
+    path: ['JWT_ISSUER'],
+  });
+
+/** Settings every data-path handler needs. */
+export interface CoreConfig {
+  readonly redis: { readonly url: string; readonly mode: 'standalone' | 'cluster'; readonly keyPrefix: string };
+  readonly database:
+    | { readonly kind: 'url'; readonly url: string }
+    | {
+        readonly kind: 'secret';
+        readonly secretArn: string;
+        readonly host: string;
+        readonly port: number;
+        readonly name: string | undefined;
+        readonly ssl: boolean;
+      };
+  readonly connectionsEndpoint: string | undefined;
+  readonly allowedOrigins: readonly string[];
+  readonly timeoutMs: number;
+  readonly graceMs: number;
+  readonly retentionSeconds: number;
+  readonly friendCacheSeconds: number;
+  readonly sweepWindowMs: number;
+  readonly sweepIntervalMs: number;
+  readonly sweepBatchSize: number;
+  readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  readonly storeTimeoutMs: number;
+  readonly fanoutConcurrency: number;
+}
+
+/** Settings of the token verifier (the authorizer only). */
+export interface AuthConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUri: string;
+  readonly tokenUse: 'id' | 'access' | 'any';
+  readonly cognitoUserPoolId: string | undefined;
+}
+
+function parse<T extends z.ZodTypeAny>(schema: T, env: NodeJS.ProcessEnv): z.output<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+/** Parses the core configuration from `env`. */
+export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
+  const e = parse(coreSchema, env);
+  const database: CoreConfig['database'] = e.DATABASE_URL
+    ? { kind: 'url', url: e.DATABASE_URL }
+    : {
+        kind: 'secret',
+        secretArn: e.DATABASE_SECRET_ARN as string,
+        host: e.DATABASE_HOST as string,
+        port: e.DATABASE_PORT,
+        name: e.DATABASE_NAME,
+        ssl: e.DATABASE_SSL === 'true',
+      };
+  return Object.freeze({
+    redis: Object.freeze({ url: e.REDIS_URL, mode: e.REDIS_MODE, keyPrefix: e.REDIS_KEY_PREFIX }),
+    database: Object.freeze(database),
+    connectionsEndpoint: e.CONNECTIONS_ENDPOINT?.replace(/\/+$/, ''),
+    allowedOrigins: Object.freeze(
+      e.ALLOWED_ORIGINS.split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
+    timeoutMs: e.PRESENCE_TIMEOUT_SECONDS * 1000,
+    graceMs: e.GRACE_SECONDS * 1000,
+    retentionSeconds: e.LAST_SEEN_RETENTION_DAYS * 86_400,
+    friendCacheSeconds: e.FRIEND_CACHE_SECONDS,
+    sweepWindowMs: e.SWEEP_WINDOW_SECONDS * 1000,
+    sweepIntervalMs: e.SWEEP_INTERVAL_SECONDS * 1000,
+    sweepBatchSize: e.SWEEP_BATCH_SIZE,
+    rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
+    storeTimeoutMs: e.STORE_TIMEOUT_MS,
+    fanoutConcurrency: e.FANOUT_CONCURRENCY,
+  });
+}
+
+/** Parses the token verifier configuration from `env`. */
+export function parseAuthConfig(env: NodeJS.ProcessEnv): AuthConfig {
+  const e = parse(authSchema, env);
+  const region = e.COGNITO_USER_POOL_ID?.split('_')[0];
+  const issuer = e.COGNITO_USER_POOL_ID
+    ? `https://cognito-idp.${region}.amazonaws.com/${e.COGNITO_USER_POOL_ID}`
+    : (e.JWT_ISSUER as string);
+  return Object.freeze({
+    issuer,
+    audience: e.JWT_AUDIENCE,
+    jwksUri: e.JWT_JWKS_URI ?? `${issuer.replace(/\/+$/, '')}/.well-known/jwks.json`,
+    tokenUse: e.JWT_TOKEN_USE,
+    cognitoUserPoolId: e.COGNITO_USER_POOL_ID,
+  });
+}
+
+/** Whether `origin` may call the API: `*` allows any; a request without an Origin header (non-browser) is allowed. */
+export function isOriginAllowed(allowed: readonly string[], origin: string | undefined): boolean {
+  if (origin === undefined || origin === '') return true;
+  return allowed.includes('*') || allowed.includes(origin);
+}

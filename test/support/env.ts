@@ -1,0 +1,5 @@
+// Per-worker environment defaults for tests: quiet logs, local AWS credentials for the @connections client.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.AWS_REGION ??= 'us-east-1';
+process.env.AWS_ACCESS_KEY_ID ??= 'local';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'local';

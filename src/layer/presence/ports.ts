@@ -1,6 +1,9 @@
 // Ports: the interfaces the presence domain needs from the outside world; adapters implement them.
 import type { ConnectionStatus, Page, PresenceChange, PresenceSnapshot, UserContext } from './model';
 
+/** The cached part of a context that reads need: friend ids and user info. */
+export type FriendList = Pick<UserContext, 'friendIds' | 'info'>;
+
 /** Input of a connection-scoped store operation. */
 export interface ConnectionRef {
   readonly userId: string;
@@ -52,7 +55,8 @@ export interface SweepCommit {
 /** Live presence (Redis). Every method is atomic per user. */
 export interface PresenceStore {
   connect(input: ConnectionRef & { readonly status?: ConnectionStatus }): Promise<{ change: PresenceChange; hasContext: boolean }>;
-  touch(input: ConnectionRef): Promise<TouchResult>;
+  /** Refreshes liveness and charges the rate limit; with `countOnly`, only charges the rate limit. */
+  touch(input: ConnectionRef & { readonly countOnly?: boolean }): Promise<TouchResult>;
   update(input: UpdateInput): Promise<UpdateResult>;
   /**
    * Removes exactly this connection of this user (no-op if absent). With `deferAnnounce` the resulting change is
@@ -62,7 +66,7 @@ export interface PresenceStore {
   /** Connection ids of each user (users without connections are absent); may cache contexts in the same round trip. */
   connectionsOf(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, string[]>>;
   /** The user's own snapshot and cached context (one round trip). */
-  readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: UserContext | null }>;
+  readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: FriendList | null }>;
   /** Snapshots of many users (one round trip); may cache a context in the same round trip. */
   readMany(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, PresenceSnapshot>>;
   /** Caches contexts. */

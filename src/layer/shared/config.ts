@@ -9,6 +9,7 @@ const coreSchema = z
   .object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     REDIS_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
+    REDIS_AUTH_SECRET_ARN: z.string().min(1).optional(),
     REDIS_KEY_PREFIX: z
       .string()
       .regex(/^[^{}]*$/, 'must not contain { or }')
@@ -56,7 +57,13 @@ const authSchema = z
 
 /** Settings every data-path handler needs. */
 export interface CoreConfig {
-  readonly redis: { readonly url: string; readonly mode: 'standalone' | 'cluster'; readonly keyPrefix: string };
+  readonly redis: {
+    readonly url: string;
+    readonly mode: 'standalone' | 'cluster';
+    readonly keyPrefix: string;
+    /** Secrets Manager secret holding the AUTH token (plain string, or JSON with `password` / `authToken`). */
+    readonly authSecretArn: string | undefined;
+  };
   readonly database:
     | { readonly kind: 'url'; readonly url: string }
     | {
@@ -113,7 +120,12 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
         ssl: e.DATABASE_SSL === 'true',
       };
   return Object.freeze({
-    redis: Object.freeze({ url: e.REDIS_URL, mode: e.REDIS_MODE, keyPrefix: e.REDIS_KEY_PREFIX }),
+    redis: Object.freeze({
+      url: e.REDIS_URL,
+      mode: e.REDIS_MODE,
+      keyPrefix: e.REDIS_KEY_PREFIX,
+      authSecretArn: e.REDIS_AUTH_SECRET_ARN,
+    }),
     database: Object.freeze(database),
     connectionsEndpoint: e.CONNECTIONS_ENDPOINT?.replace(/\/+$/, ''),
     allowedOrigins: Object.freeze(

@@ -9,6 +9,7 @@ import type {
 } from '../../presence/model';
 import type {
   ConnectionRef,
+  FriendList,
   PresenceStore,
   SweepClaim,
   SweepCommit,
@@ -125,7 +126,7 @@ export class RedisPresenceStore implements PresenceStore {
     return { change, hasContext: Number(reply[10]) === 1 };
   }
 
-  async touch(input: ConnectionRef): Promise<TouchResult> {
+  async touch(input: ConnectionRef & { countOnly?: boolean }): Promise<TouchResult> {
     const reply = await this.redis.one<Reply>([
       'presenceTouch',
       4,
@@ -137,6 +138,7 @@ export class RedisPresenceStore implements PresenceStore {
       this.settings.rateLimit.perSecond,
       this.settings.rateLimit.burst,
       this.settings.retentionSeconds,
+      input.countOnly ? '1' : '0',
     ]);
     if (reply[0] === 'ok') return { kind: 'ok' };
     if (reply[0] === 'limited') return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
@@ -200,7 +202,7 @@ export class RedisPresenceStore implements PresenceStore {
     return result;
   }
 
-  async readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: Pick<UserContext, 'friendIds' | 'info'> | null }> {
+  async readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: FriendList | null }> {
     const [state, context] = (await this.redis.run([
       ['hmget', this.keys.state(userId), ...SNAPSHOT_FIELDS],
       ['hmget', this.keys.context(userId), 'ids', 'info'],

@@ -123,11 +123,15 @@ local fch, och, fv, ov = settle(KEYS[2], n, best, page, now, 'active', tonumber(
 return change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
 `;
 
-/** KEYS conns, state, expiry, context. ARGV user, conn, now, expiry, rate, burst, retention. */
+/**
+ * KEYS conns, state, expiry, context. ARGV user, conn, now, expiry, rate, burst, retention, countOnly ('1': only
+ * charge the rate limit, for messages that are rejected and must change nothing else).
+ */
 export const TOUCH = `${PRELUDE}
 local user, conn, now, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local rate, burst, retention = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local rate, burst, retention, count_only = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
 local raw = redis.call('HGET', KEYS[1], conn)
+if not raw and count_only then return {'ok'} end
 if not raw then
   -- a live socket Redis does not know (reaped in a race, or data lost): bring it back
   local r = new_record(now, expiry, 'online', burst)
@@ -146,6 +150,10 @@ local ok, notify = take_token(r, now, rate, burst)
 if not ok then
   redis.call('HSET', KEYS[1], conn, cjson.encode(r))
   return {'limited', notify}
+end
+if count_only then
+  redis.call('HSET', KEYS[1], conn, cjson.encode(r))
+  return {'ok'}
 end
 r.a = now; r.e = expiry
 redis.call('HSET', KEYS[1], conn, cjson.encode(r))

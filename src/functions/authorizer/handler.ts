@@ -1,0 +1,31 @@
+// Lambda REQUEST authorizer for WebSocket $connect and every REST route: verifies the JWT, returns the user id.
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { extractToken, getVerifier, logger } from '@presence/layer';
+
+/** A policy allowing the whole stage, so a cached REST decision serves every route of the API. */
+function allow(userId: string, methodArn: string): APIGatewayAuthorizerResult {
+  const [arn, stage] = methodArn.split('/');
+  return {
+    principalId: userId,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stage ? `${arn}/${stage}/*` : methodArn }],
+    },
+    context: { userId },
+  };
+}
+
+/** Throwing `Unauthorized` makes API Gateway answer 401 (a Deny policy would be 403). */
+export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+  const token = extractToken(event);
+  if (!token) throw new Error('Unauthorized');
+  const verifier = getVerifier();
+  let userId: string;
+  try {
+    userId = await verifier.verify(token);
+  } catch (error) {
+    logger.info('token rejected', { reason: (error as Error).name });
+    throw new Error('Unauthorized');
+  }
+  return allow(userId, event.methodArn);
+};

@@ -1,0 +1,61 @@
+// ConnectionGateway on the real @aws-sdk/client-apigatewaymanagementapi client: posts, closes, and recognizes 410.
+import {
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { ConnectionGateway, PostOutcome } from '../../presence/ports';
+
+/** Whether an SDK error means the connection no longer exists. */
+export function isGone(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return e?.name === 'GoneException' || e?.$metadata?.httpStatusCode === 410;
+}
+
+/** {@link ConnectionGateway} with one client per endpoint, created once per container; throttling is retried with backoff. */
+export class ApiGatewayConnectionGateway implements ConnectionGateway {
+  private readonly clients = new Map<string, ApiGatewayManagementApiClient>();
+  /** Posts made so far. */
+  posts = 0;
+
+  constructor(private readonly options: { readonly maxAttempts?: number; readonly requestTimeoutMs?: number } = {}) {}
+
+  async post(endpoint: string, connectionId: string, payload: string): Promise<PostOutcome> {
+    this.posts += 1;
+    try {
+      await this.client(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) }));
+      return 'sent';
+    } catch (error) {
+      if (isGone(error)) return 'gone';
+      throw error;
+    }
+  }
+
+  async close(endpoint: string, connectionId: string): Promise<void> {
+    try {
+      await this.client(endpoint).send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+
+  private client(endpoint: string): ApiGatewayManagementApiClient {
+    let client = this.clients.get(endpoint);
+    if (!client) {
+      client = new ApiGatewayManagementApiClient({
+        endpoint,
+        maxAttempts: this.options.maxAttempts ?? 4,
+        retryMode: 'standard',
+        requestHandler: new NodeHttpHandler({
+          connectionTimeout: 1000,
+          requestTimeout: this.options.requestTimeoutMs ?? 3000,
+          httpAgent: { keepAlive: true, maxSockets: 64 },
+          httpsAgent: { keepAlive: true, maxSockets: 64 },
+        }),
+      });
+      this.clients.set(endpoint, client);
+    }
+    return client;
+  }
+}

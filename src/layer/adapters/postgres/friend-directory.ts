@@ -1,0 +1,90 @@
+// FriendDirectory on Postgres: settings, accepted friends and their user info for many users in one query.
+import type { Pool } from 'pg';
+import type { PrivacySettings, UserContext, UserInfo } from '../../presence/model';
+import type { FriendDirectory } from '../../presence/ports';
+import { SHARE_NOTHING, normalizeDomainEntry } from '../../presence/privacy';
+import { withDeadline } from '../../shared/async';
+import { UnavailableError } from '../../shared/errors';
+
+const CONTEXTS_SQL = `
+SELECT o.owner,
+       u.share_mode, u.domain_allow_array, u.domain_deny_array,
+       u.first_name, u.last_name, u.profile_image_extension,
+       (u.user_id IS NOT NULL) AS known,
+       COALESCE((
+         SELECT json_agg(json_build_object('user_id', fu.user_id, 'first_name', fu.first_name,
+                                           'last_name', fu.last_name,
+                                           'profile_image_extension', fu.profile_image_extension)
+                         ORDER BY fu.user_id)
+         FROM (SELECT user_id2 AS friend_id FROM friendship_table WHERE user_id1 = o.owner AND accepted_at IS NOT NULL
+               UNION
+               SELECT user_id1 FROM friendship_table WHERE user_id2 = o.owner AND accepted_at IS NOT NULL) f
+         JOIN user_table fu ON fu.user_id = f.friend_id
+       ), '[]'::json) AS friends
+FROM unnest($1::text[]) AS o(owner)
+LEFT JOIN user_table u ON u.user_id = o.owner`;
+
+interface ContextRow {
+  owner: string;
+  share_mode: string | null;
+  domain_allow_array: string[] | null;
+  domain_deny_array: string[] | null;
+  first_name: string | null;
+  last_name: string | null;
+  profile_image_extension: string | null;
+  known: boolean;
+  friends: UserInfo[];
+}
+
+function settingsOf(row: ContextRow): PrivacySettings {
+  if (!row.known) return SHARE_NOTHING;
+  const shareMode = row.share_mode === 'default_all' ? 'default_all' : 'default_none';
+  const list = (shareMode === 'default_all' ? row.domain_deny_array : row.domain_allow_array) ?? [];
+  return { shareMode, domains: [...new Set(list.map(normalizeDomainEntry).filter(Boolean))] };
+}
+
+/** {@link FriendDirectory} on a `pg` pool; `queries` counts queries (tests and benchmarks read it). */
+export class PostgresFriendDirectory implements FriendDirectory {
+  /** Queries made so far. */
+  queries = 0;
+
+  constructor(
+    private readonly pool: () => Promise<Pool>,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async loadContexts(userIds: readonly string[]): Promise<Map<string, UserContext>> {
+    const result = new Map<string, UserContext>();
+    if (userIds.length === 0) return result;
+    this.queries += 1;
+    let rows: ContextRow[];
+    try {
+      const pool = await withDeadline(this.pool(), this.timeoutMs, () => new UnavailableError('postgres'));
+      rows = (
+        await withDeadline(pool.query<ContextRow>(CONTEXTS_SQL, [userIds]), this.timeoutMs, () => new UnavailableError('postgres'))
+      ).rows;
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new UnavailableError('postgres', { cause: error });
+    }
+    for (const row of rows) {
+      const info: Record<string, UserInfo> = {};
+      if (row.known) {
+        info[row.owner] = {
+          user_id: row.owner,
+          first_name: row.first_name,
+          last_name: row.last_name,
+          profile_image_extension: row.profile_image_extension,
+        };
+      }
+      for (const friend of row.friends) info[friend.user_id] = friend;
+      result.set(row.owner, {
+        userId: row.owner,
+        settings: settingsOf(row),
+        friendIds: row.friends.map((f) => f.user_id),
+        info,
+      });
+    }
+    return result;
+  }
+}

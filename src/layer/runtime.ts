@@ -1,0 +1,116 @@
+// Composition root: builds config, clients and adapters lazily, once per container, and reuses them across invocations.
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Pool } from 'pg';
+import type { Cluster, Redis } from 'ioredis';
+import { ApiGatewayConnectionGateway } from './adapters/apigw/connection-gateway';
+import { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
+import { createPool } from './adapters/postgres/pool';
+import { RedisExecutor, createRedisClient } from './adapters/redis/client';
+import { RedisKeys } from './adapters/redis/keys';
+import { RedisPresenceStore } from './adapters/redis/presence-store';
+import type { PresenceDeps } from './presence/ports';
+import type { AuthConfig, CoreConfig } from './shared/config';
+import { parseAuthConfig, parseCoreConfig } from './shared/config';
+import type { TokenVerifier } from './shared/auth';
+import { createTokenVerifier } from './shared/auth';
+import { logger } from './shared/logger';
+
+/** The container's dependencies, plus the counters tests and benchmarks read. */
+export interface Runtime {
+  readonly config: CoreConfig;
+  readonly deps: PresenceDeps;
+  readonly redis: RedisExecutor;
+  readonly directory: PostgresFriendDirectory;
+  readonly gateway: ApiGatewayConnectionGateway;
+  /** The pg pool, once created. */
+  pool(): Promise<Pool>;
+}
+
+let runtime: Promise<Runtime> | undefined;
+let authConfig: AuthConfig | undefined;
+let verifier: TokenVerifier | undefined;
+let redisClient: Redis | Cluster | undefined;
+let poolPromise: Promise<Pool> | undefined;
+
+/** Parsed core configuration (throws at first use, naming the bad key). */
+export function coreConfig(): CoreConfig {
+  return parseCoreConfig(process.env);
+}
+
+async function redisUrl(config: CoreConfig): Promise<string> {
+  if (!config.redis.authSecretArn) return config.redis.url;
+  const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.redis.authSecretArn }));
+  const raw = secret.SecretString ?? '';
+  let token = raw;
+  if (raw.startsWith('{')) {
+    const json = JSON.parse(raw) as Record<string, string>;
+    token = json.password ?? json.authToken ?? json.token ?? '';
+  }
+  const url = new URL(config.redis.url);
+  url.password = encodeURIComponent(token);
+  return url.toString();
+}
+
+async function build(): Promise<Runtime> {
+  const config = coreConfig();
+  redisClient = createRedisClient({ url: await redisUrl(config), mode: config.redis.mode, timeoutMs: config.storeTimeoutMs });
+  const redis = new RedisExecutor(redisClient, config.storeTimeoutMs);
+  const store = new RedisPresenceStore(redis, new RedisKeys(config.redis.keyPrefix), {
+    timeoutMs: config.timeoutMs,
+    graceMs: config.graceMs,
+    retentionSeconds: config.retentionSeconds,
+    friendCacheSeconds: config.friendCacheSeconds,
+    rateLimit: config.rateLimit,
+  });
+  const pool = (): Promise<Pool> => {
+    poolPromise ??= createPool(config.database, config.storeTimeoutMs).catch((error: unknown) => {
+      poolPromise = undefined;
+      throw error;
+    });
+    return poolPromise;
+  };
+  const directory = new PostgresFriendDirectory(pool, config.storeTimeoutMs);
+  const gateway = new ApiGatewayConnectionGateway();
+  const deps: PresenceDeps = {
+    store,
+    directory,
+    gateway,
+    clock: Date.now,
+    fanoutConcurrency: config.fanoutConcurrency,
+    log: {
+      warn: (message, fields) => logger.warn(message, fields ?? {}),
+      error: (message, fields) => logger.error(message, fields ?? {}),
+      debug: (message, fields) => logger.debug(message, fields ?? {}),
+    },
+  };
+  return { config, deps, redis, directory, gateway, pool };
+}
+
+/** The container's runtime, built on first use. */
+export function getRuntime(): Promise<Runtime> {
+  runtime ??= build().catch((error: unknown) => {
+    runtime = undefined;
+    throw error;
+  });
+  return runtime;
+}
+
+/** The token verifier, built on first use (module scope of the container). */
+export function getVerifier(): TokenVerifier {
+  authConfig ??= parseAuthConfig(process.env);
+  verifier ??= createTokenVerifier(authConfig);
+  return verifier;
+}
+
+/** Closes the clients and forgets them (scripts, tests, local stack reloads). */
+export async function shutdownRuntime(): Promise<void> {
+  const client = redisClient;
+  const pool = poolPromise;
+  runtime = undefined;
+  redisClient = undefined;
+  poolPromise = undefined;
+  authConfig = undefined;
+  verifier = undefined;
+  client?.disconnect();
+  if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
+}

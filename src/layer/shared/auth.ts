@@ -1,0 +1,118 @@
+// Token extraction (WebSocket query / subprotocol, REST header) and verification with aws-jwt-verify.
+import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
+import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import type { Fetcher } from 'aws-jwt-verify/https';
+import type { JwtPayload } from 'aws-jwt-verify/jwt-model';
+import type { AuthConfig } from './config';
+import { UnauthorizedError } from './errors';
+
+/** The WebSocket subprotocol of this API; the token travels as the second protocol value. */
+export const SUBPROTOCOL = 'presence.v1';
+
+/** Longest accepted user id. */
+export const MAX_USER_ID_LENGTH = 128;
+
+type Headers = Record<string, string | undefined> | null | undefined;
+
+/** A header value, looked up case-insensitively. */
+export function headerOf(headers: Headers, name: string): string | undefined {
+  if (!headers) return undefined;
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) if (key.toLowerCase() === wanted) return value;
+  return undefined;
+}
+
+/** The token of a REST request: `Authorization: Bearer <jwt>` or the bare token. */
+export function tokenFromAuthorizationHeader(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  if (!trimmed) return undefined;
+  const match = /^Bearer\s+(.+)$/i.exec(trimmed);
+  return (match ? match[1] : trimmed)?.trim() || undefined;
+}
+
+/** Whether the client offered the `presence.v1` subprotocol. */
+export function offersSubprotocol(headers: Headers): boolean {
+  return (headerOf(headers, 'Sec-WebSocket-Protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .includes(SUBPROTOCOL);
+}
+
+/**
+ * The token of a request, wherever the contract allows it: query `Authorization` / `token`, the subprotocol pair
+ * `presence.v1, <jwt>`, or the `Authorization` header.
+ */
+export function extractToken(request: {
+  headers?: Headers;
+  queryStringParameters?: Record<string, string | undefined> | null;
+}): string | undefined {
+  const query = request.queryStringParameters ?? {};
+  const fromQuery = query.Authorization ?? query.authorization ?? query.token;
+  if (fromQuery?.trim()) return fromQuery.trim();
+  const protocols = (headerOf(request.headers, 'Sec-WebSocket-Protocol') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (protocols.includes(SUBPROTOCOL)) {
+    const token = protocols.find((p) => p !== SUBPROTOCOL);
+    if (token) return token;
+  }
+  return tokenFromAuthorizationHeader(headerOf(request.headers, 'Authorization'));
+}
+
+/** JWKS fetcher that accepts https and http (local issuers), with a timeout. */
+export class HttpJwksFetcher implements Fetcher {
+  constructor(private readonly timeoutMs = 3000) {}
+
+  async fetch(uri: string): Promise<ArrayBuffer> {
+    const response = await fetch(uri, { signal: AbortSignal.timeout(this.timeoutMs) });
+    if (response.status !== 200) throw new Error(`JWKS fetch failed with status ${response.status}`);
+    return response.arrayBuffer();
+  }
+}
+
+/** Verifies tokens and returns the user id. */
+export interface TokenVerifier {
+  verify(token: string): Promise<string>;
+}
+
+/** The user id of a verified payload: `cognito:username`, else `username`, else `sub`. */
+export function userIdOf(payload: JwtPayload): string {
+  const candidates = [payload['cognito:username'], payload.username, payload.sub];
+  const userId = candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
+  if (!userId || userId.length > MAX_USER_ID_LENGTH || /[\u0000-\u001f]/.test(userId)) {
+    throw new UnauthorizedError('token carries no usable user id');
+  }
+  return userId;
+}
+
+/** Creates the verifier once (module scope in the authorizer); JWKS are cached across invocations. */
+export function createTokenVerifier(config: AuthConfig): TokenVerifier {
+  const jwksCache = new SimpleJwksCache({ fetcher: new HttpJwksFetcher() });
+  const tokenUse = config.tokenUse === 'any' ? null : config.tokenUse;
+  if (config.cognitoUserPoolId) {
+    const verifier = CognitoJwtVerifier.create(
+      { userPoolId: config.cognitoUserPoolId, tokenUse, clientId: config.audience },
+      { jwksCache },
+    );
+    return { verify: async (token) => userIdOf(await verifier.verify(token)) };
+  }
+  const verifier = JwtRsaVerifier.create(
+    {
+      issuer: config.issuer,
+      jwksUri: config.jwksUri,
+      // ID tokens carry the client in `aud`, access tokens in `client_id`: accept either, checked below.
+      audience: null,
+      customJwtCheck: ({ payload }) => {
+        const aud = payload.aud;
+        const audiences = Array.isArray(aud) ? aud : aud ? [aud] : [];
+        if (!audiences.includes(config.audience) && payload.client_id !== config.audience) {
+          throw new Error('audience not allowed');
+        }
+        if (tokenUse && payload.token_use !== tokenUse) throw new Error('token_use not allowed');
+      },
+    },
+    { jwksCache },
+  );
+  return { verify: async (token) => userIdOf(await verifier.verify(token)) };
+}

@@ -1,0 +1,40 @@
+// REST helpers: JSON responses with CORS for allowed origins, and the one error mapper.
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { isOriginAllowed } from './config';
+import { AppError } from './errors';
+import { headerOf } from './auth';
+
+/** CORS headers for a request from `origin` (none when the origin is not allowed or absent). */
+export function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
+  if (!origin || !isOriginAllowed(allowed, origin)) return {};
+  return {
+    'Access-Control-Allow-Origin': allowed.includes('*') ? '*' : origin,
+    'Access-Control-Allow-Headers': 'Authorization,Content-Type',
+    'Access-Control-Allow-Methods': 'GET,OPTIONS',
+    Vary: 'Origin',
+  };
+}
+
+/** A JSON response. */
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  request: { headers?: Record<string, string | undefined> | null },
+  allowedOrigins: readonly string[],
+): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      ...corsHeaders(allowedOrigins, headerOf(request.headers, 'Origin')),
+    },
+    body: JSON.stringify(body),
+  };
+}
+
+/** Maps an error to its status and a safe body: domain errors keep their message; anything else is a generic 500. */
+export function errorBody(error: unknown): { statusCode: number; body: { message: string } } {
+  if (error instanceof AppError && error.expose) return { statusCode: error.statusCode, body: { message: error.message } };
+  return { statusCode: 500, body: { message: 'Internal server error' } };
+}

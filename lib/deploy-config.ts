@@ -1,0 +1,324 @@
+// Deploy configuration: reads `.env` and the environment, validates them with a schema, and returns a frozen config.
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(z.string()));
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const optional = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const secretArn = z
+  .string()
+  .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete secret ARN (ending in -XXXXXX)');
+const securityGroupId = z.string().regex(/^sg-[0-9a-f]+$/, 'must look like sg-0123abcd');
+
+const schema = z
+  .object({
+    STACK_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('PresenceApi'),
+    STAGE_NAME: z.string().regex(/^\w+$/).default('prod'),
+    ALLOWED_ORIGINS: csv.pipe(z.array(z.string()).min(1, 'name at least one origin')),
+
+    COGNITO_USER_POOL_ID: optional.pipe(z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/).optional()),
+    JWT_ISSUER: optional.pipe(z.string().url().optional()),
+    JWT_AUDIENCE: z.string().min(1),
+    JWT_JWKS_URI: optional.pipe(z.string().url().optional()),
+    JWT_TOKEN_USE: z.enum(['id', 'access', 'any']).default('any'),
+
+    VPC_ID: optional.pipe(z.string().regex(/^vpc-[0-9a-f]+$/).optional()),
+    VPC_AVAILABILITY_ZONES: optional.pipe(csv.optional()),
+    VPC_PRIVATE_SUBNET_IDS: optional.pipe(csv.optional()),
+    VPC_DATA_SUBNET_IDS: optional.pipe(csv.optional()),
+    VPC_MAX_AZS: int(2, 2),
+    VPC_NAT_GATEWAYS: int(2, 1),
+
+    CACHE_MODE: z.enum(['replication-group', 'serverless', 'existing']).default('replication-group'),
+    CACHE_ENGINE: z.enum(['valkey', 'redis']).default('valkey'),
+    CACHE_ENGINE_VERSION: optional,
+    CACHE_NODE_TYPE: z.string().default('cache.t4g.small'),
+    CACHE_CLUSTER_MODE: flag(false),
+    CACHE_SHARDS: int(1, 1),
+    CACHE_REPLICAS_PER_SHARD: int(1, 1),
+    CACHE_PORT: int(6380, 1),
+    CACHE_EXISTING_URL: optional.pipe(z.string().regex(/^rediss?:\/\/[^@]+$/, 'a redis(s):// URL without credentials').optional()),
+    CACHE_EXISTING_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
+    CACHE_EXISTING_AUTH_SECRET_ARN: optional.pipe(secretArn.optional()),
+    CACHE_EXISTING_SECURITY_GROUP_ID: optional.pipe(securityGroupId.optional()),
+    REDIS_KEY_PREFIX: z.string().regex(/^[^{}]*$/).default('presence:'),
+
+    DB_MODE: z.enum(['existing-instance', 'existing-cluster', 'demo']),
+    DB_IDENTIFIER: optional,
+    DB_ENDPOINT: optional,
+    DB_PORT: int(5432, 1),
+    DB_SECURITY_GROUP_ID: optional.pipe(securityGroupId.optional()),
+    DB_SECRET_ARN: optional.pipe(secretArn.optional()),
+    DB_SECRET_KMS_KEY_ARN: optional.pipe(z.string().startsWith('arn:').optional()),
+    DB_NAME: z.string().min(1).default('presence'),
+
+    PRESENCE_TIMEOUT_SECONDS: int(90, 1),
+    GRACE_SECONDS: int(10),
+    LAST_SEEN_RETENTION_DAYS: int(30, 1),
+    FRIEND_CACHE_SECONDS: int(60, 1),
+    SWEEP_WINDOW_SECONDS: int(55),
+    SWEEP_INTERVAL_SECONDS: int(10, 1),
+    RATE_LIMIT_PER_SECOND: int(10, 1),
+    RATE_LIMIT_BURST: int(20, 1),
+    STORE_TIMEOUT_MS: int(1500, 1),
+    FANOUT_CONCURRENCY: int(32, 1),
+    POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+
+    WS_THROTTLE_RATE: int(1000, 1),
+    WS_THROTTLE_BURST: int(2000, 1),
+    REST_THROTTLE_RATE: int(200, 1),
+    REST_THROTTLE_BURST: int(400, 1),
+    LOG_RETENTION_DAYS: z.coerce.number().int().default(30),
+    ALARM_TOPIC_ARN: optional.pipe(z.string().startsWith('arn:').optional()),
+    API_GATEWAY_CLOUDWATCH_ROLE: flag(true),
+  })
+  .superRefine((env, ctx) => {
+    const need = (key: keyof typeof env, why: string) => {
+      if (env[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: `required ${why}` });
+    };
+    if (!env.JWT_ISSUER && !env.COGNITO_USER_POOL_ID) need('COGNITO_USER_POOL_ID', 'unless JWT_ISSUER is set');
+    if (env.VPC_ID) {
+      need('VPC_AVAILABILITY_ZONES', 'with VPC_ID');
+      need('VPC_PRIVATE_SUBNET_IDS', 'with VPC_ID');
+      const azs = env.VPC_AVAILABILITY_ZONES?.length ?? 0;
+      for (const key of ['VPC_PRIVATE_SUBNET_IDS', 'VPC_DATA_SUBNET_IDS'] as const) {
+        const count = env[key]?.length;
+        if (count !== undefined && (count === 0 || count % azs !== 0)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: 'must list a multiple of VPC_AVAILABILITY_ZONES subnets (one per AZ)' });
+        }
+      }
+    }
+    if (env.CACHE_MODE === 'existing') need('CACHE_EXISTING_URL', 'when CACHE_MODE=existing');
+    if (env.DB_MODE !== 'demo') {
+      need('DB_IDENTIFIER', `when DB_MODE=${env.DB_MODE}`);
+      need('DB_ENDPOINT', `when DB_MODE=${env.DB_MODE}`);
+      need('DB_SECURITY_GROUP_ID', `when DB_MODE=${env.DB_MODE}`);
+      need('DB_SECRET_ARN', `when DB_MODE=${env.DB_MODE}`);
+    }
+    if (env.SWEEP_WINDOW_SECONDS > 840) {
+      ctx.addIssue({ code: 'custom', path: ['SWEEP_WINDOW_SECONDS'], message: 'must leave room within the 15-minute Lambda limit' });
+    }
+  });
+
+/** Where the functions run: a VPC the stack creates, or an existing one named by id. */
+export type NetworkConfig =
+  | { readonly kind: 'new'; readonly maxAzs: number; readonly natGateways: number }
+  | {
+      readonly kind: 'existing';
+      readonly vpcId: string;
+      readonly availabilityZones: readonly string[];
+      readonly privateSubnetIds: readonly string[];
+      readonly dataSubnetIds: readonly string[];
+    };
+
+/** The Redis (Valkey) store: a replication group, ElastiCache Serverless, or an existing endpoint. */
+export type CacheConfig =
+  | {
+      readonly kind: 'replication-group';
+      readonly engine: 'valkey' | 'redis';
+      readonly engineVersion: string;
+      readonly nodeType: string;
+      readonly clusterMode: boolean;
+      readonly shards: number;
+      readonly replicasPerShard: number;
+      readonly port: number;
+    }
+  | { readonly kind: 'serverless'; readonly engine: 'valkey' | 'redis'; readonly majorEngineVersion: string }
+  | {
+      readonly kind: 'existing';
+      readonly url: string;
+      readonly mode: 'standalone' | 'cluster';
+      readonly authSecretArn: string | undefined;
+      readonly securityGroupId: string | undefined;
+    };
+
+/** The Postgres friend directory: an existing instance or cluster behind a new RDS Proxy, or a small demo instance. */
+export type DatabaseConfig =
+  | {
+      readonly kind: 'existing-instance' | 'existing-cluster';
+      readonly identifier: string;
+      readonly endpoint: string;
+      readonly port: number;
+      readonly securityGroupId: string;
+      readonly secretArn: string;
+      readonly secretKmsKeyArn: string | undefined;
+      readonly databaseName: string;
+    }
+  | { readonly kind: 'demo'; readonly databaseName: string };
+
+/** Token verification settings passed to the authorizer. */
+export interface AuthSettings {
+  readonly cognitoUserPoolId: string | undefined;
+  readonly issuer: string | undefined;
+  readonly audience: string;
+  readonly jwksUri: string | undefined;
+  readonly tokenUse: 'id' | 'access' | 'any';
+}
+
+/** Runtime tunables handed to every function as environment variables (names as in the wire contract). */
+export interface RuntimeSettings {
+  readonly PRESENCE_TIMEOUT_SECONDS: number;
+  readonly GRACE_SECONDS: number;
+  readonly LAST_SEEN_RETENTION_DAYS: number;
+  readonly FRIEND_CACHE_SECONDS: number;
+  readonly SWEEP_WINDOW_SECONDS: number;
+  readonly SWEEP_INTERVAL_SECONDS: number;
+  readonly RATE_LIMIT_PER_SECOND: number;
+  readonly RATE_LIMIT_BURST: number;
+  readonly STORE_TIMEOUT_MS: number;
+  readonly FANOUT_CONCURRENCY: number;
+  readonly POWERTOOLS_LOG_LEVEL: string;
+}
+
+/** Everything the stack needs to know, validated. */
+export interface DeployConfig {
+  readonly stackName: string;
+  readonly stageName: string;
+  readonly allowedOrigins: readonly string[];
+  readonly auth: AuthSettings;
+  readonly network: NetworkConfig;
+  readonly cache: CacheConfig;
+  readonly redisKeyPrefix: string;
+  readonly database: DatabaseConfig;
+  readonly runtime: RuntimeSettings;
+  readonly throttling: {
+    readonly webSocket: { readonly rateLimit: number; readonly burstLimit: number };
+    readonly rest: { readonly rateLimit: number; readonly burstLimit: number };
+  };
+  readonly logRetentionDays: number;
+  readonly alarmTopicArn: string | undefined;
+  readonly manageApiGatewayCloudWatchRole: boolean;
+}
+
+/** A deploy configuration problem; the message names every offending key. */
+export class DeployConfigError extends Error {
+  override readonly name = 'DeployConfigError';
+}
+
+/** Parses and validates the deploy configuration from environment-like key/value pairs. */
+export function parseDeployConfig(env: Readonly<Record<string, string | undefined>>): DeployConfig {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+    throw new DeployConfigError(`Invalid deploy configuration: ${problems.join('; ')}`);
+  }
+  const e = result.data;
+  const network: NetworkConfig = e.VPC_ID
+    ? {
+        kind: 'existing',
+        vpcId: e.VPC_ID,
+        availabilityZones: e.VPC_AVAILABILITY_ZONES ?? [],
+        privateSubnetIds: e.VPC_PRIVATE_SUBNET_IDS ?? [],
+        dataSubnetIds: e.VPC_DATA_SUBNET_IDS ?? e.VPC_PRIVATE_SUBNET_IDS ?? [],
+      }
+    : { kind: 'new', maxAzs: e.VPC_MAX_AZS, natGateways: e.VPC_NAT_GATEWAYS };
+  const defaultVersion = e.CACHE_ENGINE === 'valkey' ? '8.0' : '7.1';
+  const cache: CacheConfig =
+    e.CACHE_MODE === 'existing'
+      ? {
+          kind: 'existing',
+          url: e.CACHE_EXISTING_URL as string,
+          mode: e.CACHE_EXISTING_MODE,
+          authSecretArn: e.CACHE_EXISTING_AUTH_SECRET_ARN,
+          securityGroupId: e.CACHE_EXISTING_SECURITY_GROUP_ID,
+        }
+      : e.CACHE_MODE === 'serverless'
+        ? { kind: 'serverless', engine: e.CACHE_ENGINE, majorEngineVersion: (e.CACHE_ENGINE_VERSION ?? defaultVersion).split('.')[0] as string }
+        : {
+            kind: 'replication-group',
+            engine: e.CACHE_ENGINE,
+            engineVersion: e.CACHE_ENGINE_VERSION ?? defaultVersion,
+            nodeType: e.CACHE_NODE_TYPE,
+            clusterMode: e.CACHE_CLUSTER_MODE,
+            shards: e.CACHE_CLUSTER_MODE ? e.CACHE_SHARDS : 1,
+            replicasPerShard: e.CACHE_REPLICAS_PER_SHARD,
+            port: e.CACHE_PORT,
+          };
+  const database: DatabaseConfig =
+    e.DB_MODE === 'demo'
+      ? { kind: 'demo', databaseName: e.DB_NAME }
+      : {
+          kind: e.DB_MODE,
+          identifier: e.DB_IDENTIFIER as string,
+          endpoint: e.DB_ENDPOINT as string,
+          port: e.DB_PORT,
+          securityGroupId: e.DB_SECURITY_GROUP_ID as string,
+          secretArn: e.DB_SECRET_ARN as string,
+          secretKmsKeyArn: e.DB_SECRET_KMS_KEY_ARN,
+          databaseName: e.DB_NAME,
+        };
+  return deepFreeze({
+    stackName: e.STACK_NAME,
+    stageName: e.STAGE_NAME,
+    allowedOrigins: e.ALLOWED_ORIGINS,
+    auth: {
+      cognitoUserPoolId: e.COGNITO_USER_POOL_ID,
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      jwksUri: e.JWT_JWKS_URI,
+      tokenUse: e.JWT_TOKEN_USE,
+    },
+    network,
+    cache,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    database,
+    runtime: {
+      PRESENCE_TIMEOUT_SECONDS: e.PRESENCE_TIMEOUT_SECONDS,
+      GRACE_SECONDS: e.GRACE_SECONDS,
+      LAST_SEEN_RETENTION_DAYS: e.LAST_SEEN_RETENTION_DAYS,
+      FRIEND_CACHE_SECONDS: e.FRIEND_CACHE_SECONDS,
+      SWEEP_WINDOW_SECONDS: e.SWEEP_WINDOW_SECONDS,
+      SWEEP_INTERVAL_SECONDS: e.SWEEP_INTERVAL_SECONDS,
+      RATE_LIMIT_PER_SECOND: e.RATE_LIMIT_PER_SECOND,
+      RATE_LIMIT_BURST: e.RATE_LIMIT_BURST,
+      STORE_TIMEOUT_MS: e.STORE_TIMEOUT_MS,
+      FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
+      POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
+    },
+    throttling: {
+      webSocket: { rateLimit: e.WS_THROTTLE_RATE, burstLimit: e.WS_THROTTLE_BURST },
+      rest: { rateLimit: e.REST_THROTTLE_RATE, burstLimit: e.REST_THROTTLE_BURST },
+    },
+    logRetentionDays: e.LOG_RETENTION_DAYS,
+    alarmTopicArn: e.ALARM_TOPIC_ARN,
+    manageApiGatewayCloudWatchRole: e.API_GATEWAY_CLOUDWATCH_ROLE,
+  });
+}
+
+/**
+ * Reads the deploy environment: `ENV_FILE` (default `.env`) under `cwd` when it exists, overridden by `env`
+ * (so a value exported in the shell or CI wins over the file).
+ */
+export function readDeployEnvironment(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): Record<string, string | undefined> {
+  const file = `${cwd}/${env.ENV_FILE ?? '.env'}`;
+  const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
+  return { ...fromFile, ...env };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

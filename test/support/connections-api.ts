@@ -1,0 +1,74 @@
+// A stand-in for API Gateway's @connections management API (AWS cannot run here), mocked at the HTTP boundary only.
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+
+/** One request the fake received. */
+export interface ConnectionsCall {
+  readonly method: string;
+  readonly connectionId: string;
+  readonly body: string;
+  readonly at: number;
+}
+
+/** The fake API: records posts and deletes, answers 410 for gone ids, 429 for the first N requests when asked. */
+export class FakeConnectionsApi {
+  readonly calls: ConnectionsCall[] = [];
+  /** Connection ids answered with 410 GoneException. */
+  readonly gone = new Set<string>();
+  /** How many upcoming requests get 429 TooManyRequestsException. */
+  throttleNext = 0;
+  private server: Server | undefined;
+  endpoint = '';
+
+  async start(stage = 'test'): Promise<this> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const match = /\/@connections\/([^/?]+)/.exec(req.url ?? '');
+        const connectionId = decodeURIComponent(match?.[1] ?? '');
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (this.throttleNext > 0) {
+          this.throttleNext -= 1;
+          res.writeHead(429, { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' });
+          res.end(JSON.stringify({ message: 'Too Many Requests' }));
+          return;
+        }
+        this.calls.push({ method: req.method ?? '', connectionId, body, at: Date.now() });
+        if (this.gone.has(connectionId)) {
+          res.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
+          res.end(JSON.stringify({ message: 'Gone' }));
+          return;
+        }
+        res.writeHead(req.method === 'GET' ? 200 : 200, { 'content-type': 'application/json' });
+        res.end(req.method === 'GET' ? JSON.stringify({ connectedAt: new Date().toISOString() }) : '');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as { port: number };
+    this.endpoint = `http://127.0.0.1:${port}/${stage}`;
+    return this;
+  }
+
+  /** Parsed JSON messages posted to `connectionId`. */
+  messagesTo(connectionId: string): Record<string, unknown>[] {
+    return this.calls
+      .filter((c) => c.method === 'POST' && c.connectionId === connectionId)
+      .map((c) => JSON.parse(c.body) as Record<string, unknown>);
+  }
+
+  /** Connection ids that got a DELETE. */
+  deleted(): string[] {
+    return this.calls.filter((c) => c.method === 'DELETE').map((c) => c.connectionId);
+  }
+
+  reset(): void {
+    this.calls.length = 0;
+    this.gone.clear();
+    this.throttleNext = 0;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

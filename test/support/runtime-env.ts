@@ -1,0 +1,50 @@
+// Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
+import { shutdownRuntime } from '../../src/layer/runtime';
+import { FakeConnectionsApi } from './connections-api';
+import { createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
+
+/** The social graph most handler tests use. alice–bob, alice–carol accepted; erin→alice pending; dave a stranger. */
+export const GRAPH = {
+  users: [
+    { id: 'alice', shareMode: 'default_all' as const, deny: ['facebook.com'] },
+    { id: 'bob', shareMode: 'default_none' as const, allow: ['wikipedia.org'] },
+    { id: 'carol', shareMode: 'default_all' as const },
+    { id: 'dave', shareMode: 'default_all' as const },
+    { id: 'erin', shareMode: 'default_all' as const },
+  ],
+  friendships: [
+    ['alice', 'bob', true],
+    ['carol', 'alice', true],
+    ['erin', 'alice', false],
+  ] as [string, string, boolean][],
+};
+
+/** A handler test environment: stores, fake API and env; `close()` undoes it. */
+export async function handlerEnvironment(env: Record<string, string> = {}) {
+  const api = await new FakeConnectionsApi().start();
+  const db = await createTestSchema();
+  await seedSocialGraph(db.pool, GRAPH.users, GRAPH.friendships);
+  const prefix = uniquePrefix();
+  Object.assign(process.env, {
+    REDIS_URL: redisUrl(),
+    REDIS_MODE: 'standalone',
+    REDIS_KEY_PREFIX: prefix,
+    DATABASE_URL: db.url,
+    CONNECTIONS_ENDPOINT: api.endpoint,
+    ALLOWED_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop,http://127.0.0.1:3000',
+    GRACE_SECONDS: '0',
+    PRESENCE_TIMEOUT_SECONDS: '90',
+    FRIEND_CACHE_SECONDS: '60',
+    ...env,
+  });
+  return {
+    api,
+    db,
+    prefix,
+    close: async () => {
+      await shutdownRuntime();
+      await db.drop();
+      await api.stop();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Per-test-file isolation on the real stores: a random Redis key prefix and a fresh Postgres schema with the tables.
+import { randomBytes } from 'node:crypto';
+import { Pool } from 'pg';
+import { migrate } from '../../src/layer/adapters/postgres/migrate';
+
+/** URL of the test Redis (standalone). */
+export const redisUrl = (): string => required('TEST_REDIS_URL');
+/** URL of one node of the test Redis Cluster. */
+export const clusterUrl = (): string => required('TEST_REDIS_CLUSTER_URL');
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run integration tests through jest (global-setup starts the stores)`);
+  return value;
+}
+
+/** A key prefix no other test uses. */
+export function uniquePrefix(): string {
+  return `t${randomBytes(4).toString('hex')}:`;
+}
+
+/** A fresh schema with the user-api tables; `url` selects it through search_path. */
+export async function createTestSchema(options: { seed?: boolean } = {}): Promise<{
+  url: string;
+  pool: Pool;
+  drop: () => Promise<void>;
+}> {
+  const base = required('TEST_DATABASE_URL');
+  const schema = `t_${randomBytes(5).toString('hex')}`;
+  const admin = new Pool({ connectionString: base, max: 1 });
+  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.end();
+  const url = new URL(base);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const pool = new Pool({ connectionString: url.toString(), max: 2 });
+  await migrate(pool, options);
+  return {
+    url: url.toString(),
+    pool,
+    drop: async () => {
+      await pool.query(`DROP SCHEMA ${schema} CASCADE`);
+      await pool.end();
+    },
+  };
+}
+
+/** Inserts users and accepted (or pending) friendships. */
+export async function seedSocialGraph(
+  pool: Pool,
+  users: { id: string; shareMode?: 'default_all' | 'default_none'; allow?: string[]; deny?: string[] }[],
+  friendships: [string, string, boolean?][],
+): Promise<void> {
+  for (const u of users) {
+    await pool.query(
+      `INSERT INTO user_table (user_id, first_name, last_name, share_mode, domain_allow_array, domain_deny_array)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [u.id, u.id[0]!.toUpperCase() + u.id.slice(1), 'Test', u.shareMode ?? 'default_all', u.allow ?? [], u.deny ?? []],
+    );
+  }
+  for (const [a, b, accepted = true] of friendships) {
+    await pool.query(
+      'INSERT INTO friendship_table (user_id1, user_id2, requested_at, accepted_at) VALUES ($1, $2, now(), $3)',
+      [a, b, accepted ? new Date() : null],
+    );
+  }
+}

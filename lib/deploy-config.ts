@@ -1,5 +1,6 @@
 // Deploy configuration: reads `.env` and the environment, validates them with a schema, and returns a frozen config.
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
 
@@ -26,6 +27,9 @@ const secretArn = z
   .string()
   .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete secret ARN (ending in -XXXXXX)');
 const securityGroupId = z.string().regex(/^sg-[0-9a-f]+$/, 'must look like sg-0123abcd');
+
+/** Retention periods CloudWatch Logs accepts, in days. */
+const LOG_RETENTION_CHOICES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 const schema = z
   .object({
@@ -85,7 +89,12 @@ const schema = z
     WS_THROTTLE_BURST: int(2000, 1),
     REST_THROTTLE_RATE: int(200, 1),
     REST_THROTTLE_BURST: int(400, 1),
-    LOG_RETENTION_DAYS: z.coerce.number().int().default(30),
+    REST_AUTHORIZER_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(0),
+    LOG_RETENTION_DAYS: z.coerce
+      .number()
+      .int()
+      .refine((days) => LOG_RETENTION_CHOICES.includes(days), `must be one of ${LOG_RETENTION_CHOICES.join(', ')}`)
+      .default(30),
     ALARM_TOPIC_ARN: optional.pipe(z.string().startsWith('arn:').optional()),
     API_GATEWAY_CLOUDWATCH_ROLE: flag(true),
   })
@@ -202,6 +211,8 @@ export interface DeployConfig {
     readonly webSocket: { readonly rateLimit: number; readonly burstLimit: number };
     readonly rest: { readonly rateLimit: number; readonly burstLimit: number };
   };
+  /** REST authorizer result cache per Authorization header, in seconds; 0 = every request is verified. */
+  readonly restAuthorizerCacheSeconds: number;
   readonly logRetentionDays: number;
   readonly alarmTopicArn: string | undefined;
   readonly manageApiGatewayCloudWatchRole: boolean;
@@ -296,6 +307,7 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       webSocket: { rateLimit: e.WS_THROTTLE_RATE, burstLimit: e.WS_THROTTLE_BURST },
       rest: { rateLimit: e.REST_THROTTLE_RATE, burstLimit: e.REST_THROTTLE_BURST },
     },
+    restAuthorizerCacheSeconds: e.REST_AUTHORIZER_CACHE_SECONDS,
     logRetentionDays: e.LOG_RETENTION_DAYS,
     alarmTopicArn: e.ALARM_TOPIC_ARN,
     manageApiGatewayCloudWatchRole: e.API_GATEWAY_CLOUDWATCH_ROLE,
@@ -310,7 +322,7 @@ export function readDeployEnvironment(
   env: NodeJS.ProcessEnv = process.env,
   cwd: string = process.cwd(),
 ): Record<string, string | undefined> {
-  const file = `${cwd}/${env.ENV_FILE ?? '.env'}`;
+  const file = resolve(cwd, env.ENV_FILE ?? '.env');
   const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
   return { ...fromFile, ...env };
 }

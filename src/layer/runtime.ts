@@ -75,7 +75,7 @@ async function build(): Promise<Runtime> {
     store,
     directory,
     gateway,
-    clock: Date.now,
+    clock: () => Date.now(),
     fanoutConcurrency: config.fanoutConcurrency,
     log: {
       warn: (message, fields) => logger.warn(message, fields ?? {}),

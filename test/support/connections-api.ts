@@ -15,6 +15,8 @@ export class FakeConnectionsApi {
   readonly calls: ConnectionsCall[] = [];
   /** Connection ids answered with 410 GoneException. */
   readonly gone = new Set<string>();
+  /** Connection ids answered with 500 (a broken delivery). */
+  readonly failing = new Set<string>();
   /** How many upcoming requests get 429 TooManyRequestsException. */
   throttleNext = 0;
   private server: Server | undefined;
@@ -35,6 +37,11 @@ export class FakeConnectionsApi {
           return;
         }
         this.calls.push({ method: req.method ?? '', connectionId, body, at: Date.now() });
+        if (this.failing.has(connectionId)) {
+          res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerErrorException' });
+          res.end(JSON.stringify({ message: 'Internal' }));
+          return;
+        }
         if (this.gone.has(connectionId)) {
           res.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
           res.end(JSON.stringify({ message: 'Gone' }));
@@ -65,6 +72,7 @@ export class FakeConnectionsApi {
   reset(): void {
     this.calls.length = 0;
     this.gone.clear();
+    this.failing.clear();
     this.throttleNext = 0;
   }
 

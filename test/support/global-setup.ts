@@ -64,8 +64,11 @@ function stopProcess(child: ChildProcess): Promise<void> {
 }
 
 /** Starts a plain redis-server on a free loopback port (no persistence). */
-export async function startRedisServer(extra: string[] = []): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = await freePort();
+export async function startRedisServer(
+  extra: string[] = [],
+  fixedPort?: number,
+): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = fixedPort ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
   const child = spawn(
     redisBinary(),

@@ -1,0 +1,87 @@
+// The sweep driver: a one-minute EventBridge rule invoking the sweep, failures to an SQS dead-letter queue with alarms.
+import { Duration, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Properties of {@link SweepSchedule}. */
+export interface SweepScheduleProps {
+  /** The sweep function; it keeps sweeping for SWEEP_WINDOW_SECONDS, in passes SWEEP_INTERVAL_SECONDS apart. */
+  readonly sweep: IFunction;
+  /** Existing SNS topic the alarms notify; without it the alarms only change state. */
+  readonly alarmTopicArn: string | undefined;
+}
+
+/**
+ * Drives the sweep. EventBridge rules fire at most once a minute, so each invocation runs several passes
+ * (55 s window, 10 s apart) and a dead connection is noticed within timeout + ~10 s. Runs may overlap for a few
+ * seconds; the sweep is idempotent (leases in Redis), so no reserved concurrency is needed. Nothing retries a
+ * failed run: the next one starts within a minute. Failed deliveries (rule target) and failed runs (Lambda
+ * asynchronous invocation) land in one dead-letter queue, and an alarm fires on the first message.
+ */
+export class SweepSchedule extends Construct {
+  readonly rule: Rule;
+  readonly deadLetterQueue: Queue;
+  readonly deadLetterAlarm: Alarm;
+  readonly errorAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: SweepScheduleProps) {
+    super(scope, id);
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the sweep schedule and of the sweep function.',
+    });
+
+    props.sweep.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(2),
+      onFailure: new SqsDestination(this.deadLetterQueue),
+    });
+    this.rule = new Rule(this, 'Rule', {
+      description: 'Runs the presence sweep every minute (several passes per run)',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [
+        new LambdaFunction(props.sweep, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 2,
+          maxEventAge: Duration.minutes(1),
+        }),
+      ],
+    });
+
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'A presence sweep run failed or could not be delivered: dead connections may stay online',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.errorAlarm = new Alarm(this, 'ErrorAlarm', {
+      alarmDescription: 'The presence sweep failed in 3 consecutive minutes',
+      metric: props.sweep.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    if (props.alarmTopicArn) {
+      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
+      for (const alarm of [this.deadLetterAlarm, this.errorAlarm]) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// The Presence API stack: composes the constructs (network, cache, database, layer, functions, APIs, sweep).
+import { join } from 'node:path';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import {
+  AUTHORIZER_FUNCTION,
+  FUNCTION_NAMES,
+  type FunctionName,
+  SWEEP_FUNCTION,
+  WEBSOCKET_ROUTES,
+} from '../src/routes';
+import { PresenceCache } from './constructs/cache';
+import { PresenceDatabase } from './constructs/database';
+import { PresenceNetwork } from './constructs/network';
+import { PresenceFunction, functionSizing } from './constructs/presence-function';
+import { PresenceRestApi } from './constructs/rest-api';
+import { SharedLayer } from './constructs/shared-layer';
+import { SweepSchedule } from './constructs/sweep-schedule';
+import { PresenceWebSocketApi } from './constructs/websocket-api';
+import type { DeployConfig } from './deploy-config';
+
+/** The repository root: sources and tsconfig are found from here. */
+const ROOT = join(__dirname, '..');
+
+/** Properties of {@link PresenceApiStack}. */
+export interface PresenceApiStackProps extends StackProps {
+  readonly config: DeployConfig;
+}
+
+/** Everything `cdk deploy` creates for the Presence API. */
+export class PresenceApiStack extends Stack {
+  readonly functions: Readonly<Record<FunctionName, PresenceFunction>>;
+
+  constructor(scope: Construct, id: string, props: PresenceApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+    const sourceDir = join(ROOT, 'src');
+    const tsconfig = join(ROOT, 'tsconfig.json');
+
+    const network = new PresenceNetwork(this, 'Network', { config: config.network, logRetention });
+    const cache = new PresenceCache(this, 'Cache', {
+      config: config.cache,
+      network,
+      keyPrefix: config.redisKeyPrefix,
+      logRetention,
+    });
+    const database = new PresenceDatabase(this, 'Database', { config: config.database, network });
+    const layer = new SharedLayer(this, 'SharedLayer', { sourceDir: join(sourceDir, 'layer'), tsconfig, target: 'node22' });
+
+    const functions = Object.fromEntries(
+      FUNCTION_NAMES.map((name) => {
+        const fn = new PresenceFunction(this, functionId(name), {
+          functionName: name,
+          sourceDir,
+          tsconfig,
+          layer: layer.layerVersion,
+          sizing: functionSizing(name, config.runtime),
+          logRetention,
+          settings: { ...config.runtime, ALLOWED_ORIGINS: config.allowedOrigins.join(',') },
+          // The authorizer only verifies JWTs (JWKS over the internet): it stays out of the VPC.
+          ...(name === AUTHORIZER_FUNCTION ? {} : { placement: network.functionPlacement }),
+        });
+        if (name === AUTHORIZER_FUNCTION) fn.bindTokenVerifier(config.auth);
+        else fn.bindCache(cache).bindDatabase(database);
+        return [name, fn];
+      }),
+    ) as Record<FunctionName, PresenceFunction>;
+    this.functions = functions;
+
+    const webSocket = new PresenceWebSocketApi(this, 'WebSocket', {
+      functions,
+      stageName: config.stageName,
+      throttle: config.throttling.webSocket,
+      logRetention,
+    });
+    const rest = new PresenceRestApi(this, 'Rest', {
+      functions,
+      stageName: config.stageName,
+      allowedOrigins: config.allowedOrigins,
+      throttle: config.throttling.rest,
+      authorizerCacheTtl: Duration.seconds(config.restAuthorizerCacheSeconds),
+      logRetention,
+      manageCloudWatchRole: config.manageApiGatewayCloudWatchRole,
+    });
+    if (rest.loggingAccount) webSocket.stage.node.addDependency(rest.loggingAccount);
+
+    // Who talks to clients over @connections: the WebSocket route handlers and the sweep (not the REST reads).
+    const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
+    for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
+
+    const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION], alarmTopicArn: config.alarmTopicArn });
+
+    new CfnOutput(this, 'WebSocketUrl', { value: webSocket.url, description: 'WebSocket URL for clients (token as ?Authorization=<jwt>)' });
+    new CfnOutput(this, 'RestApiUrl', { value: rest.url, description: 'REST base URL: GET presence and presence/{userId}' });
+    new CfnOutput(this, 'ConnectionsEndpoint', { value: webSocket.connectionsEndpoint, description: '@connections management endpoint' });
+    new CfnOutput(this, 'FunctionSecurityGroupId', {
+      value: network.functionSecurityGroup.securityGroupId,
+      description: 'Security group of the in-VPC functions (allow it on an existing Redis or database)',
+    });
+    new CfnOutput(this, 'SweepDeadLetterQueueUrl', { value: sweep.deadLetterQueue.queueUrl, description: 'Failed sweep runs' });
+  }
+}
+
+/** Construct id of a function: `update-presence` -> `UpdatePresenceFunction` (stable logical ids for sam local). */
+export function functionId(name: FunctionName): string {
+  return `${name.replace(/(^|-)(\w)/g, (_, __, letter: string) => letter.toUpperCase())}Function`;
+}

@@ -1,0 +1,154 @@
+// The sweep as the source of truth: timeouts, the grace window, zombie sockets, concurrent sweeps, partial failures.
+import { handler as close } from '../../src/functions/close/handler';
+import { handler as connect } from '../../src/functions/connect/handler';
+import { handler as heartbeat } from '../../src/functions/heartbeat/handler';
+import { handler as getPresence } from '../../src/functions/get-presence/handler';
+import { handler as timeout } from '../../src/functions/timeout/handler';
+import { handler as updatePresence } from '../../src/functions/update-presence/handler';
+import { getRuntime } from '../../src/layer/runtime';
+import { sweepOnce } from '../../src/layer/presence/sweep';
+import { advance, useFakeDate } from '../support/clock';
+import { loadEvent, restEvent, wsEvent } from '../support/events';
+import { handlerEnvironment } from '../support/runtime-env';
+import { seedSocialGraph } from '../support/stores';
+
+type Env = Awaited<ReturnType<typeof handlerEnvironment>>;
+let env: Env;
+let seq = 0;
+const conn = (label: string) => `${label}${(seq += 1)}Swp=`;
+const open = (userId: string, id: string) => connect(wsEvent('connect', userId, id) as never);
+const hangUp = (userId: string, id: string) => close(wsEvent('close', userId, id) as never);
+const beat = (userId: string, id: string) => heartbeat(wsEvent('heartbeat', userId, id) as never);
+const sweep = () => timeout(loadEvent('timeout') as never, { getRemainingTimeInMillis: () => 60_000 });
+const presenceOf = async (viewer: string, target: string) => {
+  const result = (await getPresence(restEvent('get-presence', viewer) as never)) as { body: string };
+  return (JSON.parse(result.body) as { presenceArr: { userId: string; status: string; page: unknown }[] }).presenceArr.find(
+    (p) => p.userId === target,
+  );
+};
+const timeoutsTo = (id: string) => env.api.messagesTo(id).filter((m) => m.type === 'presence-timeout');
+
+beforeAll(async () => {
+  env = await handlerEnvironment({ GRACE_SECONDS: '10', PRESENCE_TIMEOUT_SECONDS: '90', SWEEP_WINDOW_SECONDS: '0' });
+  await seedSocialGraph(
+    env.db.pool,
+    Array.from({ length: 20 }, (_, i) => ({ id: `user${i}` })),
+    Array.from({ length: 20 }, (_, i): [string, string, boolean] => [`user${i}`, 'bob', true]),
+  );
+});
+afterAll(async () => {
+  jest.useRealTimers();
+  await env.close();
+});
+beforeEach(() => {
+  useFakeDate();
+  env.api.reset();
+});
+afterEach(() => jest.useRealTimers());
+
+it('a reconnect within the grace window notifies nobody and keeps the page', async () => {
+  const [alice1, alice2, bob1] = [conn('A'), conn('A'), conn('B')];
+  await open('bob', bob1);
+  await open('alice', alice1);
+  await updatePresence(wsEvent('update-presence', 'alice', alice1, { action: 'update-presence', url: 'https://example.com/p', title: 'P' }) as never);
+  env.api.reset();
+
+  await hangUp('alice', alice1);
+  advance(5_000);
+  await open('alice', alice2);
+  advance(20_000);
+  await sweep();
+
+  expect(env.api.messagesTo(bob1)).toEqual([]);
+  expect(await presenceOf('bob', 'alice')).toMatchObject({ status: 'online', page: { url: 'https://example.com/p' } });
+  await hangUp('alice', alice2);
+  advance(11_000);
+  await sweep();
+  await hangUp('bob', bob1);
+});
+
+it('tells friends presence-timeout once, after the grace window, when nobody reconnects', async () => {
+  const [alice1, bob1] = [conn('A'), conn('B')];
+  await open('bob', bob1);
+  await open('alice', alice1);
+  env.api.reset();
+
+  await hangUp('alice', alice1);
+  await sweep();
+  expect(env.api.messagesTo(bob1)).toEqual([]);
+  expect((await presenceOf('bob', 'alice'))?.status).toBe('online');
+
+  advance(10_001);
+  await sweep();
+  await sweep();
+
+  expect(env.api.messagesTo(bob1)).toEqual([{ type: 'presence-timeout', userId: 'alice', lastSeen: expect.any(Number) }]);
+  expect((await presenceOf('bob', 'alice'))?.status).toBe('offline');
+  await hangUp('bob', bob1);
+});
+
+it('reaps a connection that stopped heart-beating, closes the zombie socket, then notifies after grace', async () => {
+  const [alice1, bob1] = [conn('A'), conn('B')];
+  await open('alice', alice1);
+  await open('bob', bob1);
+  env.api.reset();
+
+  advance(60_000);
+  await beat('bob', bob1);
+  advance(31_000);
+  const first = await sweep();
+
+  expect(first.reaped).toBe(1);
+  expect(env.api.deleted()).toEqual([alice1]);
+  expect(env.api.messagesTo(bob1)).toEqual([]);
+
+  advance(10_001);
+  await sweep();
+  expect(timeoutsTo(bob1)).toHaveLength(1);
+  expect(env.api.deleted()).toEqual([alice1]);
+  await hangUp('bob', bob1);
+});
+
+it('two sweeps at once never notify twice and never lose a user', async () => {
+  const bob1 = conn('B');
+  const users = Array.from({ length: 20 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
+  for (const u of users) await open(u.userId, u.id);
+  advance(60_000);
+  await open('bob', bob1);
+  env.api.reset();
+
+  advance(31_000);
+  const { deps, config } = await getRuntime();
+  const options = { endpoint: config.connectionsEndpoint as string, leaseMs: 30_000, batchSize: 3, shardConcurrency: 4 };
+  const [a, b] = await Promise.all([sweepOnce(deps, options), sweepOnce(deps, options)]);
+  expect(a.reaped + b.reaped).toBe(20);
+  advance(10_001);
+  const [c, d] = await Promise.all([sweepOnce(deps, options), sweepOnce(deps, options)]);
+  expect(c.changes + d.changes).toBe(20);
+
+  const notified = timeoutsTo(bob1).map((m) => m.userId).sort();
+  expect(notified).toEqual(users.map((u) => u.userId).sort());
+  expect([...new Set(env.api.deleted())].sort()).toEqual(users.map((u) => u.id).sort());
+  expect(env.api.deleted()).toHaveLength(20);
+  await hangUp('bob', bob1);
+});
+
+it('a failing delivery to one connection does not stop the others', async () => {
+  const [alice1, carol1, bob1, bob2] = [conn('A'), conn('C'), conn('B'), conn('B')];
+  await open('alice', alice1);
+  await open('carol', carol1);
+  advance(60_000);
+  await open('bob', bob1);
+  await open('bob', bob2);
+  env.api.failing.add(bob1);
+
+  advance(31_000);
+  await sweep();
+  advance(10_001);
+  const stats = await sweep();
+
+  expect(stats.failed).toBeGreaterThanOrEqual(1);
+  expect(timeoutsTo(bob2).map((m) => m.userId).sort()).toEqual(['alice']);
+  expect((await presenceOf('alice', 'carol'))?.status).toBe('offline');
+  await Promise.all([hangUp('bob', bob1), hangUp('bob', bob2)]);
+});

@@ -6,6 +6,7 @@ import { handler as getPresence } from '../../src/functions/get-presence/handler
 import { handler as getUserPresence } from '../../src/functions/get-user-presence/handler';
 import { handler as heartbeat } from '../../src/functions/heartbeat/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
+import { RedisKeys } from '../../src/layer/adapters/redis/keys';
 import { getRuntime } from '../../src/layer/runtime';
 import { restEvent, wsEvent } from '../support/events';
 import { handlerEnvironment } from '../support/runtime-env';
@@ -320,8 +321,7 @@ describe('fan-out', () => {
     expect(env.api.messagesTo(bob2)).toHaveLength(1);
     expect(env.api.messagesTo(carol1)).toHaveLength(1);
     const { redis } = await getRuntime();
-    const keys = (await import('../../src/layer/adapters/redis/keys')).RedisKeys;
-    const bobConns = await redis.client.hkeys(new keys(env.prefix).conns('bob'));
+    const bobConns = await redis.client.hkeys(new RedisKeys(env.prefix).conns('bob'));
     expect(bobConns).toEqual([bob2]);
     expect((await presenceOf('alice', 'bob')).status).toBe('online');
     await Promise.all([hangUp('alice', alice1), hangUp('bob', bob2), hangUp('carol', carol1)]);

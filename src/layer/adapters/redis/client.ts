@@ -1,4 +1,5 @@
 // Creates the ioredis client (standalone or cluster) with fail-fast settings, and the counting executor all Redis I/O uses.
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis } from 'ioredis';
 import type { RedisOptions } from 'ioredis';
 import { withDeadline } from '../../shared/async';
@@ -30,7 +31,6 @@ export function createRedisClient(options: RedisClientOptions): Redis | Cluster 
   let client: Redis | Cluster;
   if (options.mode === 'cluster') {
     client = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], {
-      enableAutoPipelining: true,
       slotsRefreshTimeout: options.timeoutMs,
       clusterRetryStrategy: (times) => Math.min(100 * times, 2000),
       // ElastiCache with TLS presents certificates for the configuration endpoint name, not node IPs.
@@ -51,7 +51,7 @@ export function createRedisClient(options: RedisClientOptions): Redis | Cluster 
 
 /**
  * The only way the store talks to Redis: every `run` is one round trip (a pipeline on a standalone server; in cluster
- * mode the commands go out together and ioredis auto-pipelining batches them per node). `roundTrips` counts them.
+ * mode one pipeline per node, sent at the same time). `roundTrips` counts them.
  */
 export class RedisExecutor {
   /** Round trips made so far (tests and benchmarks read it). */
@@ -81,15 +81,38 @@ export class RedisExecutor {
   }
 
   private async send(commands: readonly RedisCommand[]): Promise<unknown[]> {
-    if (this.client instanceof Cluster) {
-      const client = this.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
-      return Promise.all(commands.map(([name, ...args]) => (client[name] as (...a: unknown[]) => Promise<unknown>).apply(this.client, args)));
-    }
-    const results = await this.client.pipeline(commands.map((command) => [...command])).exec();
-    if (!results) throw new Error('pipeline was discarded');
-    return results.map(([error, reply]) => {
-      if (error) throw error;
-      return reply;
+    if (!(this.client instanceof Cluster)) return pipeline(this.client, commands);
+    // A cluster pipeline must stay on one node: group by the node that serves each command's slot.
+    const groups = new Map<string, { indexes: number[]; commands: RedisCommand[] }>();
+    commands.forEach((command, index) => {
+      const slot = calculateSlot(String(firstKey(command)));
+      const node = (this.client as Cluster).slots[slot]?.[0] ?? `slot:${slot}`;
+      const group = groups.get(node) ?? { indexes: [], commands: [] };
+      group.indexes.push(index);
+      group.commands.push(command);
+      groups.set(node, group);
     });
+    const replies = new Array<unknown>(commands.length);
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const results = await pipeline(this.client, group.commands);
+        results.forEach((reply, i) => (replies[group.indexes[i] as number] = reply));
+      }),
+    );
+    return replies;
   }
+}
+
+/** The first key of a command: scripts take `numkeys` first, plain commands start with the key. */
+function firstKey(command: RedisCommand): string | number | undefined {
+  return command[0] in SCRIPTS ? command[2] : command[1];
+}
+
+async function pipeline(client: Redis | Cluster, commands: readonly RedisCommand[]): Promise<unknown[]> {
+  const results = await client.pipeline(commands.map((command) => [...command])).exec();
+  if (!results) throw new Error('pipeline was discarded');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
 }

@@ -1,0 +1,89 @@
+// Embedded Redis for the local stack: a redis-server from PATH on a free loopback port, without persistence.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port';
+
+/** A running embedded server: its URL, its process id, and how to stop it. */
+export interface EmbeddedServer {
+  readonly url: string;
+  readonly pid: number | undefined;
+  /** Stops the server and removes its files; safe to call twice. */
+  stop(): Promise<void>;
+  /** Last-resort synchronous kill, for `process.on('exit')`. */
+  killNow(): void;
+}
+
+/** The redis-server binary: `REDIS_SERVER_BIN`, else the one on PATH, else undefined. */
+export function findRedisServer(): string | undefined {
+  if (process.env.REDIS_SERVER_BIN) return process.env.REDIS_SERVER_BIN;
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout?.trim();
+  return found || undefined;
+}
+
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(500);
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** Starts redis-server on a free 127.0.0.1 port; rejects with a clear message when no binary is found. */
+export async function startEmbeddedRedis(): Promise<EmbeddedServer> {
+  const binary = findRedisServer();
+  if (!binary) {
+    throw new Error('No REDIS_URL and no redis-server on PATH: install Redis (e.g. apt-get install redis-server, brew install redis) or set REDIS_URL');
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'presence-local-redis-'));
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  let exited = child.exitCode !== null;
+  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  child.once('error', () => undefined);
+  const deadline = Date.now() + 10_000;
+  while (!(await ping(port))) {
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server (${binary}) did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop() {
+      stopping ??= (async () => {
+        if (!exited) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+          await exitedPromise;
+          clearTimeout(timer);
+        }
+        rmSync(dir, { recursive: true, force: true });
+      })();
+      return stopping;
+    },
+    killNow() {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Test fixture for infra tests: a valid deploy environment and a helper that builds the stack from it, offline.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseDeployConfig } from '../../lib/deploy-config';
+import { PresenceApiStack } from '../../lib/presence-api-stack';
+
+/** A complete deploy environment: new VPC, Valkey replication group, existing Postgres instance behind RDS Proxy. */
+export const BASE_ENV: Readonly<Record<string, string>> = {
+  ALLOWED_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
+  COGNITO_USER_POOL_ID: 'us-east-1_AbCdEf123',
+  JWT_AUDIENCE: '1example23456789',
+  DB_MODE: 'existing-instance',
+  DB_IDENTIFIER: 'pagenow-db',
+  DB_ENDPOINT: 'pagenow-db.abc123.us-east-1.rds.amazonaws.com',
+  DB_SECURITY_GROUP_ID: 'sg-0123456789abcdef0',
+  DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db-AbCdEf',
+  DB_NAME: 'pagenow',
+};
+
+/** The feature flags `cdk synth` uses, so tests see the same template. */
+const CONTEXT = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+
+/** Builds the stack from BASE_ENV plus `overrides` (an empty string removes a key) and synthesizes its template. */
+export function buildStack(overrides: Record<string, string> = {}): { app: App; stack: PresenceApiStack; template: Template } {
+  const env = Object.fromEntries(
+    Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''),
+  );
+  const app = new App({ context: CONTEXT });
+  const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(env) });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The logical id of the (only) resource of `type` whose properties contain `fragment` in their JSON. */
+export function logicalIdOf(template: Template, type: string, fragment: string): string {
+  const matches = Object.entries(template.findResources(type)).filter(([, resource]) =>
+    JSON.stringify(resource).includes(fragment),
+  );
+  if (matches.length !== 1) throw new Error(`expected one ${type} containing ${fragment}, found ${matches.length}`);
+  return (matches[0] as [string, unknown])[0];
+}

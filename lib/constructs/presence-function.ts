@@ -1,6 +1,6 @@
 // One presence Lambda function: holds the defaults once and binds the resources a handler uses (grant + env together).
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Connections, ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +10,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type FunctionName, SWEEP_FUNCTION } from '../../src/routes';
 import type { AuthSettings, RuntimeSettings } from '../deploy-config';
+import { wildcardResourceFinding } from '../nag-findings';
 import { LAYER_MODULE_NAME } from './shared-layer';
 
 /** Lambda timeout and memory of one function. */
@@ -138,6 +139,25 @@ export class PresenceFunction extends NodejsFunction {
       },
     });
     this.presenceName = props.functionName;
+    const acknowledge = (ruleId: string, reason: string) => Validations.of(this).acknowledge({ id: ruleId, reason });
+    acknowledge(
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      'AWS-maintained policy granting only CreateLogGroup/CreateLogStream/PutLogEvents, the minimum for Lambda logging.',
+    );
+    if (props.placement) {
+      acknowledge(
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        'AWS-maintained policy with the EC2 network-interface actions Lambda needs to attach the function to the VPC; those actions do not support resource-level scoping.',
+      );
+    }
+    acknowledge(
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions, so CDK grants them on *; no other action is granted on *.',
+    );
+    acknowledge(
+      'AwsSolutions-L1',
+      'Node.js 22 is the runtime the service is built, bundled (esbuild target node22) and tested for; moving to a newer runtime is a deliberate change of the layer target and the function runtime together.',
+    );
   }
 
   /** Lets the function use Redis: endpoint settings, network path to the cache, read access to the AUTH secret. */
@@ -171,6 +191,13 @@ export class PresenceFunction extends NodejsFunction {
     this.addToRolePolicy(
       new PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [...api.managementArns] }),
     );
+    for (const arn of api.managementArns) {
+      Validations.of(this).acknowledge({
+        id: wildcardResourceFinding(this, arn),
+        reason:
+          'Connection ids are created at run time, so @connections access is granted for any connection of this one API stage (POST to send, DELETE to close), nothing wider.',
+      });
+    }
     return this;
   }
 

@@ -104,7 +104,8 @@ export class PresenceRestApi extends Construct {
     });
     const validator = this.api.addRequestValidator('ParameterValidator', {
       validateRequestParameters: true,
-      validateRequestBody: false,
+      // No method has a body model, so body validation is a no-op that keeps the validator complete.
+      validateRequestBody: true,
     });
 
     const cors: CorsOptions = {

@@ -1,0 +1,404 @@
+// Infra tests of the default stack: routes, authorizers, functions and layer, VPC, sweep, IAM scope, encryption.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { functionSizing } from '../../lib/constructs/presence-function';
+import type { PresenceApiStack } from '../../lib/presence-api-stack';
+import {
+  AUTHORIZER_FUNCTION,
+  FUNCTION_NAMES,
+  type FunctionName,
+  REST_ROUTES,
+  ROUTE_SELECTION_EXPRESSION,
+  SWEEP_FUNCTION,
+  WEBSOCKET_ROUTES,
+} from '../../src/routes';
+import { buildStack } from './stack-fixture';
+
+type Resource = { Type: string; Properties: Record<string, any> };
+
+let app: App;
+let stack: PresenceApiStack;
+let template: Template;
+let resources: Record<string, Resource>;
+const fnId = (name: FunctionName) => stack.getLogicalId(stack.functions[name].node.defaultChild as CfnFunction);
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const json = (value: unknown) => JSON.stringify(value);
+
+beforeAll(() => {
+  ({ app, stack, template } = buildStack());
+  resources = template.toJSON().Resources;
+}, 120_000);
+
+describe('WebSocket API', () => {
+  it('selects routes by the action field of the message body', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'WEBSOCKET',
+      RouteSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+    });
+  });
+
+  it.each(WEBSOCKET_ROUTES.map((route) => [route.routeKey, route.functionName] as const))(
+    'routes %s to the %s function',
+    (routeKey, functionName) => {
+      const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey) ?? [];
+      expect(route).toBeDefined();
+      const integrationId = (route as Resource).Properties.Target['Fn::Join'][1][1].Ref as string;
+      const integration = resources[integrationId] as Resource;
+      expect(integration.Properties.IntegrationType).toBe('AWS_PROXY');
+      expect(json(integration.Properties.IntegrationUri)).toContain(fnId(functionName));
+    },
+  );
+
+  it('guards $connect, and only $connect, with the authorizer function as a REQUEST authorizer', () => {
+    const authorizers = ofType('AWS::ApiGatewayV2::Authorizer');
+    expect(authorizers).toHaveLength(1);
+    const [authorizerId, authorizer] = authorizers[0] as [string, Resource];
+    expect(authorizer.Properties.AuthorizerType).toBe('REQUEST');
+    expect(json(authorizer.Properties.AuthorizerUri)).toContain(fnId(AUTHORIZER_FUNCTION));
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) {
+      if (route.Properties.RouteKey === '$connect') {
+        expect(route.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
+      } else {
+        expect(route.Properties.AuthorizerId).toBeUndefined();
+      }
+    }
+  });
+
+  it('sets no identity source, so tokens in the query string or Sec-WebSocket-Protocol all reach the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { IdentitySource: Match.absent() });
+  });
+
+  it('deploys a throttled stage with access logs and no data tracing', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: 'prod',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, LoggingLevel: 'ERROR', DataTraceEnabled: false },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
+    });
+  });
+
+  it('keeps query strings (where tokens travel) out of the access log format', () => {
+    const [, stage] = ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Resource];
+    expect(stage.Properties.AccessLogSettings.Format).not.toMatch(/querystring|header/i);
+  });
+});
+
+describe('REST API', () => {
+  it.each(REST_ROUTES.map((route) => [route.method, route.path, route.functionName] as const))(
+    '%s %s goes to %s behind the Lambda REQUEST authorizer',
+    (method, path, functionName) => {
+      const pathPart = path.split('/').at(-1) as string;
+      const [resourceId] =
+        ofType('AWS::ApiGateway::Resource').find(([, resource]) => resource.Properties.PathPart === pathPart) ?? [];
+      expect(resourceId).toBeDefined();
+      const [, methodResource] =
+        ofType('AWS::ApiGateway::Method').find(
+          ([, m]) => m.Properties.HttpMethod === method && m.Properties.ResourceId.Ref === resourceId,
+        ) ?? [];
+      expect(methodResource).toBeDefined();
+      const props = (methodResource as Resource).Properties;
+      expect(props.AuthorizationType).toBe('CUSTOM');
+      expect(props.AuthorizerId).toEqual({ Ref: ofType('AWS::ApiGateway::Authorizer')[0]?.[0] });
+      expect(props.Integration.Type).toBe('AWS_PROXY');
+      expect(json(props.Integration.Uri)).toContain(fnId(functionName));
+    },
+  );
+
+  it('uses the authorizer function on the Authorization header, without caching decisions', () => {
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'REQUEST',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 0,
+    });
+    const [, authorizer] = ofType('AWS::ApiGateway::Authorizer')[0] as [string, Resource];
+    expect(json(authorizer.Properties.AuthorizerUri)).toContain(fnId(AUTHORIZER_FUNCTION));
+  });
+
+  it('validates the userId path parameter', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      RequestParameters: { 'method.request.path.userId': true },
+      RequestValidatorId: Match.anyValue(),
+    });
+  });
+
+  it('answers CORS preflights for the configured origin only', () => {
+    const preflights = ofType('AWS::ApiGateway::Method').filter(([, m]) => m.Properties.HttpMethod === 'OPTIONS');
+    expect(preflights).toHaveLength(new Set(REST_ROUTES.map((route) => route.path)).size);
+    for (const [, preflight] of preflights) {
+      const headers = preflight.Properties.Integration.IntegrationResponses[0].ResponseParameters;
+      expect(headers['method.response.header.Access-Control-Allow-Origin']).toBe(
+        "'chrome-extension://abcdefghijklmnopabcdefghijklmnop'",
+      );
+    }
+  });
+
+  it('throttles the stage, writes access logs and traces', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      TracingEnabled: true,
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+      ]),
+    });
+  });
+
+  it('answers unknown paths with 404 and a JSON message', () => {
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+      StatusCode: '404',
+      ResponseTemplates: { 'application/json': '{"message":"Not Found"}' },
+    });
+  });
+});
+
+describe('functions and the shared layer', () => {
+  it('deploys exactly one function per handler of the route table, and nothing else', () => {
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
+  });
+
+  it.each([...FUNCTION_NAMES])('%s runs Node.js 22 on arm64 with the shared layer, its sizing and tracing', (name) => {
+    const fn = resources[fnId(name)] as Resource;
+    const sizing = functionSizing(name, { SWEEP_WINDOW_SECONDS: 55 });
+    const [layerId] = ofType('AWS::Lambda::LayerVersion')[0] as [string, Resource];
+    expect(fn.Properties).toMatchObject({
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: sizing.timeout.toSeconds(),
+      MemorySize: sizing.memorySize,
+      Layers: [{ Ref: layerId }],
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+    });
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect((resources[logGroupId] as Resource).Properties.RetentionInDays).toBe(30);
+  });
+
+  it('gives the sweep a timeout covering its 55 s window', () => {
+    const fn = resources[fnId(SWEEP_FUNCTION)] as Resource;
+    expect(fn.Properties.Timeout).toBe(70);
+    expect(fn.Properties.Environment.Variables).toMatchObject({ SWEEP_WINDOW_SECONDS: '55', SWEEP_INTERVAL_SECONDS: '10' });
+  });
+
+  it('bundles each function without the shared code, which the layer carries as @presence/layer', () => {
+    const assembly = app.synth();
+    const stackArtifact = assembly.getStackByName(stack.stackName);
+    const assetDirs = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.'));
+    const layerDir = assetDirs.find((dir) => {
+      try {
+        return statSync(join(assembly.directory, dir, 'nodejs', 'node_modules', '@presence', 'layer', 'index.js')).isFile();
+      } catch {
+        return false;
+      }
+    });
+    expect(layerDir).toBeDefined();
+    const layerModule = join(assembly.directory, layerDir as string, 'nodejs', 'node_modules', '@presence', 'layer');
+    expect(JSON.parse(readFileSync(join(layerModule, 'package.json'), 'utf8'))).toMatchObject({ name: '@presence/layer', main: 'index.js' });
+    expect(statSync(join(layerModule, 'index.js')).size).toBeGreaterThan(100_000);
+
+    const functionDirs = assetDirs.filter((dir) => dir !== layerDir);
+    expect(functionDirs.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
+    for (const dir of functionDirs) {
+      const code = readFileSync(join(assembly.directory, dir, 'index.js'), 'utf8');
+      expect(code).toContain('require("@presence/layer")');
+      expect(code.length).toBeLessThan(20_000);
+    }
+    expect(stackArtifact.template).toBeDefined();
+  });
+
+  it('places every function but the authorizer in the private subnets with the function security group', () => {
+    const [sgId] = ofType('AWS::EC2::SecurityGroup').find(([, sg]) => /functions/i.test(sg.Properties.GroupDescription)) ?? [];
+    const privateSubnets = ofType('AWS::EC2::Subnet')
+      .filter(([, subnet]) => json(subnet.Properties.Tags).includes('"Private"'))
+      .map(([id]) => ({ Ref: id }));
+    expect(privateSubnets).toHaveLength(2);
+    for (const name of FUNCTION_NAMES) {
+      const vpcConfig = (resources[fnId(name)] as Resource).Properties.VpcConfig;
+      if (name === AUTHORIZER_FUNCTION) {
+        expect(vpcConfig).toBeUndefined();
+      } else {
+        expect(vpcConfig.SecurityGroupIds).toEqual([{ 'Fn::GetAtt': [sgId, 'GroupId'] }]);
+        expect(vpcConfig.SubnetIds).toEqual(expect.arrayContaining(privateSubnets));
+        expect(vpcConfig.SubnetIds).toHaveLength(privateSubnets.length);
+      }
+    }
+  });
+
+  it('lets the functions out on HTTPS only, plus the Redis and proxy ports to their security groups', () => {
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Presence API functions'),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })],
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 6380, ToPort: 6380 });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 5432, ToPort: 5432 });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6380, SourceSecurityGroupId: Match.anyValue() });
+  });
+});
+
+describe('sweep schedule', () => {
+  it('invokes the sweep every minute with a dead-letter queue for failed deliveries', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [fnId(SWEEP_FUNCTION), 'Arn'] },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+  });
+
+  it('sends failed runs to the same queue without retrying (the next run is a minute away)', () => {
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId(SWEEP_FUNCTION) },
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+
+  it('alarms on the first dead-lettered run', () => {
+    const [queueId] = ofType('AWS::SQS::Queue')[0] as [string, Resource];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true });
+  });
+});
+
+describe('IAM', () => {
+  const policies = () => ofType('AWS::IAM::Policy');
+  const statements = () =>
+    policies().flatMap(([, policy]) =>
+      (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>).map((statement) => ({ policy, statement })),
+    );
+
+  it('grants execute-api:ManageConnections only on this API stage @connections/* (POST, DELETE)', () => {
+    const grants = statements().filter(({ statement }) => json(statement.Action).includes('execute-api:'));
+    expect(grants.length).toBeGreaterThan(0);
+    const [apiId] = ofType('AWS::ApiGatewayV2::Api')[0] as [string, Resource];
+    for (const { statement } of grants) {
+      expect(statement.Action).toBe('execute-api:ManageConnections');
+      const arns = (Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource]).map(json);
+      expect(arns).toHaveLength(2);
+      for (const arn of arns) {
+        expect(arn).toContain(`{"Ref":"${apiId}"}`);
+        expect(arn).toMatch(/\/prod\/(POST|DELETE)\/@connections\/\*"/);
+      }
+    }
+  });
+
+  it('lets only the WebSocket handlers and the sweep manage connections', () => {
+    const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
+    for (const name of FUNCTION_NAMES) {
+      const roleId = (resources[fnId(name)] as Resource).Properties.Role['Fn::GetAtt'][0] as string;
+      const own = policies().filter(([, policy]) => json(policy.Properties.Roles).includes(roleId));
+      expect(json(own).includes('execute-api:ManageConnections')).toBe(pushers.has(name));
+    }
+  });
+
+  it('uses no wildcard actions', () => {
+    for (const { statement } of statements()) {
+      for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+    }
+    for (const [, role] of ofType('AWS::IAM::Role')) {
+      for (const inline of role.Properties.Policies ?? []) {
+        for (const statement of inline.PolicyDocument.Statement) {
+          for (const action of [statement.Action].flat()) expect(action).not.toContain('*');
+        }
+      }
+    }
+  });
+
+  it('grants secretsmanager:GetSecretValue (alone) on exactly the database and Redis AUTH secrets', () => {
+    const grants = statements().filter(({ statement }) => json(statement.Action).includes('secretsmanager:'));
+    const [tokenId] = ofType('AWS::SecretsManager::Secret')[0] as [string, Resource];
+    const allowed = [
+      json('arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db-AbCdEf'),
+      json({ Ref: tokenId }),
+    ];
+    for (const { statement } of grants.filter(({ policy }) => !json(policy).includes('Proxy'))) {
+      expect([statement.Action].flat()).toEqual(['secretsmanager:GetSecretValue']);
+      for (const resource of [statement.Resource].flat()) expect(allowed).toContain(json(resource));
+    }
+  });
+});
+
+describe('data stores', () => {
+  it('runs Redis as a Multi-AZ replication group, encrypted at rest and in transit, with AUTH from Secrets Manager', () => {
+    const [tokenId] = ofType('AWS::SecretsManager::Secret')[0] as [string, Resource];
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      Engine: 'valkey',
+      NumCacheClusters: 2,
+      AutomaticFailoverEnabled: true,
+      MultiAZEnabled: true,
+      AtRestEncryptionEnabled: true,
+      TransitEncryptionEnabled: true,
+      TransitEncryptionMode: 'required',
+      AuthToken: { 'Fn::Join': ['', ['{{resolve:secretsmanager:', { Ref: tokenId }, ':SecretString:::}}']] },
+    });
+  });
+
+  it('reaches Postgres through an RDS Proxy that requires TLS, in the isolated subnets', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db-AbCdEf' })],
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBInstanceIdentifiers: ['pagenow-db'] });
+  });
+
+  it('hands the functions secret ARNs and endpoints, never a secret value', () => {
+    for (const name of FUNCTION_NAMES) {
+      const variables = (resources[fnId(name)] as Resource).Properties.Environment.Variables as Record<string, unknown>;
+      for (const [key, value] of Object.entries(variables)) {
+        if (/SECRET|PASSWORD|AUTH_TOKEN|_TOKEN$/.test(key)) expect(key).toMatch(/_SECRET_ARN$/);
+        expect(json(value)).not.toMatch(/resolve:secretsmanager|SecretString|password/i);
+      }
+      expect(variables.DATABASE_URL).toBeUndefined();
+      if (name !== AUTHORIZER_FUNCTION) {
+        expect(variables).toMatchObject({
+          REDIS_MODE: 'standalone',
+          REDIS_AUTH_SECRET_ARN: expect.anything(),
+          DATABASE_SSL: 'true',
+          DATABASE_PORT: '5432',
+          DATABASE_NAME: 'pagenow',
+        });
+        expect(json(variables.REDIS_URL)).toMatch(/^\{"Fn::Join":\["",\["rediss:\/\//);
+      }
+    }
+  });
+
+  it('gives the token verifier settings to the authorizer only', () => {
+    for (const name of FUNCTION_NAMES) {
+      const variables = (resources[fnId(name)] as Resource).Properties.Environment.Variables as Record<string, unknown>;
+      if (name === AUTHORIZER_FUNCTION) {
+        expect(variables).toMatchObject({ COGNITO_USER_POOL_ID: 'us-east-1_AbCdEf123', JWT_AUDIENCE: '1example23456789' });
+        expect(variables.REDIS_URL).toBeUndefined();
+      } else {
+        expect(variables.JWT_AUDIENCE).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('exports the WebSocket URL, the REST URL and the @connections endpoint', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(json(outputs.WebSocketUrl?.Value)).toMatch(/"wss:\/\/"/);
+    expect(json(outputs.WebSocketUrl?.Value)).toContain('/prod');
+    expect(json(outputs.RestApiUrl?.Value)).toContain('https://');
+    expect(json(outputs.ConnectionsEndpoint?.Value)).toMatch(/"https:\/\/"/);
+  });
+});

@@ -1,0 +1,94 @@
+// The floors, measured in the same run: a Redis PING round trip, a trivial Postgres query, one @connections POST.
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { Agent, request } from 'node:http';
+import { Redis } from 'ioredis';
+import { Pool } from 'pg';
+import { ApiGatewayConnectionGateway } from '@presence/layer';
+import type { LatencyStats } from './support/stats';
+import { summarize, timeLoop } from './support/stats';
+
+/** Every floor of one run. */
+export interface Floors {
+  /** PING over a bare TCP socket (RESP by hand): what the network and Redis cost, nothing else. */
+  readonly redisPingRaw: LatencyStats;
+  /** PING through ioredis, the client the handlers use: the floor for every Redis round trip of a handler. */
+  readonly redisPing: LatencyStats;
+  /** `SELECT 1` through a pg Pool, the client the handlers use. */
+  readonly postgresQuery: LatencyStats;
+  /** One bare HTTP POST (keep-alive) to the stand-in @connections API. */
+  readonly connectionsPostRaw: LatencyStats;
+  /** One PostToConnection through the AWS SDK client the handlers use, to the stand-in @connections API. */
+  readonly connectionsPost: LatencyStats;
+}
+
+function rawPing(socket: Socket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const onData = (chunk: Buffer): void => {
+      got += chunk.toString('latin1');
+      if (got.endsWith('\r\n')) {
+        socket.off('data', onData);
+        if (got.startsWith('+PONG')) resolve();
+        else reject(new Error(`unexpected reply ${got}`));
+      }
+    };
+    socket.on('data', onData);
+    socket.write('PING\r\n');
+  });
+}
+
+function rawPost(agent: Agent, url: URL, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path: `${url.pathname}/@connections/floor`, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Measures the floors against the given Redis, Postgres and @connections endpoint. */
+export async function measureFloors(options: {
+  redisUrl: string;
+  databaseUrl: string;
+  connectionsEndpoint: string;
+  iterations: number;
+}): Promise<Floors> {
+  const n = options.iterations;
+  const warm = Math.max(5, Math.floor(n / 10));
+
+  const redisAddress = new URL(options.redisUrl);
+  const socket = connect({ host: redisAddress.hostname, port: Number(redisAddress.port || 6379), noDelay: true });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  if (redisAddress.password) await new Promise<void>((resolve) => {
+    socket.write(`AUTH ${decodeURIComponent(redisAddress.password)}\r\n`);
+    socket.once('data', () => resolve());
+  });
+  const redisPingRaw = summarize(await timeLoop(n, warm, () => rawPing(socket)));
+  socket.destroy();
+
+  const redis = new Redis(options.redisUrl);
+  const redisPing = summarize(await timeLoop(n, warm, () => redis.ping()));
+  redis.disconnect();
+
+  const pool = new Pool({ connectionString: options.databaseUrl, max: 1 });
+  const postgresQuery = summarize(await timeLoop(n, warm, () => pool.query('SELECT 1')));
+  await pool.end();
+
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const endpoint = new URL(options.connectionsEndpoint);
+  const payload = JSON.stringify({ type: 'update-presence', userId: 'floor', status: 'online' });
+  const connectionsPostRaw = summarize(await timeLoop(n, warm, () => rawPost(agent, endpoint, payload)));
+  agent.destroy();
+
+  const gateway = new ApiGatewayConnectionGateway();
+  const connectionsPost = summarize(
+    await timeLoop(n, warm, () => gateway.post(options.connectionsEndpoint, 'floor-connection', payload)),
+  );
+  return { redisPingRaw, redisPing, postgresQuery, connectionsPostRaw, connectionsPost };
+}

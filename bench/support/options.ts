@@ -1,0 +1,56 @@
+// Command-line options of `npm run bench`: full or smoke sizes, and which parts to run.
+
+/** The parts of the bench, in run order. */
+export const PARTS = ['floors', 'handlers', 'sweep', 'cold-start', 'gateway', 'cost'] as const;
+
+/** A part of the bench. */
+export type Part = (typeof PARTS)[number];
+
+/** Parsed options. */
+export interface BenchOptions {
+  /** Tiny sizes, no targets checked: proves the bench works (CI). */
+  readonly smoke: boolean;
+  readonly parts: ReadonlySet<Part>;
+  readonly floorIterations: number;
+  readonly updateFriends: readonly number[];
+  readonly getFriends: readonly number[];
+  iterations(friends: number): number;
+  readonly sweepSizes: readonly number[];
+  /** Online friends of every swept user. */
+  readonly sweepFriends: number;
+  readonly gatewayClients: number;
+  readonly gatewaySeconds: number;
+  /** Where the report goes. */
+  readonly outDir: string;
+}
+
+/** Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`, `--out=DIR`. */
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
+  const flag = (name: string): string | undefined =>
+    argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+  const has = (name: string): boolean => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  const smoke = has('smoke') || env.BENCH_SMOKE === '1';
+  const list = (value: string | undefined): Part[] =>
+    (value ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p): p is Part => (PARTS as readonly string[]).includes(p));
+  let parts = new Set<Part>(has('only') ? list(flag('only')) : PARTS);
+  for (const p of list(flag('skip'))) parts.delete(p);
+  if (parts.size === 0) parts = new Set(PARTS);
+  return {
+    smoke,
+    parts,
+    floorIterations: smoke ? 50 : 3000,
+    updateFriends: smoke ? [0, 5, 10] : [0, 50, 500],
+    getFriends: smoke ? [2, 10, 20] : [10, 1000, 5000],
+    iterations: smoke
+      ? () => 10
+      : (friends) => (friends >= 5000 ? 300 : friends >= 500 ? 500 : friends >= 50 ? 2000 : 3000),
+    sweepSizes: smoke ? [50] : [1000, 10_000, 100_000],
+    sweepFriends: smoke ? 3 : 20,
+    gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
+    gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 3 : 60)),
+    outDir: flag('out') ?? 'bench/results',
+  };
+}

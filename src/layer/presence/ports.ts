@@ -90,8 +90,8 @@ export type PostOutcome = 'sent' | 'gone';
 
 /** The API Gateway `@connections` management API. */
 export interface ConnectionGateway {
-  /** Sends `message` (JSON-serialized) to a connection; `gone` when the connection no longer exists (410). */
-  post(endpoint: string, connectionId: string, message: unknown): Promise<PostOutcome>;
+  /** Sends `payload` (a JSON text) to a connection; `gone` when the connection no longer exists (410). */
+  post(endpoint: string, connectionId: string, payload: string): Promise<PostOutcome>;
   /** Closes a connection; resolves also when it is already gone. */
   close(endpoint: string, connectionId: string): Promise<void>;
 }

@@ -13,7 +13,6 @@ interface Started {
 }
 
 declare global {
-  // eslint-disable-next-line no-var
   var __presenceServices: Started[] | undefined;
 }
 

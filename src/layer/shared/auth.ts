@@ -80,6 +80,7 @@ export interface TokenVerifier {
 export function userIdOf(payload: JwtPayload): string {
   const candidates = [payload['cognito:username'], payload.username, payload.sub];
   const userId = candidates.find((c): c is string => typeof c === 'string' && c.length > 0);
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (!userId || userId.length > MAX_USER_ID_LENGTH || /[\u0000-\u001f]/.test(userId)) {
     throw new UnauthorizedError('token carries no usable user id');
   }

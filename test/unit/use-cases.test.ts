@@ -225,3 +225,21 @@ describe('sweep', () => {
     expect(closed).toEqual(['x1']);
   });
 });
+
+describe('update-presence with an expired friend cache', () => {
+  it('loads the friend list once and still tells every friend', async () => {
+    let saved: readonly UserContext[] = [];
+    const store = fakeStore({
+      update: async () => ({ kind: 'changed', change: change({ friendIds: null }) }),
+      connectionsOf: async (_ids, save = []) => {
+        saved = save;
+        return new Map([['ben', ['b1']]]);
+      },
+    });
+    const { deps, posts, queries } = fakeDeps(store, { ann: ctx('ann', ['ben']) });
+    await updatePresence(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'x', status: 'busy' });
+    expect(queries()).toBe(1);
+    expect(saved.map((c) => c.userId)).toEqual(['ann']);
+    expect(posts.map((p) => p.connectionId)).toEqual(['b1']);
+  });
+});

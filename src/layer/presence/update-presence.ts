@@ -2,7 +2,7 @@
 import { RateLimitedError } from '../shared/errors';
 import type { ConnectionStatus } from './model';
 import type { PresenceDeps, UpdateInput } from './ports';
-import { announce } from './announce';
+import { announce, withFriendIds } from './announce';
 import { shareablePage } from './privacy';
 
 /** Input of {@link updatePresence}. */
@@ -37,5 +37,7 @@ export async function updatePresence(deps: PresenceDeps, input: UpdatePresenceIn
     if (result.kind === 'need-context') throw new Error('context was not cached');
   }
   if (result.kind === 'rate-limited') throw Object.assign(new RateLimitedError(), { notify: result.notify });
-  await announce(deps, input.endpoint, [result.change]);
+  // The friend list can have expired from the cache since the privacy settings were read (status-only updates).
+  const { changes, loaded } = await withFriendIds(deps, [result.change]);
+  await announce(deps, input.endpoint, changes, loaded);
 }

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { FUNCTION_NAMES } from '../src/routes';
 import type { FunctionName } from '../src/routes';
 import { createDevIssuer } from '../src/local/dev-issuer';
+import { shutdownRuntime } from '../src/layer/runtime';
 
 function listen(server: Server): Promise<string> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
@@ -56,7 +57,6 @@ async function main(): Promise<void> {
     process.env.CONNECTIONS_ENDPOINT = `${await listen(sink)}/local`;
   }
 
-  const layer = await import('../src/layer/index');
   const module = (await import(`../src/functions/${name}/handler`)) as { handler: (e: unknown, c?: unknown) => Promise<unknown> };
   const context = { functionName: name, awsRequestId: 'invoke', getRemainingTimeInMillis: () => 60_000 };
   let exitCode = 0;
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     exitCode = 1;
     console.error(`${name} failed: ${(error as Error).message}`);
   } finally {
-    await layer.shutdownRuntime();
+    await shutdownRuntime();
     for (const server of servers) server.close();
   }
   process.exitCode = exitCode;

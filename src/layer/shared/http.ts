@@ -1,8 +1,11 @@
 // REST helpers: JSON responses with CORS for allowed origins, and the one error mapper.
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { PresenceDeps } from '../presence/ports';
+import { getRuntime } from '../runtime';
 import { isOriginAllowed } from './config';
-import { AppError } from './errors';
+import { AppError, UnauthorizedError } from './errors';
 import { headerOf } from './auth';
+import { logger } from './logger';
 
 /** CORS headers for a request from `origin` (none when the origin is not allowed or absent). */
 export function corsHeaders(allowed: readonly string[], origin: string | undefined): Record<string, string> {
@@ -37,4 +40,26 @@ export function jsonResponse(
 export function errorBody(error: unknown): { statusCode: number; body: { message: string } } {
   if (error instanceof AppError && error.expose) return { statusCode: error.statusCode, body: { message: error.message } };
   return { statusCode: 500, body: { message: 'Internal server error' } };
+}
+
+/**
+ * Runs a REST use case for the authorized caller and maps its result (200) or error (safe body, CORS kept) to a
+ * response. The caller comes from the authorizer context.
+ */
+export async function handleRest(
+  event: APIGatewayProxyEvent,
+  useCase: (deps: PresenceDeps, callerId: string) => Promise<unknown>,
+): Promise<APIGatewayProxyResult> {
+  let origins: readonly string[] = [];
+  try {
+    const { config, deps } = await getRuntime();
+    origins = config.allowedOrigins;
+    const callerId = event.requestContext.authorizer?.userId as unknown;
+    if (typeof callerId !== 'string' || callerId === '') throw new UnauthorizedError();
+    return jsonResponse(200, await useCase(deps, callerId), event, origins);
+  } catch (error) {
+    const { statusCode, body } = errorBody(error);
+    if (statusCode >= 500) logger.error('request failed', { path: event.resource, error: error as Error });
+    return jsonResponse(statusCode, body, event, origins);
+  }
 }

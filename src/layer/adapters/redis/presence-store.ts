@@ -19,6 +19,7 @@ import type {
 } from '../../presence/ports';
 import type { RedisCommand, RedisExecutor } from './client';
 import { RedisKeys, SHARD_COUNT, connectionMember, shardOf, userOfMember } from './keys';
+import type { ScriptName } from './scripts';
 
 /** Tuning the store needs. */
 export interface RedisStoreSettings {
@@ -110,14 +111,7 @@ export class RedisPresenceStore implements PresenceStore {
   ) {}
 
   async connect(input: ConnectionRef & { status?: ConnectionStatus }): Promise<{ change: PresenceChange; hasContext: boolean }> {
-    const reply = await this.redis.one<Reply>([
-      'presenceConnect',
-      4,
-      ...this.keys.userKeys(input.userId),
-      input.userId,
-      input.connectionId,
-      input.now,
-      input.now + this.settings.timeoutMs,
+    const reply = await this.userScript('presenceConnect', input, [
       input.status ?? '',
       this.settings.rateLimit.burst,
       this.settings.retentionSeconds,
@@ -127,14 +121,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async touch(input: ConnectionRef & { countOnly?: boolean }): Promise<TouchResult> {
-    const reply = await this.redis.one<Reply>([
-      'presenceTouch',
-      4,
-      ...this.keys.userKeys(input.userId),
-      input.userId,
-      input.connectionId,
-      input.now,
-      input.now + this.settings.timeoutMs,
+    const reply = await this.userScript('presenceTouch', input, [
       this.settings.rateLimit.perSecond,
       this.settings.rateLimit.burst,
       this.settings.retentionSeconds,
@@ -147,14 +134,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async update(input: UpdateInput): Promise<UpdateResult> {
     const page = input.page;
-    const reply = await this.redis.one<Reply>([
-      'presenceUpdate',
-      4,
-      ...this.keys.userKeys(input.userId),
-      input.userId,
-      input.connectionId,
-      input.now,
-      input.now + this.settings.timeoutMs,
+    const reply = await this.userScript('presenceUpdate', input, [
       this.settings.rateLimit.perSecond,
       this.settings.rateLimit.burst,
       this.settings.retentionSeconds,
@@ -175,13 +155,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async remove(input: ConnectionRef & { deferAnnounce?: boolean }): Promise<PresenceChange | null> {
-    const reply = await this.redis.one<Reply>([
-      'presenceRemove',
-      4,
-      ...this.keys.userKeys(input.userId),
-      input.userId,
-      input.connectionId,
-      input.now,
+    const reply = await this.userScript('presenceRemove', input, [
       this.settings.graceMs,
       this.settings.retentionSeconds,
       input.deferAnnounce ? '1' : '0',
@@ -269,6 +243,16 @@ export class RedisPresenceStore implements PresenceStore {
       reaped.push({ userId: String(reapedFlat[i]), connectionId: String(reapedFlat[i + 1]) });
     }
     return { reaped, changes: changes.map((c) => parseChange(String(c[0]), c, 1)) };
+  }
+
+  /**
+   * Runs a per-user script: KEYS conns, state, expiry, context; ARGV user, connection, now, then the connect, touch
+   * and update scripts take the new expiry, then `extra`.
+   */
+  private userScript(name: ScriptName, input: ConnectionRef, extra: (string | number)[]): Promise<Reply> {
+    const head: (string | number)[] = [input.userId, input.connectionId, input.now];
+    if (name !== 'presenceRemove') head.push(input.now + this.settings.timeoutMs);
+    return this.redis.one<Reply>([name, 4, ...this.keys.userKeys(input.userId), ...head, ...extra]);
   }
 
   private saveCommands(contexts: readonly UserContext[]): RedisCommand[] {

@@ -16,6 +16,19 @@ export interface EmbeddedServer {
   killNow(): void;
 }
 
+/** Children still running, killed synchronously if the process exits before stopping them (even mid-start). */
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+let exitHookAdded = false;
+
+function track(child: { kill(signal: NodeJS.Signals): boolean; once(event: 'exit', fn: () => void): unknown }): void {
+  if (!exitHookAdded) {
+    exitHookAdded = true;
+    process.on('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+  }
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
 /** The redis-server binary: `REDIS_SERVER_BIN`, else the one on PATH, else undefined. */
 export function findRedisServer(): string | undefined {
   if (process.env.REDIS_SERVER_BIN) return process.env.REDIS_SERVER_BIN;
@@ -57,6 +70,7 @@ export async function startEmbeddedRedis(): Promise<EmbeddedServer> {
     resolve();
   }));
   child.once('error', () => undefined);
+  track(child);
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {
     if (exited || Date.now() > deadline) {

@@ -1,0 +1,111 @@
+// The wire shapes the client sends and receives (CONTRACT.md), as plain types with no runtime dependencies.
+
+/** A status a client may set. */
+export type ConnectionStatus = 'online' | 'away' | 'busy' | 'invisible';
+
+/** A status a user can have as others see it (`invisible` only in the user's own view). */
+export type PresenceStatus = ConnectionStatus | 'offline';
+
+/** A shared page; empty strings when the page is not shared. */
+export interface Page {
+  readonly url: string;
+  readonly title: string;
+  readonly domain: string;
+}
+
+/** What the client reports: any subset of page, status and custom message. */
+export interface PresenceUpdate {
+  readonly url?: string;
+  readonly title?: string;
+  readonly status?: ConnectionStatus;
+  readonly message?: string | null;
+}
+
+/** Server message: a friend's (or the user's own, from another connection) presence changed. */
+export interface PresenceUpdateMessage {
+  readonly type: 'update-presence';
+  readonly userId: string;
+  readonly status: PresenceStatus;
+  readonly url: string;
+  readonly title: string;
+  readonly domain: string;
+  readonly latestUrl: string;
+  readonly latestTitle: string;
+  readonly latestDomain: string;
+  readonly message: string | null;
+  readonly lastSeen: number | null;
+}
+
+/** Server message: a friend went offline (after the grace window). */
+export interface PresenceTimeoutMessage {
+  readonly type: 'presence-timeout';
+  readonly userId: string;
+  readonly lastSeen: number | null;
+}
+
+/** Server message: what was wrong with the last client message. */
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: string;
+  readonly message?: string;
+}
+
+/** Any message the server sends. */
+export type ServerMessage = PresenceUpdateMessage | PresenceTimeoutMessage | ErrorMessage;
+
+/** A user's presence as `GET /presence` returns it. */
+export interface Presence {
+  readonly userId: string;
+  readonly status: PresenceStatus;
+  readonly page: Page | null;
+  readonly latestPage: Page | null;
+  readonly message: string | null;
+  readonly lastSeen: number | null;
+}
+
+/** Profile fields of a user, from `userInfoMap`. */
+export interface UserInfo {
+  readonly user_id: string;
+  readonly first_name: string | null;
+  readonly last_name: string | null;
+  readonly profile_image_extension: string | null;
+}
+
+/** The body of `GET /presence`. */
+export interface PresenceOverview {
+  readonly userPresence: Presence;
+  readonly presenceArr: Presence[];
+  readonly userInfoMap: Record<string, UserInfo>;
+}
+
+/** Parses a server frame; undefined when it is not a message this client knows. */
+export function parseServerMessage(data: unknown): ServerMessage | undefined {
+  if (typeof data !== 'string') return undefined;
+  try {
+    const json = JSON.parse(data) as { type?: unknown; userId?: unknown };
+    if (json.type === 'update-presence' || json.type === 'presence-timeout') {
+      return typeof json.userId === 'string' ? (json as ServerMessage) : undefined;
+    }
+    if (json.type === 'error') return json as ErrorMessage;
+  } catch {
+    // not JSON
+  }
+  return undefined;
+}
+
+/** Applies a pushed message to a presence (for lists kept up to date from pushes). */
+export function applyMessage(previous: Presence | undefined, message: PresenceUpdateMessage | PresenceTimeoutMessage): Presence {
+  if (message.type === 'presence-timeout') {
+    return {
+      userId: message.userId,
+      status: 'offline',
+      page: null,
+      latestPage: previous?.latestPage ?? previous?.page ?? null,
+      message: null,
+      lastSeen: message.lastSeen ?? previous?.lastSeen ?? null,
+    };
+  }
+  const page = message.status === 'offline' ? null : { url: message.url, title: message.title, domain: message.domain };
+  const latestPage = message.latestUrl ? { url: message.latestUrl, title: message.latestTitle, domain: message.latestDomain } : previous?.latestPage ?? null;
+  return { userId: message.userId, status: message.status, page, latestPage, message: message.message, lastSeen: message.lastSeen };
+}

@@ -1,0 +1,263 @@
+// The presence WebSocket client: token auth, heartbeats, jittered reconnect, presence resent after reconnect, typed events.
+import type { BackoffOptions } from './backoff';
+import { backoffDelay } from './backoff';
+import type { ConnectionStatus, ErrorMessage, PresenceTimeoutMessage, PresenceUpdate, PresenceUpdateMessage } from './messages';
+import { parseServerMessage } from './messages';
+import { isTokenExpired } from './token';
+import { TypedEmitter } from './typed-emitter';
+
+/** The subprotocol of the Presence API; the token travels as the second protocol value. */
+export const PRESENCE_SUBPROTOCOL = 'presence.v1';
+
+/** Heartbeat period: under the 30 s after which Chrome stops an idle MV3 service worker, and under the server timeout. */
+export const DEFAULT_HEARTBEAT_MS = 20_000;
+
+/** The part of the WebSocket interface the client uses (browsers, service workers, the `ws` package). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** A WebSocket constructor: `globalThis.WebSocket`, or `WebSocket` from the `ws` package in Node. */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Why the client gave up on a token. */
+export type AuthFailure = 'missing' | 'expired' | 'rejected';
+
+/** Where the client is. `stopped` after `close()` or an auth failure: call `connect()` (with a new token) to go on. */
+export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'stopped';
+
+/** The events of {@link PresenceClient}. */
+export interface PresenceClientEvents {
+  'update-presence': PresenceUpdateMessage;
+  'presence-timeout': PresenceTimeoutMessage;
+  /** The server answered a message with an error (`invalid_message`, `unknown_action`, `rate_limited`, ...). */
+  'server-error': ErrorMessage;
+  open: { readonly protocol: string };
+  close: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
+  state: ClientState;
+  'auth-failed': { readonly reason: AuthFailure };
+}
+
+/** Options of {@link PresenceClient}. */
+export interface PresenceClientOptions {
+  /** `ws://127.0.0.1:3000/ws` locally, `wss://{api}.execute-api.{region}.amazonaws.com/{stage}` in AWS. */
+  readonly url: string;
+  /** The JWT, or a function returning the current one (called before every connect, so it may refresh). */
+  readonly token: string | (() => string | undefined | Promise<string | undefined>);
+  /** `subprotocol` (default: `presence.v1, <jwt>`) or `query` (`?Authorization=<jwt>`, as PageNow clients do). */
+  readonly tokenTransport?: 'subprotocol' | 'query';
+  /** Defaults to `globalThis.WebSocket`; Node 20 has none: pass `WebSocket` from the `ws` package. */
+  readonly WebSocket?: WebSocketConstructor;
+  readonly heartbeatIntervalMs?: number;
+  /** Reconnect backoff, or `false` to never reconnect. */
+  readonly reconnect?: BackoffOptions | false;
+  /**
+   * Asked after a failed handshake whose status is unknown (browsers do not expose it): resolve `false` when the
+   * token is rejected, to stop reconnecting. {@link restAuthCheck} asks the REST API.
+   */
+  readonly authCheck?: (token: string) => Promise<boolean>;
+  /** For tests: the clock and the random source of the jitter. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+const OPEN = 1;
+
+/** An `authCheck` that asks `GET {restUrl}/presence`: a 401 means the token is rejected. */
+export function restAuthCheck(restUrl: string): (token: string) => Promise<boolean> {
+  return async (token) => {
+    try {
+      const response = await fetch(`${restUrl.replace(/\/+$/, '')}/presence`, { headers: { Authorization: `Bearer ${token}` } });
+      return response.status !== 401 && response.status !== 403;
+    } catch {
+      return true; // unreachable: not a token problem
+    }
+  };
+}
+
+/** The status in a failed handshake's error, when the WebSocket implementation exposes it (the `ws` package does). */
+function handshakeStatus(event: unknown): number | undefined {
+  const e = event as { message?: unknown; error?: { message?: unknown } } | undefined;
+  const text = String(e?.message ?? e?.error?.message ?? '');
+  const match = /Unexpected server response: (\d{3})/.exec(text);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A presence connection that stays up: connects with the token, sends a heartbeat every 20 s, reconnects with
+ * jittered backoff (stopping for good on an expired or rejected token), and resends the current presence after
+ * every reconnect so friends see it again.
+ */
+export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
+  private socket: WebSocketLike | undefined;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private attempt = 0;
+  private current: PresenceUpdate = {};
+  private currentState: ClientState = 'idle';
+  private generation = 0;
+
+  constructor(private readonly options: PresenceClientOptions) {
+    super();
+  }
+
+  /** The connection state. */
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  /** The presence this client reports (sent again after every reconnect). */
+  get presence(): PresenceUpdate {
+    return this.current;
+  }
+
+  /** Opens the connection (no-op while connecting or open). */
+  connect(): void {
+    if (this.currentState === 'connecting' || this.currentState === 'open') return;
+    this.attempt = 0;
+    void this.open();
+  }
+
+  /** Updates the reported presence: sent now when open, else on the next open. */
+  updatePresence(update: PresenceUpdate): void {
+    this.current = { ...this.current, ...update };
+    this.send({ action: 'update-presence', ...update });
+  }
+
+  /** Sets the status (`online`, `away`, `busy`, `invisible`). */
+  setStatus(status: ConnectionStatus): void {
+    this.updatePresence({ status });
+  }
+
+  /** Closes the connection for good (until `connect()`). */
+  close(): void {
+    this.generation += 1;
+    this.clearTimers();
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.onclose = null;
+      socket.onmessage = null;
+      socket.onerror = null;
+      socket.onopen = null;
+      try {
+        socket.close(1000, 'client closed');
+      } catch {
+        // already closed
+      }
+    }
+    this.setState('stopped');
+  }
+
+  private send(message: Record<string, unknown>): boolean {
+    if (this.socket?.readyState !== OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private setState(state: ClientState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emit('state', state);
+  }
+
+  private clearTimers(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeatTimer = undefined;
+    this.reconnectTimer = undefined;
+  }
+
+  private fail(reason: AuthFailure): void {
+    this.clearTimers();
+    this.setState('stopped');
+    this.emit('auth-failed', { reason });
+  }
+
+  private async open(): Promise<void> {
+    const generation = ++this.generation;
+    this.clearTimers();
+    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    if (generation !== this.generation) return;
+    if (!token) return this.fail('missing');
+    if (isTokenExpired(token, (this.options.now ?? Date.now)())) return this.fail('expired');
+    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) throw new Error('No WebSocket implementation: pass options.WebSocket (e.g. from the ws package)');
+    const byQuery = this.options.tokenTransport === 'query';
+    const url = byQuery ? `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}Authorization=${encodeURIComponent(token)}` : this.options.url;
+    let socket: WebSocketLike;
+    try {
+      socket = byQuery ? new Ctor(url) : new Ctor(url, [PRESENCE_SUBPROTOCOL, token]);
+    } catch {
+      return this.scheduleReconnect(generation, token, false, undefined);
+    }
+    this.socket = socket;
+    let opened = false;
+    let status: number | undefined;
+    socket.onopen = () => {
+      if (generation !== this.generation) return;
+      opened = true;
+      this.attempt = 0;
+      this.setState('open');
+      this.emit('open', { protocol: socket.protocol });
+      // Friends see the page again after a reconnect; within the grace window nothing flaps.
+      if (Object.keys(this.current).length > 0) this.send({ action: 'update-presence', ...this.current });
+      this.heartbeatTimer = setInterval(() => this.send({ action: 'heartbeat' }), this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
+    };
+    socket.onmessage = (event) => {
+      if (generation !== this.generation) return;
+      const message = parseServerMessage(event.data);
+      if (!message) return;
+      if (message.type === 'error') this.emit('server-error', message);
+      else this.emit(message.type, message as never);
+    };
+    socket.onerror = (event) => {
+      status ??= handshakeStatus(event);
+    };
+    socket.onclose = (event) => {
+      if (generation !== this.generation) return;
+      this.socket = undefined;
+      if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+      this.heartbeatTimer = undefined;
+      void this.scheduleReconnect(generation, token, opened, status, event);
+    };
+  }
+
+  private async scheduleReconnect(
+    generation: number,
+    token: string,
+    opened: boolean,
+    status: number | undefined,
+    event?: { code: number; reason: string },
+  ): Promise<void> {
+    const code = event?.code ?? 1006;
+    const reason = event?.reason ?? '';
+    if (!opened) {
+      // A refused handshake: find out whether the token is the reason, and if so, stop.
+      let rejected = status === 401 || status === 403;
+      if (!rejected && status === undefined && this.options.authCheck) rejected = !(await this.options.authCheck(token));
+      if (generation !== this.generation) return;
+      if (rejected) {
+        this.emit('close', { code, reason, willReconnect: false });
+        return this.fail(isTokenExpired(token, (this.options.now ?? Date.now)()) ? 'expired' : 'rejected');
+      }
+    }
+    const willReconnect = this.options.reconnect !== false;
+    this.emit('close', { code, reason, willReconnect });
+    if (!willReconnect) return this.setState('stopped');
+    const delay = backoffDelay(this.attempt, this.options.reconnect || {}, this.options.random);
+    this.attempt += 1;
+    this.setState('reconnecting');
+    this.reconnectTimer = setTimeout(() => {
+      if (generation === this.generation) void this.open();
+    }, delay);
+  }
+}

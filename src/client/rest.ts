@@ -1,0 +1,32 @@
+// REST calls of the client: the presence snapshot and one user's presence, with the token as a Bearer header.
+import type { Presence, PresenceOverview } from './messages';
+
+/** A REST error: the status and the server's `{"message"}`. */
+export class PresenceApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PresenceApiError';
+  }
+}
+
+type FetchLike = (input: string, init?: { headers?: Record<string, string> }) => Promise<{ status: number; ok: boolean; json(): Promise<unknown> }>;
+
+async function getJson<T>(url: string, token: string, fetchImpl: FetchLike): Promise<T> {
+  const response = await fetchImpl(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
+  const body = (await response.json().catch(() => ({}))) as { message?: unknown };
+  if (!response.ok) throw new PresenceApiError(response.status, typeof body.message === 'string' ? body.message : `HTTP ${response.status}`);
+  return body as T;
+}
+
+/** `GET {baseUrl}/presence`: the caller's presence and their friends'. */
+export function fetchPresenceOverview(baseUrl: string, token: string, fetchImpl: FetchLike = fetch as unknown as FetchLike): Promise<PresenceOverview> {
+  return getJson<PresenceOverview>(`${baseUrl.replace(/\/+$/, '')}/presence`, token, fetchImpl);
+}
+
+/** `GET {baseUrl}/presence/{userId}`: one user's presence (self or an accepted friend). */
+export function fetchUserPresence(baseUrl: string, token: string, userId: string, fetchImpl: FetchLike = fetch as unknown as FetchLike): Promise<Presence> {
+  return getJson<Presence>(`${baseUrl.replace(/\/+$/, '')}/presence/${encodeURIComponent(userId)}`, token, fetchImpl);
+}

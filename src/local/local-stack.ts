@@ -1,0 +1,189 @@
+// Starts the whole local stack: stores (given or embedded), migrations + seed, dev issuer, gateway, sweep timer, demo page.
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Pool } from 'pg';
+import type { Cluster, Redis } from 'ioredis';
+import { createRedisClient, getRuntime, migrate, parseCoreConfig, shutdownRuntime } from '@presence/layer';
+import { ConnectionRegistry } from './connection-registry';
+import { handleConnectionsRequest, isConnectionsPath } from './connections-api';
+import type { DemoPage } from './demo-page';
+import { buildDemoPage, serveDemoPage } from './demo-page';
+import { createDevIssuer } from './dev-issuer';
+import type { DevIssuer } from './dev-issuer';
+import { handleDevRequest, isDevPath } from './dev-routes';
+import { startEmbeddedPostgres } from './embedded-postgres';
+import type { EmbeddedServer } from './embedded-redis';
+import { startEmbeddedRedis } from './embedded-redis';
+import { localIdentity } from './gateway-identity';
+import { loadHandlers } from './handler-registry';
+import { sendJson } from './http-io';
+import type { LocalConfig } from './local-config';
+import { LOCAL_STAGE } from './local-config';
+import { logRequest } from './request-log';
+import { RestGateway, isRestPath } from './rest-gateway';
+import type { SweepTimer } from './sweep-timer';
+import { startSweepTimer } from './sweep-timer';
+import { WEBSOCKET_PATH, WebSocketGateway } from './websocket-gateway';
+
+/** The pinned id of examples/chrome-extension (from the manifest's `key`), allowed by CORS and on connect locally. */
+export const EXTENSION_ID = 'ihlanbdnkhllkndcdplfehpcigghgfkm';
+
+/** Audience (client id) of the dev issuer's tokens. */
+export const LOCAL_AUDIENCE = 'presence-local';
+
+/** A running local stack. */
+export interface LocalStack {
+  /** `http://127.0.0.1:{port}`. */
+  readonly url: string;
+  readonly port: number;
+  readonly redis: { readonly url: string; readonly embedded: boolean };
+  readonly database: { readonly url: string; readonly embedded: boolean };
+  readonly issuer: DevIssuer;
+  /** Milliseconds from the start call to ready. */
+  readonly startupMs: number;
+  readonly seededUsers: string[];
+  /** Stops everything this stack started, in order; safe to call twice. */
+  stop(): Promise<void>;
+  /** Last-resort synchronous kill of the embedded servers, for `process.on('exit')`. */
+  killNow(): void;
+}
+
+/** Dummy AWS settings so the real @connections SDK client can sign requests to the local endpoint. */
+function ensureAwsEnv(): void {
+  process.env.AWS_REGION ??= 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID ??= 'local';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'local';
+}
+
+/** Starts the stack; on failure, stops what was started and rethrows. */
+export async function startLocalStack(config: LocalConfig): Promise<LocalStack> {
+  const started = performance.now();
+  ensureAwsEnv();
+  const cleanups: (() => Promise<void>)[] = [];
+  const embedded: EmbeddedServer[] = [];
+  const stopAll = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+  };
+  try {
+    // Stores: given ones, else embedded ones (started in parallel).
+    const [redisServer, pgServer] = await Promise.all([
+      process.env.REDIS_URL ? undefined : startEmbeddedRedis(),
+      process.env.DATABASE_URL ? undefined : startEmbeddedPostgres(),
+    ]);
+    for (const server of [redisServer, pgServer]) {
+      if (server) {
+        embedded.push(server);
+        cleanups.push(() => server.stop());
+      }
+    }
+    const redisUrl = process.env.REDIS_URL ?? (redisServer as EmbeddedServer).url;
+    const databaseUrl = process.env.DATABASE_URL ?? (pgServer as EmbeddedServer).url;
+    process.env.REDIS_URL = redisUrl;
+    process.env.DATABASE_URL = databaseUrl;
+
+    const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+    cleanups.push(() => pool.end());
+    await migrate(pool, { seed: config.seed });
+    const seededUsers = (await pool.query<{ user_id: string }>('SELECT user_id FROM user_table ORDER BY user_id LIMIT 20')).rows.map((r) => r.user_id);
+
+    const [handlers, demo] = await Promise.all([loadHandlers(), buildDemoPage()]);
+    const registry = new ConnectionRegistry();
+
+    // Listen first (PORT=0 picks a port), then point the handlers' env at this port.
+    let ws: WebSocketGateway | undefined;
+    let route: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+    const server: Server = createServer((req, res) => {
+      if (!route) return sendJson(res, 503, { message: 'Starting' });
+      route(req, res).catch((error: unknown) => {
+        logRequest({ kind: 'HTTP', what: `${req.method} ${req.url}`, status: 500, note: error instanceof Error ? error.message : String(error) });
+        if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
+        else res.destroy();
+      });
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      if (!ws || url.pathname !== WEBSOCKET_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      ws.handleUpgrade(req, socket, head, url).catch(() => socket.destroy());
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, '127.0.0.1', () => resolve());
+    });
+    const port = (server.address() as { port: number }).port;
+    const url = `http://127.0.0.1:${port}`;
+    cleanups.push(() => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }));
+
+    const issuer = createDevIssuer({ issuer: url, audience: LOCAL_AUDIENCE });
+    Object.assign(process.env, {
+      CONNECTIONS_ENDPOINT: `${url}/${LOCAL_STAGE}`,
+      JWT_ISSUER: url,
+      JWT_AUDIENCE: LOCAL_AUDIENCE,
+      JWT_JWKS_URI: `${url}/.well-known/jwks.json`,
+      SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMs / 1000),
+    });
+    delete process.env.COGNITO_USER_POOL_ID;
+    process.env.ALLOWED_ORIGINS ??= [url, `http://localhost:${port}`, `chrome-extension://${EXTENSION_ID}`].join(',');
+    const core = parseCoreConfig(process.env);
+    await getRuntime(); // warm: fail now, naming a bad key, not on the first request
+    cleanups.push(() => shutdownRuntime());
+
+    const redis: Redis | Cluster = createRedisClient({ url: redisUrl, mode: core.redis.mode, timeoutMs: 1500 });
+    cleanups.push(async () => void redis.disconnect());
+
+    const gw = localIdentity(port);
+    const allowedOrigins = () => core.allowedOrigins;
+    ws = new WebSocketGateway(gw, handlers, registry, config);
+    const gateway = ws;
+    cleanups.push(() => gateway.shutdown());
+    const rest = new RestGateway(gw, handlers, allowedOrigins);
+    const devDeps = { issuer, pool, redis, keyPrefix: core.redis.keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, allowedOrigins };
+    route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps });
+
+    const sweep: SweepTimer = startSweepTimer(gw, handlers, config.sweepIntervalMs);
+    cleanups.push(() => sweep.stop());
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      redis: { url: redisUrl, embedded: Boolean(redisServer) },
+      database: { url: databaseUrl, embedded: Boolean(pgServer) },
+      issuer,
+      startupMs: Math.round(performance.now() - started),
+      seededUsers,
+      stop: () => (stopping ??= stopAll()),
+      killNow: () => embedded.forEach((s) => s.killNow()),
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function routeRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: {
+    rest: RestGateway;
+    gateway: WebSocketGateway;
+    registry: ConnectionRegistry;
+    demo: DemoPage;
+    devDeps: Parameters<typeof handleDevRequest>[3];
+  },
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  if (isConnectionsPath(url.pathname)) return handleConnectionsRequest(req, res, url.pathname, deps.registry, deps.gateway);
+  if (isRestPath(url.pathname)) return deps.rest.handle(req, res, url);
+  if (isDevPath(url.pathname)) return handleDevRequest(req, res, url, deps.devDeps);
+  if (req.method === 'GET' && serveDemoPage(deps.demo, url.pathname, res)) return;
+  if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
+  sendJson(res, 404, { message: 'Not Found' });
+  logRequest({ kind: 'HTTP', what: `${req.method} ${url.pathname}`, status: 404 });
+}

@@ -4,7 +4,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Connections, ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -136,6 +136,7 @@ export class PresenceFunction extends NodejsFunction {
         // Resolved at run time from the layer (/opt/nodejs/node_modules); never bundled into the function.
         externalModules: [LAYER_MODULE_NAME],
         forceDockerBundling: false,
+        logLevel: LogLevel.ERROR,
       },
     });
     this.presenceName = props.functionName;

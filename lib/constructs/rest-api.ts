@@ -57,7 +57,7 @@ export class PresenceRestApi extends Construct {
       description: 'Presence API: GET /presence, GET /presence/{userId}',
       endpointTypes: [EndpointType.REGIONAL],
       cloudWatchRole: props.manageCloudWatchRole,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      ...(props.manageCloudWatchRole ? { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN } : {}),
       deployOptions: {
         stageName: props.stageName,
         throttlingRateLimit: props.throttle.rateLimit,

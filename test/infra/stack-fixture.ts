@@ -22,12 +22,24 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
 /** The feature flags `cdk synth` uses, so tests see the same template. */
 const CONTEXT = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
 
+/** Options of {@link buildStack}. */
+export interface BuildOptions {
+  /** Run esbuild for the layer and the functions (slow-ish); off, assets are placeholders. Default true. */
+  readonly bundle?: boolean;
+  /** Run CDK's built-in CloudFormation template validation during synth (about 5 s per process). Default true. */
+  readonly validate?: boolean;
+}
+
 /** Builds the stack from BASE_ENV plus `overrides` (an empty string removes a key) and synthesizes its template. */
-export function buildStack(overrides: Record<string, string> = {}): { app: App; stack: PresenceApiStack; template: Template } {
+export function buildStack(
+  overrides: Record<string, string> = {},
+  options: BuildOptions = {},
+): { app: App; stack: PresenceApiStack; template: Template } {
   const env = Object.fromEntries(
     Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''),
   );
-  const app = new App({ context: CONTEXT });
+  const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
+  const app = new App({ context, builtinCloudFormationValidation: options.validate ?? true });
   const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(env) });
   return { app, stack, template: Template.fromStack(stack) };
 }

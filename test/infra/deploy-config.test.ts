@@ -1,0 +1,76 @@
+// Tests of the deploy configuration: defaults, validation messages naming the key, .env reading.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeployConfigError, parseDeployConfig, readDeployEnvironment } from '../../lib/deploy-config';
+import { BASE_ENV } from './stack-fixture';
+
+describe('parseDeployConfig', () => {
+  it('defaults to a new VPC, a Multi-AZ Valkey replication group and a 55 s sweep window', () => {
+    const config = parseDeployConfig(BASE_ENV);
+    expect(config.network).toEqual({ kind: 'new', maxAzs: 2, natGateways: 2 });
+    expect(config.cache).toMatchObject({ kind: 'replication-group', engine: 'valkey', engineVersion: '8.0', clusterMode: false });
+    expect(config.runtime).toMatchObject({ SWEEP_WINDOW_SECONDS: 55, SWEEP_INTERVAL_SECONDS: 10, PRESENCE_TIMEOUT_SECONDS: 90 });
+    expect(config.stageName).toBe('prod');
+    expect(Object.isFrozen(config.cache)).toBe(true);
+  });
+
+  it('names every missing key at once', () => {
+    expect(() => parseDeployConfig({})).toThrow(DeployConfigError);
+    expect(() => parseDeployConfig({})).toThrow(/ALLOWED_ORIGINS.*JWT_AUDIENCE.*DB_MODE/s);
+  });
+
+  it('requires the existing database details unless DB_MODE=demo', () => {
+    const { DB_SECRET_ARN: _omitted, ...rest } = BASE_ENV;
+    expect(() => parseDeployConfig(rest)).toThrow(/DB_SECRET_ARN: required when DB_MODE=existing-instance/);
+    expect(parseDeployConfig({ ...rest, DB_MODE: 'demo' }).database.kind).toBe('demo');
+  });
+
+  it('refuses a partial secret ARN, which IAM could not match', () => {
+    expect(() =>
+      parseDeployConfig({ ...BASE_ENV, DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db' }),
+    ).toThrow(/DB_SECRET_ARN: must be the complete secret ARN/);
+  });
+
+  it('refuses a Redis URL carrying credentials', () => {
+    expect(() =>
+      parseDeployConfig({ ...BASE_ENV, CACHE_MODE: 'existing', CACHE_EXISTING_URL: 'rediss://:secret@redis.example.com:6379' }),
+    ).toThrow(/CACHE_EXISTING_URL/);
+  });
+
+  it('needs the availability zones and one private subnet per zone with an existing VPC', () => {
+    expect(() => parseDeployConfig({ ...BASE_ENV, VPC_ID: 'vpc-0123456789abcdef0' })).toThrow(/VPC_AVAILABILITY_ZONES/);
+    expect(() =>
+      parseDeployConfig({
+        ...BASE_ENV,
+        VPC_ID: 'vpc-0123456789abcdef0',
+        VPC_AVAILABILITY_ZONES: 'us-east-1a,us-east-1b',
+        VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1',
+      }),
+    ).toThrow(/VPC_PRIVATE_SUBNET_IDS/);
+  });
+
+  it('needs a JWT issuer or a Cognito user pool', () => {
+    const { COGNITO_USER_POOL_ID: _omitted, ...rest } = BASE_ENV;
+    expect(() => parseDeployConfig(rest)).toThrow(/COGNITO_USER_POOL_ID: required unless JWT_ISSUER is set/);
+    expect(parseDeployConfig({ ...rest, JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe('https://issuer.example.com');
+  });
+
+  it('refuses a log retention CloudWatch does not offer', () => {
+    expect(() => parseDeployConfig({ ...BASE_ENV, LOG_RETENTION_DAYS: '31' })).toThrow(/LOG_RETENTION_DAYS/);
+  });
+});
+
+describe('readDeployEnvironment', () => {
+  it('reads ENV_FILE, and lets the process environment win over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));
+    writeFileSync(join(dir, 'deploy.env'), 'STAGE_NAME=staging\nJWT_AUDIENCE=from-file\n# comment\n');
+    const env = readDeployEnvironment({ ENV_FILE: 'deploy.env', JWT_AUDIENCE: 'from-shell' }, dir);
+    expect(env).toMatchObject({ STAGE_NAME: 'staging', JWT_AUDIENCE: 'from-shell' });
+  });
+
+  it('works without a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));
+    expect(readDeployEnvironment({ STAGE_NAME: 'x' }, dir)).toEqual({ STAGE_NAME: 'x' });
+  });
+});

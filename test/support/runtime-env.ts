@@ -1,7 +1,7 @@
 // Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
 import { shutdownRuntime } from '../../src/layer/runtime';
 import { FakeConnectionsApi } from './connections-api';
-import { createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
+import { clusterUrl, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
 
 /** The social graph most handler tests use. alice–bob, alice–carol accepted; erin→alice pending; dave a stranger. */
 export const GRAPH = {
@@ -25,9 +25,11 @@ export async function handlerEnvironment(env: Record<string, string> = {}) {
   const db = await createTestSchema();
   await seedSocialGraph(db.pool, GRAPH.users, GRAPH.friendships);
   const prefix = uniquePrefix();
+  // The cluster-*.test.ts files re-run whole suites with the handlers on the 3-master Redis Cluster.
+  const onCluster = process.env.TEST_REDIS_TARGET === 'cluster';
   Object.assign(process.env, {
-    REDIS_URL: redisUrl(),
-    REDIS_MODE: 'standalone',
+    REDIS_URL: onCluster ? clusterUrl() : redisUrl(),
+    REDIS_MODE: onCluster ? 'cluster' : 'standalone',
     REDIS_KEY_PREFIX: prefix,
     DATABASE_URL: db.url,
     CONNECTIONS_ENDPOINT: api.endpoint,

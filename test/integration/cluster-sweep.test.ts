@@ -1,0 +1,10 @@
+// Runs the sweep suite again with the handlers on the real 3-master Redis Cluster the test setup starts.
+import { Cluster } from 'ioredis';
+import { getRuntime } from '../../src/layer/runtime';
+
+process.env.TEST_REDIS_TARGET = 'cluster';
+require('./sweep.test');
+
+it('really ran on the cluster', async () => {
+  expect((await getRuntime()).redis.client).toBeInstanceOf(Cluster);
+});

@@ -25,25 +25,43 @@ const optional = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 const secretArn = z
   .string()
-  .regex(/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/, 'must be the complete secret ARN (ending in -XXXXXX)');
+  .regex(
+    /^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/,
+    'must be the complete secret ARN (ending in -XXXXXX)',
+  );
 const securityGroupId = z.string().regex(/^sg-[0-9a-f]+$/, 'must look like sg-0123abcd');
 
 /** Retention periods CloudWatch Logs accepts, in days. */
-const LOG_RETENTION_CHOICES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_CHOICES = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 const schema = z
   .object({
-    STACK_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/).default('PresenceApi'),
+    STACK_NAME: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('PresenceApi'),
     STAGE_NAME: z.string().regex(/^\w+$/).default('prod'),
     ALLOWED_ORIGINS: csv.pipe(z.array(z.string()).min(1, 'name at least one origin')),
 
-    COGNITO_USER_POOL_ID: optional.pipe(z.string().regex(/^[\w-]+_[0-9a-zA-Z]+$/).optional()),
+    COGNITO_USER_POOL_ID: optional.pipe(
+      z
+        .string()
+        .regex(/^[\w-]+_[0-9a-zA-Z]+$/)
+        .optional(),
+    ),
     JWT_ISSUER: optional.pipe(z.string().url().optional()),
     JWT_AUDIENCE: z.string().min(1),
     JWT_JWKS_URI: optional.pipe(z.string().url().optional()),
     JWT_TOKEN_USE: z.enum(['id', 'access', 'any']).default('any'),
 
-    VPC_ID: optional.pipe(z.string().regex(/^vpc-[0-9a-f]+$/).optional()),
+    VPC_ID: optional.pipe(
+      z
+        .string()
+        .regex(/^vpc-[0-9a-f]+$/)
+        .optional(),
+    ),
     VPC_AVAILABILITY_ZONES: optional.pipe(csv.optional()),
     VPC_PRIVATE_SUBNET_IDS: optional.pipe(csv.optional()),
     VPC_DATA_SUBNET_IDS: optional.pipe(csv.optional()),
@@ -58,11 +76,19 @@ const schema = z
     CACHE_SHARDS: int(1, 1),
     CACHE_REPLICAS_PER_SHARD: int(1, 1),
     CACHE_PORT: int(6380, 1),
-    CACHE_EXISTING_URL: optional.pipe(z.string().regex(/^rediss?:\/\/[^@]+$/, 'a redis(s):// URL without credentials').optional()),
+    CACHE_EXISTING_URL: optional.pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\/[^@]+$/, 'a redis(s):// URL without credentials')
+        .optional(),
+    ),
     CACHE_EXISTING_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
     CACHE_EXISTING_AUTH_SECRET_ARN: optional.pipe(secretArn.optional()),
     CACHE_EXISTING_SECURITY_GROUP_ID: optional.pipe(securityGroupId.optional()),
-    REDIS_KEY_PREFIX: z.string().regex(/^[^{}]*$/).default('presence:'),
+    REDIS_KEY_PREFIX: z
+      .string()
+      .regex(/^[^{}]*$/)
+      .default('presence:'),
 
     DB_MODE: z.enum(['existing-instance', 'existing-cluster', 'demo']),
     DB_IDENTIFIER: optional,
@@ -110,7 +136,11 @@ const schema = z
       for (const key of ['VPC_PRIVATE_SUBNET_IDS', 'VPC_DATA_SUBNET_IDS'] as const) {
         const count = env[key]?.length;
         if (count !== undefined && (count === 0 || count % azs !== 0)) {
-          ctx.addIssue({ code: 'custom', path: [key], message: 'must list a multiple of VPC_AVAILABILITY_ZONES subnets (one per AZ)' });
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            message: 'must list a multiple of VPC_AVAILABILITY_ZONES subnets (one per AZ)',
+          });
         }
       }
     }
@@ -122,7 +152,11 @@ const schema = z
       need('DB_SECRET_ARN', `when DB_MODE=${env.DB_MODE}`);
     }
     if (env.SWEEP_WINDOW_SECONDS > 840) {
-      ctx.addIssue({ code: 'custom', path: ['SWEEP_WINDOW_SECONDS'], message: 'must leave room within the 15-minute Lambda limit' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SWEEP_WINDOW_SECONDS'],
+        message: 'must leave room within the 15-minute Lambda limit',
+      });
     }
   });
 
@@ -251,7 +285,11 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
           securityGroupId: e.CACHE_EXISTING_SECURITY_GROUP_ID,
         }
       : e.CACHE_MODE === 'serverless'
-        ? { kind: 'serverless', engine: e.CACHE_ENGINE, majorEngineVersion: (e.CACHE_ENGINE_VERSION ?? defaultVersion).split('.')[0] as string }
+        ? {
+            kind: 'serverless',
+            engine: e.CACHE_ENGINE,
+            majorEngineVersion: (e.CACHE_ENGINE_VERSION ?? defaultVersion).split('.')[0] as string,
+          }
         : {
             kind: 'replication-group',
             engine: e.CACHE_ENGINE,

@@ -47,7 +47,11 @@ export class PresenceApiStack extends Stack {
       logRetention,
     });
     const database = new PresenceDatabase(this, 'Database', { config: config.database, network });
-    const layer = new SharedLayer(this, 'SharedLayer', { sourceDir: join(sourceDir, 'layer'), tsconfig, target: 'node22' });
+    const layer = new SharedLayer(this, 'SharedLayer', {
+      sourceDir: join(sourceDir, 'layer'),
+      tsconfig,
+      target: 'node22',
+    });
 
     const functions = Object.fromEntries(
       FUNCTION_NAMES.map((name) => {
@@ -90,16 +94,31 @@ export class PresenceApiStack extends Stack {
     const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
     for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
 
-    const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION], alarmTopicArn: config.alarmTopicArn });
+    const sweep = new SweepSchedule(this, 'Sweep', {
+      sweep: functions[SWEEP_FUNCTION],
+      alarmTopicArn: config.alarmTopicArn,
+    });
 
-    new CfnOutput(this, 'WebSocketUrl', { value: webSocket.url, description: 'WebSocket URL for clients (token as ?Authorization=<jwt>)' });
-    new CfnOutput(this, 'RestApiUrl', { value: rest.url, description: 'REST base URL: GET presence and presence/{userId}' });
-    new CfnOutput(this, 'ConnectionsEndpoint', { value: webSocket.connectionsEndpoint, description: '@connections management endpoint' });
+    new CfnOutput(this, 'WebSocketUrl', {
+      value: webSocket.url,
+      description: 'WebSocket URL for clients (token as ?Authorization=<jwt>)',
+    });
+    new CfnOutput(this, 'RestApiUrl', {
+      value: rest.url,
+      description: 'REST base URL: GET presence and presence/{userId}',
+    });
+    new CfnOutput(this, 'ConnectionsEndpoint', {
+      value: webSocket.connectionsEndpoint,
+      description: '@connections management endpoint',
+    });
     new CfnOutput(this, 'FunctionSecurityGroupId', {
       value: network.functionSecurityGroup.securityGroupId,
       description: 'Security group of the in-VPC functions (allow it on an existing Redis or database)',
     });
-    new CfnOutput(this, 'SweepDeadLetterQueueUrl', { value: sweep.deadLetterQueue.queueUrl, description: 'Failed sweep runs' });
+    new CfnOutput(this, 'SweepDeadLetterQueueUrl', {
+      value: sweep.deadLetterQueue.queueUrl,
+      description: 'Failed sweep runs',
+    });
   }
 }
 

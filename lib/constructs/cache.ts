@@ -38,7 +38,9 @@ export class PresenceCache extends Construct implements RedisBinding {
       const port = Number(new URL(config.url).port || 6379);
       this.url = config.url;
       this.mode = config.mode;
-      this.authSecret = config.authSecretArn ? Secret.fromSecretCompleteArn(this, 'AuthToken', config.authSecretArn) : undefined;
+      this.authSecret = config.authSecretArn
+        ? Secret.fromSecretCompleteArn(this, 'AuthToken', config.authSecretArn)
+        : undefined;
       this.connections = config.securityGroupId
         ? new Connections({
             securityGroups: [SecurityGroup.fromSecurityGroupId(this, 'SecurityGroup', config.securityGroupId)],
@@ -56,7 +58,9 @@ export class PresenceCache extends Construct implements RedisBinding {
     const subnetIds = network.vpc.selectSubnets(network.dataSubnets).subnetIds;
 
     if (config.kind === 'serverless') {
-      const stackName = Stack.of(this).stackName.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+      const stackName = Stack.of(this)
+        .stackName.toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-');
       const cache = new CfnServerlessCache(this, 'ServerlessCache', {
         serverlessCacheName: `${stackName}-presence`.slice(0, 40),
         engine: config.engine,
@@ -88,7 +92,10 @@ export class PresenceCache extends Construct implements RedisBinding {
       reason:
         'ElastiCache AUTH tokens rotate through ModifyReplicationGroup (AuthTokenUpdateStrategy ROTATE then SET), which a Secrets Manager rotation function cannot do atomically with running clients; rotation is a documented manual runbook.',
     });
-    const slowLog = new LogGroup(this, 'SlowLog', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const slowLog = new LogGroup(this, 'SlowLog', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const major = config.engineVersion.split('.')[0] as string;
     const group = new CfnReplicationGroup(this, 'ReplicationGroup', {
       replicationGroupDescription: 'Presence API store',

@@ -62,9 +62,16 @@ export class PresenceDatabase extends Construct implements DatabaseBinding {
         iamAuthentication: true,
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      const acknowledge = (ruleId: string, reason: string) => Validations.of(instance).acknowledge({ id: ruleId, reason });
-      acknowledge('AwsSolutions-RDS3', 'Demo database (DB_MODE=demo): single-AZ keeps it cheap; production uses an existing Multi-AZ database.');
-      acknowledge('AwsSolutions-RDS10', 'Demo database (DB_MODE=demo) is meant to be torn down with the stack; production uses an existing database.');
+      const acknowledge = (ruleId: string, reason: string) =>
+        Validations.of(instance).acknowledge({ id: ruleId, reason });
+      acknowledge(
+        'AwsSolutions-RDS3',
+        'Demo database (DB_MODE=demo): single-AZ keeps it cheap; production uses an existing Multi-AZ database.',
+      );
+      acknowledge(
+        'AwsSolutions-RDS10',
+        'Demo database (DB_MODE=demo) is meant to be torn down with the stack; production uses an existing database.',
+      );
       acknowledge(
         'AwsSolutions-SMG4',
         'Demo database credentials are read by RDS Proxy and the functions at cold start; single-user rotation would need a rotation Lambda in the VPC, out of scope for a demo.',
@@ -73,10 +80,16 @@ export class PresenceDatabase extends Construct implements DatabaseBinding {
       target = ProxyTarget.fromInstance(instance);
       databaseConnections = instance.connections;
     } else {
-      const databaseSecurityGroup = SecurityGroup.fromSecurityGroupId(this, 'DatabaseSecurityGroup', config.securityGroupId);
+      const databaseSecurityGroup = SecurityGroup.fromSecurityGroupId(
+        this,
+        'DatabaseSecurityGroup',
+        config.securityGroupId,
+      );
       this.secret = Secret.fromSecretAttributes(this, 'Credentials', {
         secretCompleteArn: config.secretArn,
-        ...(config.secretKmsKeyArn ? { encryptionKey: Key.fromKeyArn(this, 'CredentialsKey', config.secretKmsKeyArn) } : {}),
+        ...(config.secretKmsKeyArn
+          ? { encryptionKey: Key.fromKeyArn(this, 'CredentialsKey', config.secretKmsKeyArn) }
+          : {}),
       });
       if (config.kind === 'existing-instance') {
         const instance = DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {

@@ -80,7 +80,11 @@ export class PresenceNetwork extends Construct {
       description: 'Presence API functions: HTTPS to AWS APIs via NAT, Redis and RDS Proxy ports to their groups',
       allowAllOutbound: false,
     });
-    this.functionSecurityGroup.addEgressRule(Peer.anyIpv4(), Port.tcp(443), 'AWS APIs (@connections, Secrets Manager) via NAT');
+    this.functionSecurityGroup.addEgressRule(
+      Peer.anyIpv4(),
+      Port.tcp(443),
+      'AWS APIs (@connections, Secrets Manager) via NAT',
+    );
   }
 
   /** Placement of an in-VPC function. */

@@ -35,7 +35,10 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
 };
 
 /** Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start. */
-export function functionSizing(name: FunctionName, runtime: Pick<RuntimeSettings, 'SWEEP_WINDOW_SECONDS'>): FunctionSizing {
+export function functionSizing(
+  name: FunctionName,
+  runtime: Pick<RuntimeSettings, 'SWEEP_WINDOW_SECONDS'>,
+): FunctionSizing {
   const sizing = FUNCTION_SIZING[name];
   return name === SWEEP_FUNCTION ? { ...sizing, timeout: Duration.seconds(runtime.SWEEP_WINDOW_SECONDS + 15) } : sizing;
 }
@@ -214,7 +217,9 @@ export class PresenceFunction extends NodejsFunction {
 
   /** Only GetSecretValue (no Describe/List); kms:Decrypt comes with a customer-managed key, scoped to Secrets Manager. */
   private grantSecretValue(secret: ISecret): void {
-    this.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    this.addToRolePolicy(
+      new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }),
+    );
     if (secret.encryptionKey) {
       this.addToRolePolicy(
         new PolicyStatement({

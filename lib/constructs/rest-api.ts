@@ -51,7 +51,10 @@ export class PresenceRestApi extends Construct {
 
   constructor(scope: Construct, id: string, props: PresenceRestApiProps) {
     super(scope, id);
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.api = new RestApi(this, 'Api', {
       restApiName: `${Stack.of(this).stackName}-rest`,
       description: 'Presence API: GET /presence, GET /presence/{userId}',
@@ -118,20 +121,26 @@ export class PresenceRestApi extends Construct {
     for (const route of REST_ROUTES) {
       const resource = this.api.root.resourceForPath(route.path) as Resource;
       const pathParameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] as string);
-      resource.addMethod(route.method, new LambdaIntegration(props.functions[route.functionName], { allowTestInvoke: false }), {
-        ...(route.authorized ? { authorizer, authorizationType: AuthorizationType.CUSTOM } : {}),
-        requestValidator: validator,
-        requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
-      });
+      resource.addMethod(
+        route.method,
+        new LambdaIntegration(props.functions[route.functionName], { allowTestInvoke: false }),
+        {
+          ...(route.authorized ? { authorizer, authorizationType: AuthorizationType.CUSTOM } : {}),
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(pathParameters.map((name) => [`method.request.path.${name}`, true])),
+        },
+      );
       if (!withCors.has(resource)) {
         const preflight = resource.addCorsPreflight(cors);
         Validations.of(preflight).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: 'CORS preflight (OPTIONS) must answer without credentials: browsers never send Authorization on a preflight. It is a mock integration that returns only CORS headers.',
+          reason:
+            'CORS preflight (OPTIONS) must answer without credentials: browsers never send Authorization on a preflight. It is a mock integration that returns only CORS headers.',
         });
         Validations.of(preflight).acknowledge({
           id: 'AwsSolutions-COG4',
-          reason: 'CORS preflight (OPTIONS) cannot carry a Cognito token; the GET methods it precedes use the JWT-verifying Lambda authorizer.',
+          reason:
+            'CORS preflight (OPTIONS) cannot carry a Cognito token; the GET methods it precedes use the JWT-verifying Lambda authorizer.',
         });
         withCors.add(resource);
       }
@@ -149,7 +158,11 @@ export class PresenceRestApi extends Construct {
     // Errors API Gateway answers itself: JSON {"message"} bodies as the contract says, with CORS when unambiguous.
     const origin = corsOriginHeader(props.allowedOrigins);
     const headers = origin ? { 'Access-Control-Allow-Origin': origin } : undefined;
-    this.api.addGatewayResponse('Unauthorized', { type: ResponseType.UNAUTHORIZED, statusCode: '401', responseHeaders: headers });
+    this.api.addGatewayResponse('Unauthorized', {
+      type: ResponseType.UNAUTHORIZED,
+      statusCode: '401',
+      responseHeaders: headers,
+    });
     this.api.addGatewayResponse('NotFound', {
       type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
       statusCode: '404',

@@ -58,7 +58,10 @@ export class PresenceWebSocketApi extends Construct implements ConnectionsApiBin
       }
       let integration = integrations.get(route.functionName);
       if (!integration) {
-        integration = new WebSocketLambdaIntegration(`${route.functionName}Integration`, props.functions[route.functionName]);
+        integration = new WebSocketLambdaIntegration(
+          `${route.functionName}Integration`,
+          props.functions[route.functionName],
+        );
         integrations.set(route.functionName, integration);
       }
       const created = this.api.addRoute(route.routeKey, { integration, ...(route.authorized ? { authorizer } : {}) });
@@ -72,7 +75,10 @@ export class PresenceWebSocketApi extends Construct implements ConnectionsApiBin
     }
     removeIdentitySource(this);
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: props.stageName,
@@ -128,4 +134,3 @@ function removeIdentitySource(scope: Construct): void {
     if (child instanceof CfnAuthorizer) child.addPropertyDeletionOverride('IdentitySource');
   }
 }
-

@@ -9,8 +9,17 @@ describe('parseDeployConfig', () => {
   it('defaults to a new VPC, a Multi-AZ Valkey replication group and a 55 s sweep window', () => {
     const config = parseDeployConfig(BASE_ENV);
     expect(config.network).toEqual({ kind: 'new', maxAzs: 2, natGateways: 2 });
-    expect(config.cache).toMatchObject({ kind: 'replication-group', engine: 'valkey', engineVersion: '8.0', clusterMode: false });
-    expect(config.runtime).toMatchObject({ SWEEP_WINDOW_SECONDS: 55, SWEEP_INTERVAL_SECONDS: 10, PRESENCE_TIMEOUT_SECONDS: 90 });
+    expect(config.cache).toMatchObject({
+      kind: 'replication-group',
+      engine: 'valkey',
+      engineVersion: '8.0',
+      clusterMode: false,
+    });
+    expect(config.runtime).toMatchObject({
+      SWEEP_WINDOW_SECONDS: 55,
+      SWEEP_INTERVAL_SECONDS: 10,
+      PRESENCE_TIMEOUT_SECONDS: 90,
+    });
     expect(config.stageName).toBe('prod');
     expect(Object.isFrozen(config.cache)).toBe(true);
   });
@@ -28,13 +37,20 @@ describe('parseDeployConfig', () => {
 
   it('refuses a partial secret ARN, which IAM could not match', () => {
     expect(() =>
-      parseDeployConfig({ ...BASE_ENV, DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db' }),
+      parseDeployConfig({
+        ...BASE_ENV,
+        DB_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db',
+      }),
     ).toThrow(/DB_SECRET_ARN: must be the complete secret ARN/);
   });
 
   it('refuses a Redis URL carrying credentials', () => {
     expect(() =>
-      parseDeployConfig({ ...BASE_ENV, CACHE_MODE: 'existing', CACHE_EXISTING_URL: 'rediss://:secret@redis.example.com:6379' }),
+      parseDeployConfig({
+        ...BASE_ENV,
+        CACHE_MODE: 'existing',
+        CACHE_EXISTING_URL: 'rediss://:secret@redis.example.com:6379',
+      }),
     ).toThrow(/CACHE_EXISTING_URL/);
   });
 
@@ -53,7 +69,9 @@ describe('parseDeployConfig', () => {
   it('needs a JWT issuer or a Cognito user pool', () => {
     const { COGNITO_USER_POOL_ID: _omitted, ...rest } = BASE_ENV;
     expect(() => parseDeployConfig(rest)).toThrow(/COGNITO_USER_POOL_ID: required unless JWT_ISSUER is set/);
-    expect(parseDeployConfig({ ...rest, JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe('https://issuer.example.com');
+    expect(parseDeployConfig({ ...rest, JWT_ISSUER: 'https://issuer.example.com' }).auth.issuer).toBe(
+      'https://issuer.example.com',
+    );
   });
 
   it('refuses a log retention CloudWatch does not offer', () => {

@@ -30,11 +30,15 @@ const VARIANTS: Record<string, Record<string, string>> = {
 };
 
 function acknowledgements(root: IConstruct): Array<{ id: string; reason: string }> {
-  return root.node.findAll().flatMap((construct) =>
-    construct.node.metadata
-      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((entry) => Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason }))),
-  );
+  return root.node
+    .findAll()
+    .flatMap((construct) =>
+      construct.node.metadata
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) =>
+          Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({ id, reason })),
+        ),
+    );
 }
 
 describe.each(Object.entries(VARIANTS))('cdk-nag AwsSolutions on %s', (_variant, overrides) => {
@@ -46,7 +50,8 @@ describe.each(Object.entries(VARIANTS))('cdk-nag AwsSolutions on %s', (_variant,
   it('reports no unacknowledged error or warning', () => {
     const report = new AwsSolutionsChecks().validateScope(stack);
     const findings = report.violations.map(
-      (violation) => `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      (violation) =>
+        `${violation.severity} ${violation.ruleName}: ${violation.violatingResources.map((r) => r.constructPath).join(', ')}`,
     );
     expect(findings).toEqual([]);
     expect(report.success).toBe(true);

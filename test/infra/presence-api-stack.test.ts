@@ -75,7 +75,12 @@ describe('WebSocket API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: 'prod',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000, LoggingLevel: 'ERROR', DataTraceEnabled: false },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: 1000,
+        ThrottlingBurstLimit: 2000,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+      },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('connectionId') },
     });
   });
@@ -143,7 +148,12 @@ describe('REST API', () => {
       TracingEnabled: true,
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.anyValue() },
       MethodSettings: Match.arrayWith([
-        Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400, LoggingLevel: 'ERROR', DataTraceEnabled: false }),
+        Match.objectLike({
+          ThrottlingRateLimit: 200,
+          ThrottlingBurstLimit: 400,
+          LoggingLevel: 'ERROR',
+          DataTraceEnabled: false,
+        }),
       ]),
     });
   });
@@ -184,7 +194,10 @@ describe('functions and the shared layer', () => {
   it('gives the sweep a timeout covering its 55 s window', () => {
     const fn = resources[fnId(SWEEP_FUNCTION)] as Resource;
     expect(fn.Properties.Timeout).toBe(70);
-    expect(fn.Properties.Environment.Variables).toMatchObject({ SWEEP_WINDOW_SECONDS: '55', SWEEP_INTERVAL_SECONDS: '10' });
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      SWEEP_WINDOW_SECONDS: '55',
+      SWEEP_INTERVAL_SECONDS: '10',
+    });
   });
 
   it('bundles each function without the shared code, which the layer carries as @presence/layer', () => {
@@ -193,14 +206,19 @@ describe('functions and the shared layer', () => {
     const assetDirs = readdirSync(assembly.directory).filter((entry) => entry.startsWith('asset.'));
     const layerDir = assetDirs.find((dir) => {
       try {
-        return statSync(join(assembly.directory, dir, 'nodejs', 'node_modules', '@presence', 'layer', 'index.js')).isFile();
+        return statSync(
+          join(assembly.directory, dir, 'nodejs', 'node_modules', '@presence', 'layer', 'index.js'),
+        ).isFile();
       } catch {
         return false;
       }
     });
     expect(layerDir).toBeDefined();
     const layerModule = join(assembly.directory, layerDir as string, 'nodejs', 'node_modules', '@presence', 'layer');
-    expect(JSON.parse(readFileSync(join(layerModule, 'package.json'), 'utf8'))).toMatchObject({ name: '@presence/layer', main: 'index.js' });
+    expect(JSON.parse(readFileSync(join(layerModule, 'package.json'), 'utf8'))).toMatchObject({
+      name: '@presence/layer',
+      main: 'index.js',
+    });
     expect(statSync(join(layerModule, 'index.js')).size).toBeGreaterThan(100_000);
 
     const functionDirs = assetDirs.filter((dir) => dir !== layerDir);
@@ -214,7 +232,8 @@ describe('functions and the shared layer', () => {
   });
 
   it('places every function but the authorizer in the private subnets with the function security group', () => {
-    const [sgId] = ofType('AWS::EC2::SecurityGroup').find(([, sg]) => /functions/i.test(sg.Properties.GroupDescription)) ?? [];
+    const [sgId] =
+      ofType('AWS::EC2::SecurityGroup').find(([, sg]) => /functions/i.test(sg.Properties.GroupDescription)) ?? [];
     const privateSubnets = ofType('AWS::EC2::Subnet')
       .filter(([, subnet]) => json(subnet.Properties.Tags).includes('"Private"'))
       .map(([id]) => ({ Ref: id }));
@@ -238,7 +257,10 @@ describe('functions and the shared layer', () => {
     });
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 6380, ToPort: 6380 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 5432, ToPort: 5432 });
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 6380, SourceSecurityGroupId: Match.anyValue() });
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 6380,
+      SourceSecurityGroupId: Match.anyValue(),
+    });
   });
 });
 
@@ -281,7 +303,10 @@ describe('IAM', () => {
   const policies = () => ofType('AWS::IAM::Policy');
   const statements = () =>
     policies().flatMap(([, policy]) =>
-      (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>).map((statement) => ({ policy, statement })),
+      (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>).map((statement) => ({
+        policy,
+        statement,
+      })),
     );
 
   it('grants execute-api:ManageConnections only on this API stage @connections/* (POST, DELETE)', () => {
@@ -354,7 +379,12 @@ describe('data stores', () => {
     template.hasResourceProperties('AWS::RDS::DBProxy', {
       EngineFamily: 'POSTGRESQL',
       RequireTLS: true,
-      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db-AbCdEf' })],
+      Auth: [
+        Match.objectLike({
+          AuthScheme: 'SECRETS',
+          SecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:pagenow/db-AbCdEf',
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', { DBInstanceIdentifiers: ['pagenow-db'] });
   });
@@ -384,7 +414,10 @@ describe('data stores', () => {
     for (const name of FUNCTION_NAMES) {
       const variables = (resources[fnId(name)] as Resource).Properties.Environment.Variables as Record<string, unknown>;
       if (name === AUTHORIZER_FUNCTION) {
-        expect(variables).toMatchObject({ COGNITO_USER_POOL_ID: 'us-east-1_AbCdEf123', JWT_AUDIENCE: '1example23456789' });
+        expect(variables).toMatchObject({
+          COGNITO_USER_POOL_ID: 'us-east-1_AbCdEf123',
+          JWT_AUDIENCE: '1example23456789',
+        });
         expect(variables.REDIS_URL).toBeUndefined();
       } else {
         expect(variables.JWT_AUDIENCE).toBeUndefined();

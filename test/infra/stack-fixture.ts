@@ -20,7 +20,10 @@ export const BASE_ENV: Readonly<Record<string, string>> = {
 };
 
 /** The feature flags `cdk synth` uses, so tests see the same template. */
-const CONTEXT = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const CONTEXT = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 
 /** Options of {@link buildStack}. */
 export interface BuildOptions {
@@ -35,9 +38,7 @@ export function buildStack(
   overrides: Record<string, string> = {},
   options: BuildOptions = {},
 ): { app: App; stack: PresenceApiStack; template: Template } {
-  const env = Object.fromEntries(
-    Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''),
-  );
+  const env = Object.fromEntries(Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''));
   const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
   const app = new App({ context, builtinCloudFormationValidation: options.validate ?? true });
   const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(env) });

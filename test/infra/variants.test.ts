@@ -30,7 +30,10 @@ describe('an existing VPC named in .env', () => {
 
   it('places the functions in the named private subnets and the cache in the data subnets', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: { SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'], SecurityGroupIds: Match.anyValue() },
+      VpcConfig: {
+        SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
+        SecurityGroupIds: Match.anyValue(),
+      },
     });
     template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
       SubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],

@@ -1,8 +1,14 @@
 // Tests of the deploy configuration: defaults, validation messages naming the key, .env reading.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeployConfigError, parseDeployConfig, readDeployEnvironment } from '../../lib/deploy-config';
+import { parseEnv } from 'node:util';
+import {
+  DEPLOY_CONFIG_KEYS,
+  DeployConfigError,
+  parseDeployConfig,
+  readDeployEnvironment,
+} from '../../lib/deploy-config';
 import { BASE_ENV } from './stack-fixture';
 
 describe('parseDeployConfig', () => {
@@ -22,6 +28,10 @@ describe('parseDeployConfig', () => {
     });
     expect(config.stageName).toBe('prod');
     expect(Object.isFrozen(config.cache)).toBe(true);
+  });
+
+  it('keeps the deployed sweep window at 55 s whatever SWEEP_WINDOW_SECONDS the local stack uses', () => {
+    expect(parseDeployConfig({ ...BASE_ENV, SWEEP_WINDOW_SECONDS: '0' }).runtime.SWEEP_WINDOW_SECONDS).toBe(55);
   });
 
   it('names every missing key at once', () => {
@@ -90,5 +100,18 @@ describe('readDeployEnvironment', () => {
   it('works without a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));
     expect(readDeployEnvironment({ STAGE_NAME: 'x' }, dir)).toEqual({ STAGE_NAME: 'x' });
+  });
+});
+
+describe('.env.deploy.example', () => {
+  const example = readFileSync(join(__dirname, '..', '..', '.env.deploy.example'), 'utf8');
+
+  it('documents every key the deploy configuration reads', () => {
+    const documented = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    expect(DEPLOY_CONFIG_KEYS.filter((key) => !documented.has(key))).toEqual([]);
+  });
+
+  it('is a valid configuration as it stands', () => {
+    expect(() => parseDeployConfig(parseEnv(example))).not.toThrow();
   });
 });

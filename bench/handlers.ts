@@ -2,13 +2,14 @@
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { Runtime } from '@presence/layer';
-import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient, getRuntime } from '@presence/layer';
+import { getRuntime } from '@presence/layer';
 import { createDevIssuer } from '../src/local/dev-issuer';
 import { loadEvent, restEvent, wsEvent } from './support/events';
 import type { LatencyStats } from './support/stats';
-import { elapsedMs, forEachLimit, summarize } from './support/stats';
+import { elapsedMs, summarize } from './support/stats';
 import type { BenchStores } from './support/stores';
-import { seedFriends, seedUser, seedUsers, userId } from './support/stores';
+import { POOL_PREFIX as POOL } from './support/seed';
+import { seedFriends, seedUser, userId } from './support/stores';
 
 /** One handler figure. */
 export interface HandlerFigure {
@@ -32,9 +33,6 @@ export interface HandlerSizes {
 }
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
-
-/** The pool of online friends: user ids `f000000...`, one connection each. */
-const POOL = 'f';
 
 async function loadHandler(name: string): Promise<Handler> {
   const module = (await import(`../src/functions/${name}/handler`)) as { handler: Handler };
@@ -112,36 +110,19 @@ export async function startAuth(): Promise<{
 }
 
 /**
- * Seeds the friend pool (online, one connection each) and the bench users, then measures every handler.
+ * Seeds the bench users (their friends are the online pool, see support/seed.ts) and measures every handler.
  * The environment must already point the runtime at `stores` and the stand-in @connections API.
  */
 export async function benchHandlers(stores: BenchStores, sizes: HandlerSizes, sign: (userId: string) => string): Promise<HandlerFigure[]> {
-  const poolSize = Math.max(20, ...sizes.updateFriends, ...sizes.getFriends);
-  await seedUsers(stores.pool, POOL, poolSize);
   const special = ['hb', 'cc', ...sizes.updateFriends.map((k) => `up${k}`), ...sizes.getFriends.map((k) => `gp${k}`)];
   for (const id of special) await seedUser(stores.pool, id);
   await seedFriends(stores.pool, 'hb', POOL, 20);
   await seedFriends(stores.pool, 'cc', POOL, 20);
   for (const k of sizes.updateFriends) await seedFriends(stores.pool, `up${k}`, POOL, k);
   for (const k of sizes.getFriends) await seedFriends(stores.pool, `gp${k}`, POOL, k);
-
-  // The friends come online through the store directly (no fan-out): one connection each, expiring far ahead.
+  // Fresh bulk-loaded tables have no statistics; without them the planner is 10-20x slower (see report).
+  await stores.pool.query('ANALYZE user_table, friendship_table');
   const runtime = await getRuntime();
-  const client = createRedisClient({ url: stores.redisUrl, mode: 'standalone', timeoutMs: 5000 });
-  const seedStore = new RedisPresenceStore(new RedisExecutor(client, 5000), new RedisKeys(stores.keyPrefix), {
-    timeoutMs: runtime.config.timeoutMs,
-    graceMs: runtime.config.graceMs,
-    retentionSeconds: runtime.config.retentionSeconds,
-    friendCacheSeconds: runtime.config.friendCacheSeconds,
-    rateLimit: runtime.config.rateLimit,
-  });
-  const now = Date.now();
-  await forEachLimit(
-    Array.from({ length: poolSize }, (_, i) => i),
-    64,
-    (i) => seedStore.connect({ userId: userId(POOL, i), connectionId: `cf${i}`, now }),
-  );
-  client.disconnect();
 
   const figures: HandlerFigure[] = [];
   const authorizer = await loadHandler('authorizer');

@@ -9,6 +9,9 @@ import { startConnectionsApi } from './support/connections-api';
 import { handlerEnv } from './support/env';
 import { parseOptions } from './support/options';
 import { openStores } from './support/stores';
+import { seedOnlinePool } from './support/seed';
+import { benchSweep } from './sweep';
+import type { SweepFigure } from './sweep';
 
 /** Runs the bench; resolves to the process exit code. */
 export async function run(argv: readonly string[]): Promise<number> {
@@ -20,6 +23,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const auth = await startAuth();
   let floors: Floors | undefined;
   let handlers: HandlerFigure[] = [];
+  let sweep: SweepFigure[] = [];
   try {
     Object.assign(process.env, handlerEnv(stores, api.endpoint, auth.auth));
     if (options.parts.has('floors') || options.parts.has('handlers')) {
@@ -31,9 +35,19 @@ export async function run(argv: readonly string[]): Promise<number> {
       });
       console.log(JSON.stringify(floors, null, 1));
     }
+    const poolSize = Math.max(20, options.sweepFriends, ...options.updateFriends, ...options.getFriends);
+    await seedOnlinePool(stores, poolSize);
     if (options.parts.has('handlers')) {
       handlers = await benchHandlers(stores, options, auth.sign);
       for (const h of handlers) console.log(h.handler, h.label, JSON.stringify(h.latency), h.redisRoundTrips, h.postgresQueries, h.posts);
+    }
+    if (options.parts.has('sweep')) {
+      const profile = options.cpuProfile ? { cpuProfileDir: options.outDir } : {};
+      sweep = [
+        ...(await benchSweep(stores, api, options.sweepSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'memory' })),
+        ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'sdk' })),
+      ];
+      for (const f of sweep) console.log(JSON.stringify(f));
     }
   } finally {
     await shutdownRuntime();

@@ -15,16 +15,24 @@ export interface BenchOptions {
   readonly updateFriends: readonly number[];
   readonly getFriends: readonly number[];
   iterations(friends: number): number;
+  /** Sweep sizes with the in-memory gateway (store + domain side). */
   readonly sweepSizes: readonly number[];
+  /** Sweep sizes through the real @connections client (HTTP to the stand-in API); 100k takes ~25 min here. */
+  readonly sweepSdkSizes: readonly number[];
   /** Online friends of every swept user. */
   readonly sweepFriends: number;
   readonly gatewayClients: number;
   readonly gatewaySeconds: number;
   /** Where the report goes. */
   readonly outDir: string;
+  /** Write V8 CPU profiles of the sweep workers. */
+  readonly cpuProfile: boolean;
 }
 
-/** Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`, `--out=DIR`. */
+/**
+ * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
+ * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`.
+ */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
     argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
@@ -47,10 +55,16 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     iterations: smoke
       ? () => 10
       : (friends) => (friends >= 5000 ? 300 : friends >= 500 ? 500 : friends >= 50 ? 2000 : 3000),
-    sweepSizes: smoke ? [50] : [1000, 10_000, 100_000],
+    sweepSizes: flag('sweep-sizes') ? (flag('sweep-sizes') as string).split(',').map(Number) : smoke ? [50] : [1000, 10_000, 100_000],
+    sweepSdkSizes: flag('sweep-sdk-sizes')
+      ? (flag('sweep-sdk-sizes') as string).split(',').map(Number)
+      : smoke
+        ? [50]
+        : [1000, 10_000],
     sweepFriends: smoke ? 3 : 20,
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 3 : 60)),
     outDir: flag('out') ?? 'bench/results',
+    cpuProfile: has('cpu-prof'),
   };
 }

@@ -242,4 +242,5 @@ export async function seedUsersWithPoolFriends(
      FROM generate_series(0, $3::int - 1) AS i, generate_series(0, $4::int - 1) AS j`,
     [prefix, poolPrefix, count, perUser, poolSize],
   );
+  await pool.query('ANALYZE user_table, friendship_table');
 }

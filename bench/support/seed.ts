@@ -1,0 +1,53 @@
+// Seeding through the layer's own store: online friends (one live connection each) and expired connections.
+import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient } from '@presence/layer';
+import { forEachLimit } from './stats';
+import type { BenchStores } from './stores';
+import { seedUsers, userId } from './stores';
+
+/** The pool of online friends: user ids `f000000...`, connection ids `cf<i>`. */
+export const POOL_PREFIX = 'f';
+
+/** A store on the bench Redis with the bench's timing (PRESENCE_TIMEOUT_SECONDS and friends, from the environment). */
+export function seedingStore(stores: BenchStores): { store: RedisPresenceStore; timeoutMs: number; close: () => void } {
+  const timeoutMs = Number(process.env.PRESENCE_TIMEOUT_SECONDS ?? 90) * 1000;
+  const client = createRedisClient({ url: stores.redisUrl, mode: 'standalone', timeoutMs: 10_000 });
+  const store = new RedisPresenceStore(new RedisExecutor(client, 10_000), new RedisKeys(stores.keyPrefix), {
+    timeoutMs,
+    graceMs: Number(process.env.GRACE_SECONDS ?? 10) * 1000,
+    retentionSeconds: 30 * 86_400,
+    friendCacheSeconds: Number(process.env.FRIEND_CACHE_SECONDS ?? 60),
+    rateLimit: { perSecond: 10, burst: 20 },
+  });
+  return { store, timeoutMs, close: () => client.disconnect() };
+}
+
+/** Inserts the pool users and brings each online with one connection (directly in the store: no fan-out). */
+export async function seedOnlinePool(stores: BenchStores, size: number): Promise<void> {
+  await seedUsers(stores.pool, POOL_PREFIX, size);
+  const { store, close } = seedingStore(stores);
+  const now = Date.now();
+  try {
+    await forEachLimit(
+      Array.from({ length: size }, (_, i) => i),
+      64,
+      (i) => store.connect({ userId: userId(POOL_PREFIX, i), connectionId: `cf${i}`, now }),
+    );
+  } finally {
+    close();
+  }
+}
+
+/** Gives users `${prefix}0..count-1` one connection each that expired a minute ago (connected with an old `now`). */
+export async function seedExpiredConnections(stores: BenchStores, prefix: string, count: number): Promise<void> {
+  const { store, timeoutMs, close } = seedingStore(stores);
+  const then = Date.now() - timeoutMs - 60_000;
+  try {
+    await forEachLimit(
+      Array.from({ length: count }, (_, i) => i),
+      128,
+      (i) => store.connect({ userId: userId(prefix, i), connectionId: `x${prefix}${i}`, now: then }),
+    );
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,90 @@
+// Child process of the sweep bench: one pass of the real `timeout` handler in a fresh process; prints its figures.
+import './support/preload';
+import type { ConnectionGateway, PostOutcome } from '@presence/layer';
+import { getRuntime, shutdownRuntime, sweepOnce } from '@presence/layer';
+import { handler } from '../src/functions/timeout/handler';
+import { elapsedMs } from './support/stats';
+
+/** What the worker reports (one JSON line on stdout). */
+export interface SweepWorkerReport {
+  readonly wallMs: number;
+  readonly stats: Record<string, number>;
+  readonly redisRoundTrips: number;
+  readonly postgresQueries: number;
+  readonly posts: number;
+  readonly rssBeforeMb: number;
+  readonly peakRssMb: number;
+  readonly peakHeapMb: number;
+  readonly cpuSeconds: number;
+  /** Posts and closes handed to the gateway (the in-memory one counts them itself). */
+  readonly gatewayPosts: number;
+  readonly gatewayCloses: number;
+}
+
+/** A gateway that costs nothing: isolates the store and domain side of the sweep from the @connections HTTP calls. */
+class CountingGateway implements ConnectionGateway {
+  posts = 0;
+  closes = 0;
+
+  async post(): Promise<PostOutcome> {
+    this.posts += 1;
+    return 'sent';
+  }
+
+  async close(): Promise<void> {
+    this.closes += 1;
+  }
+}
+
+async function main(): Promise<void> {
+  const runtime = await getRuntime();
+  await runtime.redis.one(['ping']);
+  await (await runtime.pool()).query('SELECT 1');
+  let peakRss = 0;
+  let peakHeap = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  sample();
+  const rssBefore = process.memoryUsage().rss;
+  const sampler = setInterval(sample, 10);
+  const cpu0 = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  const memory = process.env.BENCH_SWEEP_GATEWAY === 'memory' ? new CountingGateway() : undefined;
+  // With the in-memory gateway, one pass with the `timeout` handler's own options (LEASE_MS 30 s, shardConcurrency 16).
+  const stats = memory
+    ? await sweepOnce(
+        { ...runtime.deps, gateway: memory },
+        { endpoint: 'memory://', leaseMs: 30_000, batchSize: runtime.config.sweepBatchSize, shardConcurrency: 16 },
+      )
+    : await handler({} as never, { getRemainingTimeInMillis: () => 900_000 });
+  const wallMs = elapsedMs(start);
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  sample();
+  const report: SweepWorkerReport = {
+    wallMs,
+    stats: { ...stats },
+    redisRoundTrips: runtime.redis.roundTrips,
+    postgresQueries: runtime.directory.queries,
+    posts: runtime.gateway.posts,
+    rssBeforeMb: rssBefore / 2 ** 20,
+    peakRssMb: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    peakHeapMb: peakHeap / 2 ** 20,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    gatewayPosts: memory ? memory.posts : runtime.gateway.posts,
+    gatewayCloses: memory ? memory.closes : stats.reaped - stats.closeFailures,
+  };
+  await shutdownRuntime();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,139 @@
+// The sweep bench: N expired connections whose users have F online friends each, reaped by one `timeout` pass.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { ConnectionsApi } from './support/connections-api';
+import { commandStats, commandStatsDelta, cpuSeconds } from './support/process-stats';
+import { POOL_PREFIX, seedExpiredConnections } from './support/seed';
+import type { BenchStores } from './support/stores';
+import { seedUsersWithPoolFriends } from './support/stores';
+import type { SweepWorkerReport } from './sweep-worker';
+
+/** One sweep figure. */
+export interface SweepFigure {
+  /** `sdk`: the real @connections client to the stand-in API over HTTP; `memory`: a gateway that only counts. */
+  readonly gateway: 'sdk' | 'memory';
+  readonly expired: number;
+  readonly friendsEach: number;
+  readonly wallMs: number;
+  readonly connectionsPerSecond: number;
+  readonly notificationsPerSecond: number;
+  /** Posts (notifications) plus DeleteConnection calls per second. */
+  readonly connectionsApiCallsPerSecond: number;
+  readonly reaped: number;
+  readonly notifications: number;
+  readonly deletes: number;
+  readonly failed: number;
+  readonly redisRoundTrips: number;
+  readonly postgresQueries: number;
+  readonly peakRssMb: number;
+  readonly rssBeforeMb: number;
+  readonly peakHeapMb: number;
+  /** CPU seconds of the sweeping process, of Redis (embedded only) and of the stand-in API, during the pass. */
+  readonly cpu: { readonly sweep: number; readonly redis: number | null; readonly connectionsApi: number | null };
+  /** Busiest Redis commands of the pass (INFO commandstats delta). */
+  readonly redisCommands: { command: string; calls: number; usec: number; usecPerCall: number }[];
+  /** The handler's own SweepStats (claimed, reaped, changes, sent, failed, closeFailures, shardErrors...). */
+  readonly stats: Record<string, number>;
+  /** Warnings and errors the layer logged during the pass, grouped. */
+  readonly problems: { message: string; count: number }[];
+}
+
+/** The worker's report and its warnings and errors, grouped by message (the layer logs one JSON line each). */
+function runWorker(
+  env: NodeJS.ProcessEnv,
+  extraArgs: string[],
+): Promise<{ report: SweepWorkerReport; problems: { message: string; count: number }[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', join(__dirname, 'sweep-worker.ts')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.once('exit', (code) => {
+      const lines = out.trim().split('\n');
+      const line = lines.pop() ?? '';
+      if (code !== 0 || !line.startsWith('{"wallMs"')) {
+        reject(new Error(`sweep worker exited with ${code}: ${out.slice(-500)} ${err.slice(-1500)}`));
+        return;
+      }
+      const counts = new Map<string, number>();
+      for (const log of [...lines, ...err.split('\n')]) {
+        try {
+          const entry = JSON.parse(log) as { message?: string; error?: unknown };
+          const key = `${entry.message ?? '?'}: ${String(typeof entry.error === 'string' ? entry.error : JSON.stringify(entry.error ?? '')).slice(0, 160)}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        } catch {
+          // not a log line
+        }
+      }
+      const problems = [...counts].map(([message, count]) => ({ message, count })).sort((a, b) => b.count - a.count);
+      resolve({ report: JSON.parse(line) as SweepWorkerReport, problems });
+    });
+  });
+}
+
+/** Seeds and sweeps each size in turn (each size in a fresh worker process, so peak memory is its own). */
+export async function benchSweep(
+  stores: BenchStores,
+  api: ConnectionsApi,
+  sizes: readonly number[],
+  friendsEach: number,
+  poolSize: number,
+  options: { cpuProfileDir?: string; gateway?: 'sdk' | 'memory' } = {},
+): Promise<SweepFigure[]> {
+  const figures: SweepFigure[] = [];
+  const gateway = options.gateway ?? 'sdk';
+  for (const n of sizes) {
+    const prefix = `s${n}${gateway[0]}`;
+    await seedUsersWithPoolFriends(stores.pool, prefix, n, POOL_PREFIX, poolSize, friendsEach);
+    await seedExpiredConnections(stores, prefix, n);
+    const before = await api.counts();
+    const cmdBefore = await commandStats(stores.redis);
+    const redisCpu0 = cpuSeconds(stores.redisPid);
+    const apiCpu0 = cpuSeconds(api.pid);
+    // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
+    const extra = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}-${n}-profiles`)}`] : [];
+    const { report, problems } = await runWorker(
+      { ...process.env, BENCH_SWEEP_GATEWAY: gateway, SWEEP_WINDOW_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+      extra,
+    );
+    const redisCpu1 = cpuSeconds(stores.redisPid);
+    const apiCpu1 = cpuSeconds(api.pid);
+    const after = await api.counts();
+    const cmdAfter = await commandStats(stores.redis);
+    const seconds = report.wallMs / 1000;
+    const notifications = gateway === 'memory' ? report.gatewayPosts : (after.POST ?? 0) - (before.POST ?? 0);
+    const deletes = gateway === 'memory' ? report.gatewayCloses : (after.DELETE ?? 0) - (before.DELETE ?? 0);
+    const reaped = report.stats.reaped ?? 0;
+    figures.push({
+      gateway,
+      expired: n,
+      friendsEach,
+      wallMs: report.wallMs,
+      connectionsPerSecond: reaped / seconds,
+      notificationsPerSecond: notifications / seconds,
+      connectionsApiCallsPerSecond: (notifications + deletes) / seconds,
+      reaped,
+      notifications,
+      deletes,
+      failed: (report.stats.failed ?? 0) + (report.stats.closeFailures ?? 0) + (report.stats.shardErrors ?? 0),
+      redisRoundTrips: report.redisRoundTrips,
+      postgresQueries: report.postgresQueries,
+      peakRssMb: report.peakRssMb,
+      rssBeforeMb: report.rssBeforeMb,
+      peakHeapMb: report.peakHeapMb,
+      cpu: {
+        sweep: report.cpuSeconds,
+        redis: redisCpu0 !== null && redisCpu1 !== null ? redisCpu1 - redisCpu0 : null,
+        connectionsApi: apiCpu0 !== null && apiCpu1 !== null ? apiCpu1 - apiCpu0 : null,
+      },
+      redisCommands: commandStatsDelta(cmdBefore, cmdAfter).slice(0, 8),
+      stats: report.stats,
+      problems: problems.slice(0, 6),
+    });
+  }
+  return figures;
+}

@@ -154,6 +154,13 @@ const schema = keysSchema.superRefine((env, ctx) => {
     }
   }
   if (env.CACHE_MODE === 'existing') need('CACHE_EXISTING_URL', 'when CACHE_MODE=existing');
+  if (env.DB_MODE !== 'demo' && !env.VPC_ID) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['VPC_ID'],
+      message: `required when DB_MODE=${env.DB_MODE}: RDS Proxy and the functions must run in the database's VPC (a new VPC only suits DB_MODE=demo)`,
+    });
+  }
   if (env.DB_MODE !== 'demo') {
     need('DB_IDENTIFIER', `when DB_MODE=${env.DB_MODE}`);
     need('DB_ENDPOINT', `when DB_MODE=${env.DB_MODE}`);

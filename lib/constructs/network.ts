@@ -1,5 +1,5 @@
 // Networking: the VPC (new, or an existing one named by ids) and the security group of the in-VPC functions.
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import {
   FlowLogDestination,
   FlowLogTrafficType,
@@ -74,6 +74,11 @@ export class PresenceNetwork extends Construct {
       });
       this.functionSubnets = { subnetType: SubnetType.PRIVATE_WITH_EGRESS };
       this.dataSubnets = { subnetType: SubnetType.PRIVATE_ISOLATED };
+      Validations.of(this.vpc).acknowledge({
+        id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        reason:
+          'The stack only places resources in the imported subnets; it never reads or changes their route tables.',
+      });
     }
     this.functionSecurityGroup = new SecurityGroup(this, 'FunctionSecurityGroup', {
       vpc: this.vpc,

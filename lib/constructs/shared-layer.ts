@@ -45,7 +45,8 @@ export class SharedLayer extends Construct {
       description: `Presence API shared code and dependencies (${LAYER_MODULE_NAME})`,
       compatibleRuntimes: [Runtime.NODEJS_22_X],
       compatibleArchitectures: [Architecture.ARM_64],
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Functions keep their own copy of a layer version, so old versions can go with updates and teardown.
+      removalPolicy: RemovalPolicy.DESTROY,
     });
   }
 }

@@ -12,9 +12,9 @@ import {
 import { BASE_ENV } from './stack-fixture';
 
 describe('parseDeployConfig', () => {
-  it('defaults to a new VPC, a Multi-AZ Valkey replication group and a 55 s sweep window', () => {
+  it('defaults to a Multi-AZ Valkey replication group and a 55 s sweep window', () => {
     const config = parseDeployConfig(BASE_ENV);
-    expect(config.network).toEqual({ kind: 'new', maxAzs: 2, natGateways: 2 });
+    expect(config.network).toMatchObject({ kind: 'existing', vpcId: 'vpc-0123456789abcdef0' });
     expect(config.cache).toMatchObject({
       kind: 'replication-group',
       engine: 'valkey',
@@ -32,6 +32,16 @@ describe('parseDeployConfig', () => {
 
   it('keeps the deployed sweep window at 55 s whatever SWEEP_WINDOW_SECONDS the local stack uses', () => {
     expect(parseDeployConfig({ ...BASE_ENV, SWEEP_WINDOW_SECONDS: '0' }).runtime.SWEEP_WINDOW_SECONDS).toBe(55);
+  });
+
+  it('creates a two-AZ VPC with a NAT gateway per AZ when no VPC is named (demo database)', () => {
+    const { VPC_ID: _id, VPC_AVAILABILITY_ZONES: _azs, VPC_PRIVATE_SUBNET_IDS: _private, ...rest } = BASE_ENV;
+    expect(parseDeployConfig({ ...rest, DB_MODE: 'demo' }).network).toEqual({ kind: 'new', maxAzs: 2, natGateways: 2 });
+  });
+
+  it('needs the database VPC for an existing database, since RDS Proxy must live in it', () => {
+    const { VPC_ID: _id, ...rest } = BASE_ENV;
+    expect(() => parseDeployConfig(rest)).toThrow(/VPC_ID: required when DB_MODE=existing-instance/);
   });
 
   it('names every missing key at once', () => {
@@ -65,15 +75,11 @@ describe('parseDeployConfig', () => {
   });
 
   it('needs the availability zones and one private subnet per zone with an existing VPC', () => {
-    expect(() => parseDeployConfig({ ...BASE_ENV, VPC_ID: 'vpc-0123456789abcdef0' })).toThrow(/VPC_AVAILABILITY_ZONES/);
-    expect(() =>
-      parseDeployConfig({
-        ...BASE_ENV,
-        VPC_ID: 'vpc-0123456789abcdef0',
-        VPC_AVAILABILITY_ZONES: 'us-east-1a,us-east-1b',
-        VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1',
-      }),
-    ).toThrow(/VPC_PRIVATE_SUBNET_IDS/);
+    const { VPC_AVAILABILITY_ZONES: _azs, ...withoutZones } = BASE_ENV;
+    expect(() => parseDeployConfig(withoutZones)).toThrow(/VPC_AVAILABILITY_ZONES/);
+    expect(() => parseDeployConfig({ ...BASE_ENV, VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1' })).toThrow(
+      /VPC_PRIVATE_SUBNET_IDS/,
+    );
   });
 
   it('needs a JWT issuer or a Cognito user pool', () => {

@@ -6,18 +6,29 @@ import type { PresenceApiStack } from '../../lib/presence-api-stack';
 import { buildStack } from './stack-fixture';
 
 const VARIANTS: Record<string, Record<string, string>> = {
-  'default (new VPC, Valkey replication group, existing Postgres instance)': {},
-  'existing VPC, cluster-mode Redis, existing Aurora cluster with a KMS-encrypted secret': {
-    VPC_ID: 'vpc-0123456789abcdef0',
-    VPC_AVAILABILITY_ZONES: 'us-east-1a,us-east-1b',
-    VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2',
+  'default (existing VPC, Valkey replication group, existing Postgres instance)': {},
+  'cluster-mode Redis, existing Aurora cluster with a KMS-encrypted secret': {
     CACHE_ENGINE: 'redis',
     CACHE_CLUSTER_MODE: 'true',
     CACHE_SHARDS: '2',
     DB_MODE: 'existing-cluster',
     DB_SECRET_KMS_KEY_ARN: 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555',
   },
-  'ElastiCache Serverless and the demo database': { CACHE_MODE: 'serverless', DB_MODE: 'demo' },
+  'new VPC, ElastiCache Serverless and the demo database': {
+    VPC_ID: '',
+    VPC_AVAILABILITY_ZONES: '',
+    VPC_PRIVATE_SUBNET_IDS: '',
+    VPC_DATA_SUBNET_IDS: '',
+    CACHE_MODE: 'serverless',
+    DB_MODE: 'demo',
+  },
+  'new VPC, replication group, demo database': {
+    VPC_ID: '',
+    VPC_AVAILABILITY_ZONES: '',
+    VPC_PRIVATE_SUBNET_IDS: '',
+    VPC_DATA_SUBNET_IDS: '',
+    DB_MODE: 'demo',
+  },
   'existing Redis endpoint, multiple origins, alarm topic': {
     CACHE_MODE: 'existing',
     CACHE_EXISTING_URL: 'rediss://master.presence.abc123.use1.cache.amazonaws.com:6379',

@@ -6,8 +6,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../lib/deploy-config';
 import { PresenceApiStack } from '../../lib/presence-api-stack';
 
-/** A complete deploy environment: new VPC, Valkey replication group, existing Postgres instance behind RDS Proxy. */
+/** The production shape: the database's existing VPC, a Valkey replication group, the existing Postgres behind RDS Proxy. */
 export const BASE_ENV: Readonly<Record<string, string>> = {
+  VPC_ID: 'vpc-0123456789abcdef0',
+  VPC_AVAILABILITY_ZONES: 'us-east-1a,us-east-1b',
+  VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2',
+  VPC_DATA_SUBNET_IDS: 'subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2',
   ALLOWED_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop',
   COGNITO_USER_POOL_ID: 'us-east-1_AbCdEf123',
   JWT_AUDIENCE: '1example23456789',

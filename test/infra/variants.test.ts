@@ -1,44 +1,55 @@
-// Infra tests of the configurable parts: existing VPC, cluster mode, Serverless, existing Redis, demo and Aurora databases.
+// Infra tests of the configurable parts: new VPC, cluster mode, Serverless, existing Redis, demo and Aurora databases.
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { PresenceApiStack } from '../../lib/presence-api-stack';
 import { SWEEP_FUNCTION } from '../../src/routes';
 import { buildStack } from './stack-fixture';
 
+/** A new VPC (no VPC_* keys) is only valid with the demo database. */
+const NEW_VPC_DEMO = {
+  VPC_ID: '',
+  VPC_AVAILABILITY_ZONES: '',
+  VPC_PRIVATE_SUBNET_IDS: '',
+  VPC_DATA_SUBNET_IDS: '',
+  DB_MODE: 'demo',
+};
 const build = (overrides: Record<string, string>) => buildStack(overrides, { bundle: false, validate: false });
 const sweepEnvironment = (stack: PresenceApiStack, template: Template): Record<string, unknown> => {
   const id = stack.getLogicalId(stack.functions[SWEEP_FUNCTION].node.defaultChild as CfnFunction);
   return template.toJSON().Resources[id].Properties.Environment.Variables;
 };
 
-describe('an existing VPC named in .env', () => {
+describe('a new VPC with the demo database', () => {
   let template: Template;
   beforeAll(() => {
-    ({ template } = build({
-      VPC_ID: 'vpc-0123456789abcdef0',
-      VPC_AVAILABILITY_ZONES: 'us-east-1a,us-east-1b',
-      VPC_PRIVATE_SUBNET_IDS: 'subnet-0aaaaaaaaaaaaaaa1,subnet-0aaaaaaaaaaaaaaa2',
-      VPC_DATA_SUBNET_IDS: 'subnet-0bbbbbbbbbbbbbbb1,subnet-0bbbbbbbbbbbbbbb2',
-    }));
+    ({ template } = build(NEW_VPC_DEMO));
   }, 60_000);
 
-  it('creates no VPC, subnets or NAT gateways', () => {
-    for (const type of ['AWS::EC2::VPC', 'AWS::EC2::Subnet', 'AWS::EC2::NatGateway', 'AWS::EC2::FlowLog']) {
-      template.resourceCountIs(type, 0);
-    }
+  it('creates a two-AZ VPC with a NAT gateway per AZ and flow logs of rejected traffic', () => {
+    template.resourceCountIs('AWS::EC2::VPC', 1);
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+    template.resourceCountIs('AWS::EC2::Subnet', 6);
+    template.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'REJECT',
+      LogDestinationType: 'cloud-watch-logs',
+    });
   });
 
-  it('places the functions in the named private subnets and the cache in the data subnets', () => {
+  it('places the functions in the private subnets with egress, the cache and the proxy in the isolated subnets', () => {
+    const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+    const subnetsTagged = (name: string) =>
+      Object.entries(resources)
+        .filter(([, r]) => r.Type === 'AWS::EC2::Subnet' && JSON.stringify(r.Properties.Tags).includes(`"${name}"`))
+        .map(([id]) => ({ Ref: id }));
+    const functionSubnets = subnetsTagged('Private');
+    const dataSubnets = subnetsTagged('Isolated');
+    expect(functionSubnets).toHaveLength(2);
+    expect(dataSubnets).toHaveLength(2);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      VpcConfig: {
-        SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'],
-        SecurityGroupIds: Match.anyValue(),
-      },
+      VpcConfig: { SubnetIds: functionSubnets, SecurityGroupIds: Match.anyValue() },
     });
-    template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', {
-      SubnetIds: ['subnet-0bbbbbbbbbbbbbbb1', 'subnet-0bbbbbbbbbbbbbbb2'],
-    });
-    template.hasResourceProperties('AWS::EC2::SecurityGroup', { VpcId: 'vpc-0123456789abcdef0' });
+    template.hasResourceProperties('AWS::ElastiCache::SubnetGroup', { SubnetIds: dataSubnets });
+    template.hasResourceProperties('AWS::RDS::DBProxy', { VpcSubnetIds: dataSubnets });
   });
 });
 
@@ -130,7 +141,7 @@ describe('databases', () => {
   });
 
   it('creates a small encrypted demo instance with generated credentials when DB_MODE=demo', () => {
-    const { template } = build({ DB_MODE: 'demo' });
+    const { template } = build(NEW_VPC_DEMO);
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
       DBInstanceClass: 'db.t4g.micro',

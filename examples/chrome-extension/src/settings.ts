@@ -1,0 +1,55 @@
+// The extension's settings (server URL, token) in chrome.storage.local, and the shared state the worker keeps for the popup.
+import type { Presence, UserInfo } from '../../../src/client';
+import { chromeApi } from './chrome-api';
+
+/** Where the local stack listens by default. */
+export const DEFAULT_SERVER_URL = 'http://127.0.0.1:3000';
+
+/** What the options page saves. */
+export interface Settings {
+  /** The REST base URL; the WebSocket URL is derived from it (`/ws` locally). */
+  readonly serverUrl: string;
+  readonly token: string;
+}
+
+/** What the background worker shares with the popup (chrome.storage.session, key `presence`). */
+export interface SharedState {
+  readonly connection: string;
+  readonly userId: string | null;
+  readonly self: Presence | null;
+  readonly friends: Record<string, Presence>;
+  readonly info: Record<string, UserInfo>;
+  readonly problem: string | null;
+}
+
+/** The initial shared state. */
+export const EMPTY_STATE: SharedState = { connection: 'idle', userId: null, self: null, friends: {}, info: {}, problem: null };
+
+/** Loads the settings. */
+export async function loadSettings(): Promise<Settings> {
+  const stored = await chromeApi.storage.local.get(['serverUrl', 'token']);
+  return {
+    serverUrl: typeof stored.serverUrl === 'string' && stored.serverUrl ? stored.serverUrl : DEFAULT_SERVER_URL,
+    token: typeof stored.token === 'string' ? stored.token : '',
+  };
+}
+
+/** The WebSocket URL of a server: the local stack serves it at `/ws`; an `execute-api` REST URL has no WebSocket path. */
+export function webSocketUrl(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
+  return url.toString();
+}
+
+/** "just now", "3 min ago", "2 h ago", "4 d ago". */
+export function ago(epochMs: number | null, now = Date.now()): string {
+  if (!epochMs) return 'never';
+  const s = Math.max(0, Math.round((now - epochMs) / 1000));
+  if (s < 45) return 'just now';
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min ago`;
+  const h = Math.round(m / 60);
+  if (h < 48) return `${h} h ago`;
+  return `${Math.round(h / 24)} d ago`;
+}

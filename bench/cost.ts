@@ -1,0 +1,107 @@
+// Cost model: AWS cost per 1,000 concurrent users per month from measured durations, with heartbeat interval as a parameter.
+import type { HandlerFigure } from './handlers';
+
+/** Public on-demand prices used by the model (us-east-1, first pricing tier). */
+export const PRICES = {
+  /** API Gateway WebSocket: per million messages (32 KB units; first billion a month). */
+  wsMessagesPerMillion: 1.0,
+  /** API Gateway WebSocket: per million connection minutes. */
+  connectionMinutesPerMillion: 0.25,
+  /** Lambda arm64: per GB-second. */
+  lambdaGbSecondArm: 0.0000133334,
+  /** Lambda: per million requests. */
+  lambdaRequestsPerMillion: 0.2,
+} as const;
+
+/** Assumptions of the model (every one is printed in the report). */
+export interface CostAssumptions {
+  readonly users: number;
+  readonly heartbeatSeconds: number;
+  /** Page switches / status changes per user per hour, while connected. */
+  readonly pageSwitchesPerHour: number;
+  /** Online friends' connections each change is delivered to. */
+  readonly onlineFriends: number;
+  /** New connections per user per day (each: authorizer + connect, later close). */
+  readonly reconnectsPerDay: number;
+  /** Memory of each function, from lib/constructs/presence-function.ts. */
+  readonly memoryMb: Readonly<Record<string, number>>;
+  /** The sweep function runs this long every minute whatever the user count (SWEEP_WINDOW_SECONDS). */
+  readonly sweepSecondsPerMinute: number;
+}
+
+/** One line of the cost model. */
+export interface CostLine {
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly usd: number;
+}
+
+/** The model for one heartbeat interval. */
+export interface CostModel {
+  readonly heartbeatSeconds: number;
+  readonly lines: CostLine[];
+  readonly totalUsd: number;
+  /** Without the fixed sweep cost (which does not scale with users). */
+  readonly perThousandUsersUsd: number;
+}
+
+const HOURS_PER_MONTH = 730;
+
+/** Defaults: always-connected users (the worst case), the load test's activity. */
+export function defaultAssumptions(heartbeatSeconds: number): CostAssumptions {
+  return {
+    users: 1000,
+    heartbeatSeconds,
+    pageSwitchesPerHour: 120,
+    onlineFriends: 20,
+    reconnectsPerDay: 24,
+    memoryMb: { authorizer: 512, connect: 512, heartbeat: 256, 'update-presence': 512, close: 512, timeout: 1024 },
+    sweepSecondsPerMinute: 55,
+  };
+}
+
+/** Billed milliseconds of a measured handler (p50, rounded up to 1 ms as Lambda bills). */
+function billedMs(figures: readonly HandlerFigure[], handler: string, friends?: number): number {
+  const candidates = figures.filter((f) => f.handler === handler);
+  const exact = candidates.find((f) => friends === undefined || f.friends === friends);
+  const figure = exact ?? candidates[candidates.length - 1];
+  return Math.max(1, Math.ceil(figure?.latency.p50 ?? 1));
+}
+
+/** Computes the monthly cost. Durations: the warm p50 measured here (see the report for why AWS is slower). */
+export function costModel(figures: readonly HandlerFigure[], a: CostAssumptions): CostModel {
+  const seconds = HOURS_PER_MONTH * 3600;
+  const heartbeats = (a.users * seconds) / a.heartbeatSeconds;
+  const switches = a.users * HOURS_PER_MONTH * a.pageSwitchesPerHour;
+  const connects = a.users * (HOURS_PER_MONTH / 24) * a.reconnectsPerDay;
+  const fanout = (switches + connects * 2) * a.onlineFriends;
+  const connectionMinutes = a.users * HOURS_PER_MONTH * 60;
+  const sweepInvocations = HOURS_PER_MONTH * 60;
+  const gbs = (count: number, ms: number, fn: string) => count * (ms / 1000) * ((a.memoryMb[fn] ?? 512) / 1024);
+  const invocations: [string, number, number][] = [
+    ['heartbeat', heartbeats, billedMs(figures, 'heartbeat')],
+    ['update-presence', switches, billedMs(figures, 'update-presence', a.onlineFriends <= 0 ? 0 : 50)],
+    ['authorizer', connects, billedMs(figures, 'authorizer')],
+    ['connect', connects, billedMs(figures, 'connect')],
+    ['close', connects, billedMs(figures, 'close')],
+  ];
+  const lines: CostLine[] = [
+    { item: 'API Gateway connection minutes', quantity: connectionMinutes, unit: 'min', usd: (connectionMinutes / 1e6) * PRICES.connectionMinutesPerMillion },
+    { item: 'API Gateway messages: heartbeats in', quantity: heartbeats, unit: 'msg', usd: (heartbeats / 1e6) * PRICES.wsMessagesPerMillion },
+    { item: 'API Gateway messages: updates in', quantity: switches, unit: 'msg', usd: (switches / 1e6) * PRICES.wsMessagesPerMillion },
+    { item: 'API Gateway messages: fan-out out (@connections)', quantity: fanout, unit: 'msg', usd: (fanout / 1e6) * PRICES.wsMessagesPerMillion },
+  ];
+  let requests = 0;
+  for (const [fn, count, ms] of invocations) {
+    requests += count;
+    const g = gbs(count, ms, fn);
+    lines.push({ item: `Lambda ${fn} (${ms} ms billed, ${a.memoryMb[fn] ?? 512} MB)`, quantity: g, unit: 'GB-s', usd: g * PRICES.lambdaGbSecondArm });
+  }
+  lines.push({ item: 'Lambda requests', quantity: requests, unit: 'req', usd: (requests / 1e6) * PRICES.lambdaRequestsPerMillion });
+  const perThousand = lines.reduce((sum, l) => sum + l.usd, 0);
+  const sweepGbs = sweepInvocations * a.sweepSecondsPerMinute * ((a.memoryMb.timeout ?? 1024) / 1024);
+  const sweepUsd = sweepGbs * PRICES.lambdaGbSecondArm + (sweepInvocations / 1e6) * PRICES.lambdaRequestsPerMillion;
+  lines.push({ item: `Lambda timeout (sweep, fixed: ${a.sweepSecondsPerMinute} s every minute)`, quantity: sweepGbs, unit: 'GB-s', usd: sweepUsd });
+  return { heartbeatSeconds: a.heartbeatSeconds, lines, totalUsd: perThousand + sweepUsd, perThousandUsersUsd: perThousand };
+}

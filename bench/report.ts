@@ -1,0 +1,408 @@
+// Writes the bench results: results.json (every figure), report.md (tables, targets, cost), chart.svg; prints a summary.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ColdStartFigures } from './cold-start';
+import type { CostAssumptions, CostModel } from './cost';
+import { PRICES } from './cost';
+import type { Floors } from './floors';
+import type { GatewayLoadFigure } from './gateway-load';
+import type { HandlerFigure } from './handlers';
+import { BENCH_OVERRIDES } from './support/env';
+import type { LatencyStats } from './support/stats';
+import { fmt } from './support/stats';
+import type { SweepFigure } from './sweep';
+
+/** Everything one run measured. */
+export interface BenchResults {
+  readonly command: string;
+  readonly smoke: boolean;
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly machine: { cpus: number; cpuModel: string; node: string; loadBefore: number[]; loadAfter: number[] };
+  readonly stores: { redis: string; postgres: string };
+  readonly floors: Floors | null;
+  readonly handlers: HandlerFigure[];
+  readonly sweep: SweepFigure[];
+  readonly gateway: GatewayLoadFigure | null;
+  readonly coldStart: ColdStartFigures | null;
+  readonly cost: { assumptions: CostAssumptions; models: CostModel[] } | null;
+  readonly targets: Target[];
+}
+
+/** A target of issue 5 and whether this run met it. */
+export interface Target {
+  readonly name: string;
+  readonly limit: string;
+  readonly measured: string;
+  /** null when not measured in this run (or smoke mode). */
+  readonly met: boolean | null;
+}
+
+const KB = 1000;
+const MB = 1000 * 1000;
+
+/** Evaluates the issue's targets against the figures (none in smoke mode). */
+export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
+  const find = (handler: string, friends?: number) =>
+    r.handlers.find((h) => h.handler === handler && (friends === undefined || h.friends === friends));
+  const targets: Target[] = [];
+  const hb = find('heartbeat');
+  if (hb && r.floors) {
+    const floor = r.floors.redisPing.p50;
+    targets.push({
+      name: 'heartbeat p50 within 3x the Redis round-trip floor',
+      limit: `<= ${fmt(3 * floor)} ms (3 x ${fmt(floor)} ms ioredis PING p50)`,
+      measured: `${fmt(hb.latency.p50)} ms = ${fmt(hb.latency.p50 / floor)}x ioredis PING, ${fmt(hb.latency.p50 / r.floors.redisPingRaw.p50)}x raw-socket PING`,
+      met: hb.latency.p50 <= 3 * floor,
+    });
+  }
+  const up = find('update-presence', 50);
+  if (up) targets.push({ name: 'update-presence, 50 online friends, p99', limit: '< 10 ms', measured: `${fmt(up.latency.p99)} ms`, met: up.latency.p99 < 10 });
+  const gp = find('get-presence', 1000);
+  if (gp) targets.push({ name: 'get-presence, 1,000 friends, p99', limit: '< 15 ms', measured: `${fmt(gp.latency.p99)} ms`, met: gp.latency.p99 < 15 });
+  const sdkSweeps = r.sweep.filter((s) => s.gateway === 'sdk');
+  if (sdkSweeps.length > 0) {
+    const worst = sdkSweeps.reduce((a, b) => (a.connectionsPerSecond < b.connectionsPerSecond ? a : b));
+    targets.push({
+      name: 'sweep with notifications (real @connections client)',
+      limit: '>= 5,000 expired connections/s',
+      measured: sdkSweeps.map((s) => `${s.expired.toLocaleString('en-US')}: ${fmt(s.connectionsPerSecond, 0)}/s`).join(', '),
+      met: worst.connectionsPerSecond >= 5000,
+    });
+  }
+  const mem = r.sweep.filter((s) => s.gateway === 'memory');
+  if (mem.length > 0) {
+    const worst = mem.reduce((a, b) => (a.connectionsPerSecond < b.connectionsPerSecond ? a : b));
+    targets.push({
+      name: 'sweep, store + domain side only (in-memory gateway)',
+      limit: '>= 5,000 expired connections/s',
+      measured: mem.map((s) => `${s.expired.toLocaleString('en-US')}: ${fmt(s.connectionsPerSecond, 0)}/s`).join(', '),
+      met: worst.connectionsPerSecond >= 5000,
+    });
+  }
+  const g = r.gateway;
+  if (g && !g.skipped && g.delivery) {
+    const errors = g.errors.connectFailures + g.errors.unexpectedCloses + g.errors.serverErrorMessages + g.errors.lostDeliveries;
+    targets.push({
+      name: `local gateway, ${g.clients.toLocaleString('en-US')} clients: p99 delivery, zero errors`,
+      limit: '< 100 ms, 0 errors',
+      measured: `p99 ${fmt(g.delivery.p99)} ms, ${errors} errors`,
+      met: g.delivery.p99 < 100 && errors === 0 && g.clients >= 5000,
+    });
+  } else if (g?.skipped) {
+    targets.push({ name: 'local gateway, 5,000 clients', limit: 'p99 < 100 ms, 0 errors', measured: `skipped: ${g.skipped}`, met: null });
+  }
+  const cs = r.coldStart;
+  if (cs) {
+    const biggest = cs.functions.reduce((a, b) => (a.bytes > b.bytes ? a : b));
+    const slowest = cs.functions.reduce((a, b) => (a.load.p50 > b.load.p50 ? a : b));
+    targets.push({ name: 'every function bundle (minified)', limit: '< 50 KB', measured: `largest ${biggest.name} ${(biggest.bytes / KB).toFixed(1)} KB`, met: biggest.bytes < 50 * KB });
+    targets.push({ name: 'layer bundle (minified, with deps)', limit: '< 1 MB', measured: `${(cs.layerBytes / MB).toFixed(3)} MB`, met: cs.layerBytes < MB });
+    targets.push({ name: 'handler load (fresh process, p50)', limit: '< 150 ms', measured: `slowest ${slowest.name} ${fmt(slowest.load.p50)} ms`, met: slowest.load.p50 < 150 });
+  }
+  return r.smoke ? targets.map((t) => ({ ...t, met: null })) : targets;
+}
+
+const mark = (met: boolean | null): string => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
+
+function row(cells: (string | number)[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+function latencyCells(l: LatencyStats, floor: number | undefined): string[] {
+  const x = (v: number) => (floor ? ` (${fmt(v / floor)}x)` : '');
+  return [`${fmt(l.p50)}${x(l.p50)}`, `${fmt(l.p99)}${x(l.p99)}`];
+}
+
+/** The summary table printed to the console and put at the top of the report. */
+export function summaryTable(r: BenchResults): string {
+  const lines = [row(['figure', 'p50 ms', 'p99 ms', 'Redis RT/op', 'PG q/op', 'posts/op']), row(['---', '---:', '---:', '---:', '---:', '---:'])];
+  const f = r.floors;
+  if (f) {
+    lines.push(row(['floor: Redis PING (ioredis)', fmt(f.redisPing.p50), fmt(f.redisPing.p99), 1, 0, 0]));
+    lines.push(row(['floor: Redis PING (raw socket)', fmt(f.redisPingRaw.p50), fmt(f.redisPingRaw.p99), 1, 0, 0]));
+    lines.push(row(['floor: Postgres SELECT 1', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), 0, 1, 0]));
+    lines.push(row(['floor: @connections POST (SDK, stand-in)', fmt(f.connectionsPost.p50), fmt(f.connectionsPost.p99), 0, 0, 1]));
+  }
+  for (const h of r.handlers) {
+    lines.push(row([`${h.handler}: ${h.label}`, ...latencyCells(h.latency, f?.redisPing.p50), fmt(h.redisRoundTrips), fmt(h.postgresQueries), fmt(h.posts)]));
+  }
+  return lines.join('\n');
+}
+
+/** Hand-written SVG: p50 and p99 latency against friend count (symmetric log x axis). */
+export function chartSvg(r: BenchResults): string {
+  const series = [
+    { handler: 'update-presence', label: 'update-presence (online friends)', color: '#1f77b4' },
+    { handler: 'get-presence', label: 'get-presence (friends)', color: '#d62728' },
+  ];
+  const W = 720;
+  const H = 420;
+  const m = { l: 64, r: 24, t: 40, b: 56 };
+  const points = series.map((s) => ({ ...s, figures: r.handlers.filter((h) => h.handler === s.handler && h.friends !== null) }));
+  const maxFriends = Math.max(10, ...points.flatMap((p) => p.figures.map((f) => f.friends ?? 0)));
+  const maxMs = Math.max(1, ...points.flatMap((p) => p.figures.map((f) => f.latency.p99))) * 1.1;
+  const xOf = (friends: number) => m.l + (Math.log10(1 + friends) / Math.log10(1 + maxFriends)) * (W - m.l - m.r);
+  const yOf = (ms: number) => H - m.b - (ms / maxMs) * (H - m.t - m.b);
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Handler latency vs friend count (warm, in-process, real Redis + Postgres)</text>`,
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`,
+  ];
+  const step = maxMs > 50 ? 10 : maxMs > 20 ? 5 : maxMs > 5 ? 1 : 0.5;
+  for (let v = 0; v <= maxMs; v += step) {
+    const y = yOf(v);
+    parts.push(`<line x1="${m.l}" y1="${y}" x2="${W - m.r}" y2="${y}" stroke="#eee"/>`);
+    parts.push(`<text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${v % 1 === 0 ? v : v.toFixed(1)}</text>`);
+  }
+  for (const t of [0, 1, 10, 100, 1000, 10000].filter((t) => t <= maxFriends)) {
+    const x = xOf(t);
+    parts.push(`<line x1="${x}" y1="${H - m.b}" x2="${x}" y2="${H - m.b + 5}" stroke="#333"/>`);
+    parts.push(`<text x="${x}" y="${H - m.b + 18}" text-anchor="middle">${t.toLocaleString('en-US')}</text>`);
+  }
+  parts.push(`<text x="${(W + m.l) / 2}" y="${H - 16}" text-anchor="middle">friends (log scale)</text>`);
+  parts.push(`<text x="16" y="${(H - m.b + m.t) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(H - m.b + m.t) / 2})">latency (ms)</text>`);
+  const targetsMs = [
+    { ms: 10, label: 'update-presence p99 target (10 ms)', color: '#1f77b4' },
+    { ms: 15, label: 'get-presence p99 target (15 ms)', color: '#d62728' },
+  ];
+  for (const t of targetsMs.filter((t) => t.ms <= maxMs)) {
+    parts.push(`<line x1="${m.l}" y1="${yOf(t.ms)}" x2="${W - m.r}" y2="${yOf(t.ms)}" stroke="${t.color}" stroke-dasharray="2 4" opacity="0.6"/>`);
+    parts.push(`<text x="${W - m.r - 4}" y="${yOf(t.ms) - 4}" text-anchor="end" fill="${t.color}" font-size="10">${t.label}</text>`);
+  }
+  points.forEach((p, i) => {
+    for (const [q, dash] of [['p50', ''], ['p99', ' stroke-dasharray="6 4"']] as const) {
+      const coords = p.figures.map((f) => `${xOf(f.friends ?? 0).toFixed(1)},${yOf(f.latency[q]).toFixed(1)}`);
+      parts.push(`<polyline fill="none" stroke="${p.color}" stroke-width="2"${dash} points="${coords.join(' ')}"/>`);
+      for (const f of p.figures) {
+        parts.push(`<circle cx="${xOf(f.friends ?? 0).toFixed(1)}" cy="${yOf(f.latency[q]).toFixed(1)}" r="3.5" fill="${p.color}"><title>${p.handler} ${f.friends} friends ${q} ${fmt(f.latency[q])} ms</title></circle>`);
+      }
+    }
+    const ly = m.t + 8 + i * 34;
+    parts.push(`<line x1="${m.l + 14}" y1="${ly}" x2="${m.l + 44}" y2="${ly}" stroke="${p.color}" stroke-width="2"/>`);
+    parts.push(`<text x="${m.l + 50}" y="${ly + 4}">${p.label} p50</text>`);
+    parts.push(`<line x1="${m.l + 14}" y1="${ly + 15}" x2="${m.l + 44}" y2="${ly + 15}" stroke="${p.color}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    parts.push(`<text x="${m.l + 50}" y="${ly + 19}">${p.label} p99</text>`);
+  });
+  parts.push('</svg>');
+  return `${parts.join('\n')}\n`;
+}
+
+function floorsSection(f: Floors): string[] {
+  return [
+    '## Floors (this run, this machine)',
+    '',
+    row(['floor', 'p50 ms', 'p99 ms', 'n']),
+    row(['---', '---:', '---:', '---:']),
+    row(['Redis PING, raw TCP socket (RESP by hand)', fmt(f.redisPingRaw.p50), fmt(f.redisPingRaw.p99), f.redisPingRaw.n]),
+    row(['Redis PING through ioredis (the handlers\' client) - **the Redis floor used below**', fmt(f.redisPing.p50), fmt(f.redisPing.p99), f.redisPing.n]),
+    row(['Postgres `SELECT 1` through pg', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), f.postgresQuery.n]),
+    row(['@connections POST, bare HTTP keep-alive, stand-in API', fmt(f.connectionsPostRaw.p50), fmt(f.connectionsPostRaw.p99), f.connectionsPostRaw.n]),
+    row(['@connections POST through the AWS SDK client (the handlers\'), stand-in API', fmt(f.connectionsPost.p50), fmt(f.connectionsPost.p99), f.connectionsPost.n]),
+    '',
+  ];
+}
+
+function handlersSection(r: BenchResults): string[] {
+  const f = r.floors;
+  const lines = [
+    '## Handlers, in-process, warm',
+    '',
+    'Each handler is invoked in this process with a real-shaped event from `events/`, one invocation at a time (as a',
+    'Lambda container serves them), against real Redis and Postgres; fan-out posts go through the real',
+    '`@aws-sdk/client-apigatewaymanagementapi` client over HTTP to a stand-in `@connections` API running in its own',
+    'process. Multiples: latency / ioredis PING p50 (Redis floor); for handlers that post, also the number of posts x',
+    'the SDK POST floor is shown as "post floor".',
+    '',
+    row(['handler', 'case', 'n', 'p50 ms (x Redis floor)', 'p99 ms (x Redis floor)', 'max ms', 'Redis RT/op', 'PG q/op', 'posts/op', 'posts x POST floor p50']),
+    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  for (const h of r.handlers) {
+    lines.push(
+      row([
+        h.handler,
+        h.label,
+        h.latency.n,
+        ...latencyCells(h.latency, f?.redisPing.p50),
+        fmt(h.latency.max),
+        fmt(h.redisRoundTrips),
+        fmt(h.postgresQueries),
+        fmt(h.posts),
+        f && h.posts > 0 ? `${fmt(h.posts * f.connectionsPost.p50)} ms` : '-',
+      ]),
+    );
+  }
+  lines.push('', '![latency vs friends](chart.svg)', '');
+  return lines;
+}
+
+function sweepSection(r: BenchResults): string[] {
+  if (r.sweep.length === 0) return [];
+  const lines = [
+    '## Sweep',
+    '',
+    'N connections that expired a minute ago (written through `RedisPresenceStore.connect` with an old `now`); each',
+    'user has the stated number of online friends (one live connection each) and no cached context (the sweep loads',
+    'it from Postgres, as after the 60 s cache expiry). One pass of the real `timeout` handler (`SWEEP_WINDOW_SECONDS=0`,',
+    '`GRACE_SECONDS=0`: each reaped connection ends its user\'s presence at once, so every one notifies all friends and',
+    'closes its socket) in a fresh process. `sdk`: the real @connections client to the stand-in API over HTTP;',
+    '`memory`: `sweepOnce` with the handler\'s own options and a gateway that only counts, isolating the store and',
+    'domain side.',
+    '',
+    row(['gateway', 'expired', 'friends each', 'wall s', 'conns/s', 'notifications/s', '@connections calls/s', 'notifications', 'failed', 'Redis RT', 'PG queries', 'peak RSS MB', 'CPU s sweep / Redis / API']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
+  ];
+  for (const s of r.sweep) {
+    lines.push(
+      row([
+        s.gateway,
+        s.expired.toLocaleString('en-US'),
+        s.friendsEach,
+        fmt(s.wallMs / 1000),
+        fmt(s.connectionsPerSecond, 0),
+        fmt(s.notificationsPerSecond, 0),
+        fmt(s.connectionsApiCallsPerSecond, 0),
+        s.notifications.toLocaleString('en-US'),
+        s.failed,
+        s.redisRoundTrips,
+        s.postgresQueries,
+        fmt(s.peakRssMb, 0),
+        `${fmt(s.cpu.sweep)} / ${fmt(s.cpu.redis)} / ${fmt(s.cpu.connectionsApi)}`,
+      ]),
+    );
+  }
+  const big = r.sweep[r.sweep.length - 1];
+  if (big) {
+    lines.push('', `Busiest Redis commands during the last pass (${big.gateway}, ${big.expired.toLocaleString('en-US')}; INFO commandstats delta):`, '');
+    lines.push(row(['command', 'calls', 'usec', 'usec/call']), row(['---', '---:', '---:', '---:']));
+    for (const c of big.redisCommands) lines.push(row([c.command, c.calls, c.usec, fmt(c.usecPerCall)]));
+  }
+  const problems = r.sweep.flatMap((s) => s.problems.map((p) => `${s.gateway} ${s.expired}: ${p.count} x ${p.message}`));
+  if (problems.length > 0) lines.push('', 'Warnings and errors logged by the layer during the passes:', '', ...problems.map((p) => `- ${p}`));
+  lines.push('');
+  return lines;
+}
+
+function gatewaySection(g: GatewayLoadFigure | null): string[] {
+  if (!g) return [];
+  if (g.skipped) return ['## Local gateway load test', '', `Skipped: ${g.skipped}.`, ''];
+  const d = g.delivery;
+  return [
+    '## Local gateway load test',
+    '',
+    `${g.clients.toLocaleString('en-US')} WebSocket clients against \`npm start\`'s gateway (started by the bench on its own port, key prefix and`,
+    `schema, deployed defaults), ${g.friendsEach} accepted friends each (a ring), all online; every client sends a heartbeat every 20 s and a page`,
+    'switch every 30 s (random phases). Delivery latency: from the sender\'s `send` to a friend\'s receipt (same clock).',
+    '',
+    row(['figure', 'value']),
+    row(['---', '---:']),
+    row(['ramp (authorizer + $connect for all clients)', `${fmt(g.rampSeconds)} s`]),
+    row(['steady window', `${fmt(g.seconds)} s`]),
+    row(['@connections POST floor (SDK -> local gateway -> live socket) p50 / p99', g.connectionsPostFloor ? `${fmt(g.connectionsPostFloor.p50)} / ${fmt(g.connectionsPostFloor.p99)} ms` : 'n/a']),
+    row(['delivery p50 / p99 / max', d ? `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)} ms` : 'n/a']),
+    row(['delivery p50 / p99 as multiples of the POST floor p50', d && g.connectionsPostFloor ? `${fmt(d.p50 / g.connectionsPostFloor.p50)}x / ${fmt(d.p99 / g.connectionsPostFloor.p50)}x` : 'n/a']),
+    row(['page switches / heartbeats sent', `${g.pageSwitches} / ${g.heartbeats}`]),
+    row(['messages/s sent / received', `${fmt(g.messagesPerSecond.sent)} / ${fmt(g.messagesPerSecond.received)}`]),
+    row(['deliveries expected / received', `${g.deliveriesExpected} / ${g.deliveriesReceived}`]),
+    row(['errors: connect failures / unexpected closes / error messages / 5xx or WARN log lines / lost deliveries', `${g.errors.connectFailures} / ${g.errors.unexpectedCloses} / ${g.errors.serverErrorMessages} / ${g.errors.serverErrorLogLines} / ${g.errors.lostDeliveries}`]),
+    row(['gateway process CPU (100% = one core) / peak RSS', `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`]),
+    row(['Redis CPU (embedded only)', `${fmt(g.server.redisCpuPercent)} %`]),
+    '',
+  ];
+}
+
+function coldStartSection(cs: ColdStartFigures | null): string[] {
+  if (!cs) return [];
+  const lines = [
+    '## Cold start',
+    '',
+    'esbuild with the settings of `lib/constructs/shared-layer.ts` / `presence-function.ts` (minified CJS, node22; functions',
+    `mark \`@presence/layer\` external; the layer bundles \`src/layer/index.ts\` with every dependency). Load: \`require()\``,
+    `of the bundle in a fresh \`node\` (${cs.nodeVersion}) with the layer on NODE_PATH, as in /opt/nodejs/node_modules.`,
+    '',
+    row(['bundle', 'minified bytes', 'gzip bytes', 'load p50 ms', 'load max ms']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    row(['layer (@presence/layer)', cs.layerBytes.toLocaleString('en-US'), cs.layerGzipBytes.toLocaleString('en-US'), fmt(cs.layerLoad.p50), fmt(cs.layerLoad.max)]),
+  ];
+  for (const f of cs.functions) {
+    lines.push(row([f.name, f.bytes.toLocaleString('en-US'), f.gzipBytes.toLocaleString('en-US'), fmt(f.load.p50), fmt(f.load.max)]));
+  }
+  lines.push('');
+  return lines;
+}
+
+function costSection(cost: BenchResults['cost']): string[] {
+  if (!cost) return [];
+  const a = cost.assumptions;
+  const lines = [
+    '## Cost per 1,000 concurrent users per month',
+    '',
+    'Prices (us-east-1, on-demand, first tier): API Gateway WebSocket messages',
+    `$${PRICES.wsMessagesPerMillion.toFixed(2)}/million (32 KB units; server-to-client @connections posts are billed as messages too), connection minutes`,
+    `$${PRICES.connectionMinutesPerMillion.toFixed(2)}/million; Lambda arm64 $${PRICES.lambdaGbSecondArm}/GB-s and $${PRICES.lambdaRequestsPerMillion.toFixed(2)}/million requests.`,
+    '',
+    'Assumptions: ',
+    `${a.users.toLocaleString('en-US')} users connected 24 x 7 (730 h); ${a.pageSwitchesPerHour} page switches per user per hour (one every`,
+    `${3600 / a.pageSwitchesPerHour} s, as in the load test), each delivered to ${a.onlineFriends} online friends; ${a.reconnectsPerDay} reconnects per user per day`,
+    '(authorizer + connect + close, each announcing to the friends); Lambda durations = the warm p50 measured above',
+    '(update-presence: the 50-friend case) rounded up to 1 ms; memory from `lib/constructs/presence-function.ts`;',
+    `the sweep runs ${a.sweepSecondsPerMinute} s every minute whatever the load (a fixed cost, listed apart). Not included: ElastiCache,`,
+    'RDS/RDS Proxy, NAT, CloudWatch Logs, data transfer. In AWS the durations are longer than here (VPC round trips to',
+    'ElastiCache ~0.3-0.5 ms, @connections POSTs ~5-20 ms each instead of ~1 ms), so the Lambda lines are a lower bound;',
+    'the API Gateway lines do not depend on speed.',
+    '',
+    row(['heartbeat interval', 'per 1,000 users (USD/month)', 'with the fixed sweep', 'of which API Gateway', 'of which Lambda']),
+    row(['---', '---:', '---:', '---:', '---:']),
+  ];
+  for (const m of cost.models) {
+    const apigw = m.lines.filter((l) => l.item.startsWith('API Gateway')).reduce((s, l) => s + l.usd, 0);
+    lines.push(row([`${m.heartbeatSeconds} s`, fmt(m.perThousandUsersUsd, 2), fmt(m.totalUsd, 2), fmt(apigw, 2), fmt(m.perThousandUsersUsd - apigw, 2)]));
+  }
+  const first = cost.models[0];
+  if (first) {
+    lines.push('', `Breakdown at a ${first.heartbeatSeconds} s heartbeat:`, '', row(['item', 'quantity', 'USD/month']), row(['---', '---:', '---:']));
+    for (const l of first.lines) lines.push(row([l.item, `${fmt(l.quantity, 0)} ${l.unit}`, fmt(l.usd, 2)]));
+  }
+  lines.push('');
+  return lines;
+}
+
+/** Writes results.json, report.md and chart.svg into `dir`; returns the report text. */
+export function writeReport(dir: string, r: BenchResults): string {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(join(dir, 'chart.svg'), chartSvg(r));
+  const lines = [
+    '# Presence API benchmarks',
+    '',
+    `Run \`${r.command}\` on ${r.startedAt} (${fmt(r.durationSeconds, 0)} s)${r.smoke ? ' - SMOKE MODE: tiny sizes, targets not checked' : ''}.`,
+    `Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${r.machine.loadBefore.map((l) => l.toFixed(2)).join(' / ')},`,
+    `after ${r.machine.loadAfter.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). Stores: Redis ${r.stores.redis}, Postgres ${r.stores.postgres}.`,
+    '',
+    'Settings that differ from the deployed defaults for the in-process handler and sweep benches (the gateway load test uses the defaults):',
+    '',
+    ...Object.entries(BENCH_OVERRIDES).map(([key, { value, why }]) => `- \`${key}=${value}\`: ${why}`),
+    '',
+    '## Targets',
+    '',
+    row(['target', 'limit', 'measured', 'result']),
+    row(['---', '---', '---', '---']),
+    ...r.targets.map((t) => row([t.name, t.limit, t.measured, mark(t.met)])),
+    '',
+    '## Summary',
+    '',
+    summaryTable(r),
+    '',
+    ...(r.floors ? floorsSection(r.floors) : []),
+    ...handlersSection(r),
+    ...sweepSection(r),
+    ...gatewaySection(r.gateway),
+    ...coldStartSection(r.coldStart),
+    ...costSection(r.cost),
+  ];
+  const text = `${lines.join('\n')}\n`;
+  writeFileSync(join(dir, 'report.md'), text);
+  return text;
+}

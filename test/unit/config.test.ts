@@ -44,3 +44,9 @@ it('checks origins: listed ones, * for any, and none for non-browser clients', (
   expect(isOriginAllowed(['*'], 'http://b.test')).toBe(true);
   expect(isOriginAllowed(['http://a.test'], undefined)).toBe(true);
 });
+
+it('treats empty values as unset', () => {
+  expect(parseCoreConfig({ ...base, REDIS_AUTH_SECRET_ARN: '', GRACE_SECONDS: '' }).redis.authSecretArn).toBeUndefined();
+  expect(parseCoreConfig({ ...base, GRACE_SECONDS: '' }).graceMs).toBe(10_000);
+  expect(() => parseCoreConfig({ ...base, REDIS_URL: '' })).toThrow(/REDIS_URL/);
+});

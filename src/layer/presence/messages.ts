@@ -1,5 +1,5 @@
 // Client message validation and server message builders: the WebSocket half of the wire contract.
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { ValidationError } from '../shared/errors';
 import type { ConnectionStatus, PresenceSnapshot, View } from './model';
 import { CONNECTION_STATUSES } from './model';
@@ -9,14 +9,14 @@ export const MAX_MESSAGE_BYTES = 8 * 1024;
 
 const updateSchema = z.object({
   action: z.literal('update-presence'),
-  url: z.string().max(2048, 'url must be at most 2048 characters').optional(),
-  title: z.string().max(512, 'title must be at most 512 characters').optional(),
-  status: z
-    .enum(CONNECTION_STATUSES as [ConnectionStatus, ...ConnectionStatus[]], {
+  url: z.optional(z.string().check(z.maxLength(2048, 'url must be at most 2048 characters'))),
+  title: z.optional(z.string().check(z.maxLength(512, 'title must be at most 512 characters'))),
+  status: z.optional(
+    z.enum(CONNECTION_STATUSES as [ConnectionStatus, ...ConnectionStatus[]], {
       error: `status must be one of ${CONNECTION_STATUSES.join(', ')}`,
-    })
-    .optional(),
-  message: z.string().max(140, 'message must be at most 140 characters').nullable().optional(),
+    }),
+  ),
+  message: z.optional(z.nullable(z.string().check(z.maxLength(140, 'message must be at most 140 characters')))),
 });
 
 /** A validated client message. */

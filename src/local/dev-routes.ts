@@ -8,8 +8,14 @@ import { parseJsonObject, readBody, sendJson } from './http-io';
 import { logRequest, since } from './request-log';
 import { header } from './request-parts';
 
-/** Where the JWKS document is served (the default `JWT_JWKS_URI` of issuer `http://127.0.0.1:$PORT`). */
+/** The dev issuer's path: its `iss` is `http://127.0.0.1:$PORT/dev/issuer`. */
+export const DEV_ISSUER_PATH = '/dev/issuer';
+
+/** The JWKS document's path under an issuer (aws-jwt-verify's default). */
 export const JWKS_PATH = '/.well-known/jwks.json';
+
+/** Paths the JWKS is served at: under the issuer (the default `JWT_JWKS_URI`), and at the root. */
+const JWKS_PATHS = [`${DEV_ISSUER_PATH}${JWKS_PATH}`, JWKS_PATH];
 
 /** What the dev routes need. */
 export interface DevRouteDeps {
@@ -22,18 +28,19 @@ export interface DevRouteDeps {
   readonly allowedOrigins: () => readonly string[];
 }
 
-const USER_ID = /^[^\u0000-\u001f]{1,128}$/;
+/** A user id the service accepts: 1 to 128 characters, no control characters. */
+const isUserId = (value: string): boolean => value.length >= 1 && value.length <= 128 && ![...value].some((c) => c.charCodeAt(0) < 0x20);
 
 /** Whether `pathname` is served by {@link handleDevRequest}. */
 export function isDevPath(pathname: string): boolean {
-  return pathname === JWKS_PATH || pathname.startsWith('/dev/');
+  return JWKS_PATHS.includes(pathname) || pathname.startsWith('/dev/');
 }
 
 class BadRequest extends Error {}
 
 function userIdField(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || !USER_ID.test(value)) throw new BadRequest(`${field} must be a string of 1 to 128 characters`);
+  if (typeof value !== 'string' || !isUserId(value)) throw new BadRequest(`${field} must be a string of 1 to 128 characters`);
   return value;
 }
 
@@ -64,7 +71,7 @@ export async function handleDevRequest(req: IncomingMessage, res: ServerResponse
       res.writeHead(204, cors).end();
       return;
     }
-    if (url.pathname === JWKS_PATH && method === 'GET') return reply(200, deps.issuer.jwks);
+    if (JWKS_PATHS.includes(url.pathname) && method === 'GET') return reply(200, deps.issuer.jwks);
     if (url.pathname === '/dev/token' && method === 'POST') {
       const body = parseJsonObject(await readBody(req)) ?? {};
       const userId = userIdField(body, 'userId');

@@ -11,7 +11,7 @@ import type { DemoPage } from './demo-page';
 import { buildDemoPage, serveDemoPage } from './demo-page';
 import { createDevIssuer } from './dev-issuer';
 import type { DevIssuer } from './dev-issuer';
-import { handleDevRequest, isDevPath } from './dev-routes';
+import { DEV_ISSUER_PATH, JWKS_PATH, handleDevRequest, isDevPath } from './dev-routes';
 import { startEmbeddedPostgres } from './embedded-postgres';
 import type { EmbeddedServer } from './embedded-redis';
 import { startEmbeddedRedis } from './embedded-redis';
@@ -91,11 +91,10 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     const registry = new ConnectionRegistry();
 
     // Listen first (PORT=0 picks a port), then point the handlers' env at this port.
-    let ws: WebSocketGateway | undefined;
-    let route: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+    const live: { ws?: WebSocketGateway; route?: (req: IncomingMessage, res: ServerResponse) => Promise<void> } = {};
     const server: Server = createServer((req, res) => {
-      if (!route) return sendJson(res, 503, { message: 'Starting' });
-      route(req, res).catch((error: unknown) => {
+      if (!live.route) return sendJson(res, 503, { message: 'Starting' });
+      live.route(req, res).catch((error: unknown) => {
         logRequest({ kind: 'HTTP', what: `${req.method} ${req.url}`, status: 500, note: error instanceof Error ? error.message : String(error) });
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
         else res.destroy();
@@ -103,11 +102,11 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (!ws || url.pathname !== WEBSOCKET_PATH) {
+      if (!live.ws || url.pathname !== WEBSOCKET_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      ws.handleUpgrade(req, socket, head, url).catch(() => socket.destroy());
+      live.ws.handleUpgrade(req, socket, head, url).catch(() => socket.destroy());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -120,12 +119,13 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       server.closeAllConnections();
     }));
 
-    const issuer = createDevIssuer({ issuer: url, audience: LOCAL_AUDIENCE });
+    const issuerUrl = `${url}${DEV_ISSUER_PATH}`;
+    const issuer = createDevIssuer({ issuer: issuerUrl, audience: LOCAL_AUDIENCE });
     Object.assign(process.env, {
       CONNECTIONS_ENDPOINT: `${url}/${LOCAL_STAGE}`,
-      JWT_ISSUER: url,
+      JWT_ISSUER: issuerUrl,
       JWT_AUDIENCE: LOCAL_AUDIENCE,
-      JWT_JWKS_URI: `${url}/.well-known/jwks.json`,
+      JWT_JWKS_URI: `${issuerUrl}${JWKS_PATH}`,
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMs / 1000),
     });
     delete process.env.COGNITO_USER_POOL_ID;
@@ -139,12 +139,12 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
 
     const gw = localIdentity(port);
     const allowedOrigins = () => core.allowedOrigins;
-    ws = new WebSocketGateway(gw, handlers, registry, config);
-    const gateway = ws;
+    const gateway = new WebSocketGateway(gw, handlers, registry, config);
+    live.ws = gateway;
     cleanups.push(() => gateway.shutdown());
     const rest = new RestGateway(gw, handlers, allowedOrigins);
     const devDeps = { issuer, pool, redis, keyPrefix: core.redis.keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, allowedOrigins };
-    route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps });
+    live.route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps });
 
     const sweep: SweepTimer = startSweepTimer(gw, handlers, config.sweepIntervalMs);
     cleanups.push(() => sweep.stop());

@@ -37,17 +37,17 @@ function banner(stack: LocalStack, config: LocalConfig): string {
 async function main(): Promise<void> {
   const config = parseLocalConfig(process.env);
   process.stdout.write('Starting the Presence API local stack...\n');
-  let stack: LocalStack | undefined;
+  const running: { stack?: LocalStack } = {};
   let exiting = false;
   const shutdown = async (why: string, code: number) => {
     if (exiting) return;
     exiting = true;
     process.stdout.write(`\n${why}: stopping...\n`);
     const force = setTimeout(() => {
-      stack?.killNow();
+      running.stack?.killNow();
       process.exit(code || 1);
     }, 10_000);
-    await stack?.stop().catch(() => undefined);
+    await running.stack?.stop().catch(() => undefined);
     clearTimeout(force);
     process.stdout.write('Stopped.\n');
     process.exit(code);
@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     void shutdown('crash', 1);
   });
   // If the process exits any other way, do not leave the embedded servers behind.
-  process.on('exit', () => stack?.killNow());
+  process.on('exit', () => running.stack?.killNow());
   let started: LocalStack;
   try {
     started = await startLocalStack(config);
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     process.stderr.write(`The local stack did not start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   }
-  stack = started;
+  running.stack = started;
   if (exiting) return void started.stop();
   process.stdout.write(banner(started, config));
 }

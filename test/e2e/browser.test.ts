@@ -30,11 +30,6 @@ let users: { ann: string; bea: string };
 const tabs: Page[] = [];
 const latencies: number[] = [];
 
-/** The page B's demo page shows for `userId` (its `data-url`), or '' when none. */
-function shownUrl(userId: string): Promise<string> {
-  return pageB.evaluate((id) => document.querySelector(`li.friend[data-user="${id}"] a.page-title`)?.getAttribute('data-url') ?? '', userId);
-}
-
 /** Waits until B's page shows `url` for `userId`; returns how long that took. */
 async function waitUntilShown(userId: string, url: string, timeoutMs = 10_000): Promise<number> {
   const started = performance.now();

@@ -105,7 +105,7 @@ describe('PresenceClient against the local stack', () => {
 
   it('stops for good when the server rejects the token', async () => {
     // Arrange
-    const foreign = createDevIssuer({ issuer: stack.url, audience: 'presence-local' }).sign('alice');
+    const foreign = createDevIssuer({ issuer: `${stack.url}/dev/issuer`, audience: 'presence-local' }).sign('alice');
     const c = client({ token: foreign, reconnect: { initialDelayMs: 50, maxDelayMs: 50 } });
     // Act
     const failed = next<{ reason: string }>(c, 'auth-failed');

@@ -156,7 +156,7 @@ describe('the local stack with real WebSocket clients', () => {
   it('refuses a missing, malformed, expired or foreign token at the upgrade with 401', async () => {
     // Arrange
     const expired = await devToken(stack.url, 'alice', -60);
-    const foreign = createDevIssuer({ issuer: stack.url, audience: 'presence-local' }).sign('alice');
+    const foreign = createDevIssuer({ issuer: `${stack.url}/dev/issuer`, audience: 'presence-local' }).sign('alice');
     // Act
     const statuses = await Promise.all([
       handshakeStatus(stack.wsUrl),

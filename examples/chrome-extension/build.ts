@@ -19,7 +19,8 @@ export async function buildExtension(outDir: string = EXTENSION_DIST): Promise<s
     platform: 'browser',
     logLevel: 'warning',
   });
-  for (const file of ['manifest.json', 'popup.html', 'options.html']) copyFileSync(join(__dirname, file), join(outDir, file));
+  for (const file of ['manifest.json', 'popup.html', 'options.html'])
+    copyFileSync(join(__dirname, file), join(outDir, file));
   return outDir;
 }
 

@@ -9,7 +9,11 @@ export interface BackoffOptions {
 }
 
 /** The delay before reconnect attempt `attempt` (0-based): uniform in [ceiling/2, ceiling], ceiling doubling up to max. */
-export function backoffDelay(attempt: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+  random: () => number = Math.random,
+): number {
   const initial = options.initialDelayMs ?? 1000;
   const max = options.maxDelayMs ?? 30_000;
   const ceiling = Math.min(max, initial * 2 ** Math.min(attempt, 30));

@@ -1,13 +1,27 @@
 // The client library's public surface: the WebSocket client, REST helpers and wire types (no dependencies).
 export { PresenceClient, PRESENCE_SUBPROTOCOL, DEFAULT_HEARTBEAT_MS, restAuthCheck } from './presence-client';
 export type {
-  AuthFailure, ClientState, PresenceClientEvents, PresenceClientOptions, WebSocketConstructor, WebSocketLike,
+  AuthFailure,
+  ClientState,
+  PresenceClientEvents,
+  PresenceClientOptions,
+  WebSocketConstructor,
+  WebSocketLike,
 } from './presence-client';
 export { fetchPresenceOverview, fetchUserPresence, PresenceApiError } from './rest';
 export { parseServerMessage, applyMessage } from './messages';
 export type {
-  ConnectionStatus, ErrorMessage, Page, Presence, PresenceOverview, PresenceStatus, PresenceTimeoutMessage, PresenceUpdate,
-  PresenceUpdateMessage, ServerMessage, UserInfo,
+  ConnectionStatus,
+  ErrorMessage,
+  Page,
+  Presence,
+  PresenceOverview,
+  PresenceStatus,
+  PresenceTimeoutMessage,
+  PresenceUpdate,
+  PresenceUpdateMessage,
+  ServerMessage,
+  UserInfo,
 } from './messages';
 export { backoffDelay } from './backoff';
 export type { BackoffOptions } from './backoff';

@@ -94,7 +94,10 @@ export function parseServerMessage(data: unknown): ServerMessage | undefined {
 }
 
 /** Applies a pushed message to a presence (for lists kept up to date from pushes). */
-export function applyMessage(previous: Presence | undefined, message: PresenceUpdateMessage | PresenceTimeoutMessage): Presence {
+export function applyMessage(
+  previous: Presence | undefined,
+  message: PresenceUpdateMessage | PresenceTimeoutMessage,
+): Presence {
   if (message.type === 'presence-timeout') {
     return {
       userId: message.userId,
@@ -106,6 +109,15 @@ export function applyMessage(previous: Presence | undefined, message: PresenceUp
     };
   }
   const page = message.status === 'offline' ? null : { url: message.url, title: message.title, domain: message.domain };
-  const latestPage = message.latestUrl ? { url: message.latestUrl, title: message.latestTitle, domain: message.latestDomain } : previous?.latestPage ?? null;
-  return { userId: message.userId, status: message.status, page, latestPage, message: message.message, lastSeen: message.lastSeen };
+  const latestPage = message.latestUrl
+    ? { url: message.latestUrl, title: message.latestTitle, domain: message.latestDomain }
+    : (previous?.latestPage ?? null);
+  return {
+    userId: message.userId,
+    status: message.status,
+    page,
+    latestPage,
+    message: message.message,
+    lastSeen: message.lastSeen,
+  };
 }

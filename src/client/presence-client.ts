@@ -1,7 +1,13 @@
 // The presence WebSocket client: token auth, heartbeats, jittered reconnect, presence resent after reconnect, typed events.
 import type { BackoffOptions } from './backoff';
 import { backoffDelay } from './backoff';
-import type { ConnectionStatus, ErrorMessage, PresenceTimeoutMessage, PresenceUpdate, PresenceUpdateMessage } from './messages';
+import type {
+  ConnectionStatus,
+  ErrorMessage,
+  PresenceTimeoutMessage,
+  PresenceUpdate,
+  PresenceUpdateMessage,
+} from './messages';
 import { parseServerMessage } from './messages';
 import { isTokenExpired } from './token';
 import { TypedEmitter } from './typed-emitter';
@@ -74,7 +80,9 @@ const OPEN = 1;
 export function restAuthCheck(restUrl: string): (token: string) => Promise<boolean> {
   return async (token) => {
     try {
-      const response = await fetch(`${restUrl.replace(/\/+$/, '')}/presence`, { headers: { Authorization: `Bearer ${token}` } });
+      const response = await fetch(`${restUrl.replace(/\/+$/, '')}/presence`, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
       return response.status !== 401 && response.status !== 403;
     } catch {
       return true; // unreachable: not a token problem
@@ -192,7 +200,9 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
     const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new Error('No WebSocket implementation: pass options.WebSocket (e.g. from the ws package)');
     const byQuery = this.options.tokenTransport === 'query';
-    const url = byQuery ? `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}Authorization=${encodeURIComponent(token)}` : this.options.url;
+    const url = byQuery
+      ? `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}Authorization=${encodeURIComponent(token)}`
+      : this.options.url;
     let socket: WebSocketLike;
     try {
       socket = byQuery ? new Ctor(url) : new Ctor(url, [PRESENCE_SUBPROTOCOL, token]);
@@ -210,7 +220,10 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
       this.emit('open', { protocol: socket.protocol });
       // Friends see the page again after a reconnect; within the grace window nothing flaps.
       if (Object.keys(this.current).length > 0) this.send({ action: 'update-presence', ...this.current });
-      this.heartbeatTimer = setInterval(() => this.send({ action: 'heartbeat' }), this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
+      this.heartbeatTimer = setInterval(
+        () => this.send({ action: 'heartbeat' }),
+        this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
+      );
     };
     socket.onmessage = (event) => {
       if (generation !== this.generation) return;
@@ -243,7 +256,8 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
     if (!opened) {
       // A refused handshake: find out whether the token is the reason, and if so, stop.
       let rejected = status === 401 || status === 403;
-      if (!rejected && status === undefined && this.options.authCheck) rejected = !(await this.options.authCheck(token));
+      if (!rejected && status === undefined && this.options.authCheck)
+        rejected = !(await this.options.authCheck(token));
       if (generation !== this.generation) return;
       if (rejected) {
         this.emit('close', { code, reason, willReconnect: false });

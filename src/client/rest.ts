@@ -12,21 +12,37 @@ export class PresenceApiError extends Error {
   }
 }
 
-type FetchLike = (input: string, init?: { headers?: Record<string, string> }) => Promise<{ status: number; ok: boolean; json(): Promise<unknown> }>;
+type FetchLike = (
+  input: string,
+  init?: { headers?: Record<string, string> },
+) => Promise<{ status: number; ok: boolean; json(): Promise<unknown> }>;
 
 async function getJson<T>(url: string, token: string, fetchImpl: FetchLike): Promise<T> {
   const response = await fetchImpl(url, { headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' } });
   const body = (await response.json().catch(() => ({}))) as { message?: unknown };
-  if (!response.ok) throw new PresenceApiError(response.status, typeof body.message === 'string' ? body.message : `HTTP ${response.status}`);
+  if (!response.ok)
+    throw new PresenceApiError(
+      response.status,
+      typeof body.message === 'string' ? body.message : `HTTP ${response.status}`,
+    );
   return body as T;
 }
 
 /** `GET {baseUrl}/presence`: the caller's presence and their friends'. */
-export function fetchPresenceOverview(baseUrl: string, token: string, fetchImpl: FetchLike = fetch as unknown as FetchLike): Promise<PresenceOverview> {
+export function fetchPresenceOverview(
+  baseUrl: string,
+  token: string,
+  fetchImpl: FetchLike = fetch as unknown as FetchLike,
+): Promise<PresenceOverview> {
   return getJson<PresenceOverview>(`${baseUrl.replace(/\/+$/, '')}/presence`, token, fetchImpl);
 }
 
 /** `GET {baseUrl}/presence/{userId}`: one user's presence (self or an accepted friend). */
-export function fetchUserPresence(baseUrl: string, token: string, userId: string, fetchImpl: FetchLike = fetch as unknown as FetchLike): Promise<Presence> {
+export function fetchUserPresence(
+  baseUrl: string,
+  token: string,
+  userId: string,
+  fetchImpl: FetchLike = fetch as unknown as FetchLike,
+): Promise<Presence> {
   return getJson<Presence>(`${baseUrl.replace(/\/+$/, '')}/presence/${encodeURIComponent(userId)}`, token, fetchImpl);
 }

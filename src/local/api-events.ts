@@ -41,7 +41,12 @@ function webSocketContext(
 }
 
 /** The REQUEST authorizer event of a WebSocket `$connect`. */
-export function webSocketAuthorizerEvent(gw: GatewayIdentity, base: ConnectionEventBase, req: IncomingMessage, url: URL) {
+export function webSocketAuthorizerEvent(
+  gw: GatewayIdentity,
+  base: ConnectionEventBase,
+  req: IncomingMessage,
+  url: URL,
+) {
   const headers = headerMaps(req);
   const query = queryMaps(url);
   return {
@@ -71,7 +76,13 @@ export function connectEvent(gw: GatewayIdentity, base: ConnectionEventBase, req
 }
 
 /** A message event for `routeKey`, with `messageId` and the body (base64 for binary frames). */
-export function messageEvent(gw: GatewayIdentity, base: ConnectionEventBase, routeKey: string, body: string, isBase64Encoded: boolean) {
+export function messageEvent(
+  gw: GatewayIdentity,
+  base: ConnectionEventBase,
+  routeKey: string,
+  body: string,
+  isBase64Encoded: boolean,
+) {
   return {
     requestContext: {
       ...webSocketContext(gw, base, routeKey, 'MESSAGE', Date.now()),

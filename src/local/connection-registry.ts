@@ -17,7 +17,13 @@ export class ConnectionRegistry {
 
   /** Adds a connection whose `$connect` is running. */
   addPending(base: ConnectionEventBase, userId: string): LocalConnection {
-    const connection: LocalConnection = { ...base, userId, socket: undefined, lastActiveAt: base.connectedAt, queued: [] };
+    const connection: LocalConnection = {
+      ...base,
+      userId,
+      socket: undefined,
+      lastActiveAt: base.connectedAt,
+      queued: [],
+    };
     this.connections.set(base.connectionId, connection);
     return connection;
   }

@@ -30,7 +30,14 @@ export async function handleConnectionsRequest(
   const connection = registry.get(connectionId);
   const method = req.method ?? 'GET';
   const log = (status: number, note?: string) =>
-    logRequest({ kind: 'CONN', what: `${method} @connections`, status, userId: connection?.userId, connectionId, note });
+    logRequest({
+      kind: 'CONN',
+      what: `${method} @connections`,
+      status,
+      userId: connection?.userId,
+      connectionId,
+      note,
+    });
   if (method === 'POST') {
     const body = await readBody(req, MAX_POST_BYTES + 1);
     if (!connection) return void (gone(res), log(410));

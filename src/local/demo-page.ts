@@ -21,7 +21,10 @@ export async function buildDemoPage(): Promise<DemoPage> {
     platform: 'browser',
     logLevel: 'silent',
   });
-  return { html: readFileSync(join(__dirname, 'demo', 'index.html'), 'utf8'), script: result.outputFiles[0]?.text ?? '' };
+  return {
+    html: readFileSync(join(__dirname, 'demo', 'index.html'), 'utf8'),
+    script: result.outputFiles[0]?.text ?? '',
+  };
 }
 
 /** Serves `/` and `/demo.js`; answers false for other paths. */
@@ -33,7 +36,11 @@ export function serveDemoPage(page: DemoPage, pathname: string, res: ServerRespo
         ? { type: 'text/javascript; charset=utf-8', body: page.script }
         : undefined;
   if (!file) return false;
-  res.writeHead(200, { 'Content-Type': file.type, 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(file.body)) });
+  res.writeHead(200, {
+    'Content-Type': file.type,
+    'Cache-Control': 'no-store',
+    'Content-Length': String(Buffer.byteLength(file.body)),
+  });
   res.end(file.body);
   return true;
 }

@@ -29,7 +29,8 @@ export interface DevRouteDeps {
 }
 
 /** A user id the service accepts: 1 to 128 characters, no control characters. */
-const isUserId = (value: string): boolean => value.length >= 1 && value.length <= 128 && ![...value].some((c) => c.charCodeAt(0) < 0x20);
+const isUserId = (value: string): boolean =>
+  value.length >= 1 && value.length <= 128 && ![...value].some((c) => c.charCodeAt(0) < 0x20);
 
 /** Whether `pathname` is served by {@link handleDevRequest}. */
 export function isDevPath(pathname: string): boolean {
@@ -40,13 +41,15 @@ class BadRequest extends Error {}
 
 function userIdField(body: Record<string, unknown>, field: string): string {
   const value = body[field];
-  if (typeof value !== 'string' || !isUserId(value)) throw new BadRequest(`${field} must be a string of 1 to 128 characters`);
+  if (typeof value !== 'string' || !isUserId(value))
+    throw new BadRequest(`${field} must be a string of 1 to 128 characters`);
   return value;
 }
 
 function domainList(body: Record<string, unknown>, field: string): string[] {
   const value = body[field] ?? [];
-  if (!Array.isArray(value) || !value.every((d) => typeof d === 'string')) throw new BadRequest(`${field} must be an array of strings`);
+  if (!Array.isArray(value) || !value.every((d) => typeof d === 'string'))
+    throw new BadRequest(`${field} must be an array of strings`);
   return value as string[];
 }
 
@@ -56,7 +59,12 @@ async function dropContexts(deps: DevRouteDeps, userIds: string[]): Promise<void
 }
 
 /** Serves one dev request. */
-export async function handleDevRequest(req: IncomingMessage, res: ServerResponse, url: URL, deps: DevRouteDeps): Promise<void> {
+export async function handleDevRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  deps: DevRouteDeps,
+): Promise<void> {
   const started = performance.now();
   const method = req.method ?? 'GET';
   const what = `${method} ${url.pathname}`;
@@ -82,7 +90,13 @@ export async function handleDevRequest(req: IncomingMessage, res: ServerResponse
       return logRequest({ kind: 'DEV', what, status: 200, userId, ms: since(started), note: 'token issued' });
     }
     if (url.pathname === '/dev/users' && method === 'GET') {
-      const { rows } = await deps.pool.query<{ user_id: string; first_name: string | null; last_name: string | null; share_mode: string; friends: string[] }>(
+      const { rows } = await deps.pool.query<{
+        user_id: string;
+        first_name: string | null;
+        last_name: string | null;
+        share_mode: string;
+        friends: string[];
+      }>(
         `SELECT u.user_id, u.first_name, u.last_name, u.share_mode,
                 COALESCE(ARRAY(SELECT CASE WHEN f.user_id1 = u.user_id THEN f.user_id2 ELSE f.user_id1 END
                                  FROM friendship_table f
@@ -91,14 +105,21 @@ export async function handleDevRequest(req: IncomingMessage, res: ServerResponse
            FROM user_table u ORDER BY u.user_id LIMIT 500`,
       );
       return reply(200, {
-        users: rows.map((r) => ({ userId: r.user_id, firstName: r.first_name, lastName: r.last_name, shareMode: r.share_mode, friends: r.friends })),
+        users: rows.map((r) => ({
+          userId: r.user_id,
+          firstName: r.first_name,
+          lastName: r.last_name,
+          shareMode: r.share_mode,
+          friends: r.friends,
+        })),
       });
     }
     if (url.pathname === '/dev/users' && method === 'POST') {
       const body = parseJsonObject(await readBody(req)) ?? {};
       const userId = userIdField(body, 'userId');
       const shareMode = body.shareMode ?? 'default_none';
-      if (shareMode !== 'default_none' && shareMode !== 'default_all') throw new BadRequest('shareMode must be default_none or default_all');
+      if (shareMode !== 'default_none' && shareMode !== 'default_all')
+        throw new BadRequest('shareMode must be default_none or default_all');
       const firstName = typeof body.firstName === 'string' ? body.firstName : null;
       const lastName = typeof body.lastName === 'string' ? body.lastName : null;
       const allow = domainList(body, 'domainAllow');
@@ -120,7 +141,10 @@ export async function handleDevRequest(req: IncomingMessage, res: ServerResponse
       const userId2 = userIdField(body, 'userId2');
       if (userId1 === userId2) throw new BadRequest('userId1 and userId2 must differ');
       const accepted = body.accepted !== false;
-      const { rows } = await deps.pool.query<{ user_id: string }>('SELECT user_id FROM user_table WHERE user_id = ANY($1)', [[userId1, userId2]]);
+      const { rows } = await deps.pool.query<{ user_id: string }>(
+        'SELECT user_id FROM user_table WHERE user_id = ANY($1)',
+        [[userId1, userId2]],
+      );
       if (rows.length < 2) throw new BadRequest('both users must exist (POST /dev/users first)');
       // One row per pair, in either order: update the existing one, else insert.
       const updated = await deps.pool.query(

@@ -57,18 +57,26 @@ function ping(port: number): Promise<boolean> {
 export async function startEmbeddedRedis(): Promise<EmbeddedServer> {
   const binary = findRedisServer();
   if (!binary) {
-    throw new Error('No REDIS_URL and no redis-server on PATH: install Redis (e.g. apt-get install redis-server, brew install redis) or set REDIS_URL');
+    throw new Error(
+      'No REDIS_URL and no redis-server on PATH: install Redis (e.g. apt-get install redis-server, brew install redis) or set REDIS_URL',
+    );
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'presence-local-redis-'));
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    binary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    {
+      stdio: 'ignore',
+    },
+  );
   let exited = child.exitCode !== null;
-  const exitedPromise = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  const exitedPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   child.once('error', () => undefined);
   track(child);
   const deadline = Date.now() + 10_000;

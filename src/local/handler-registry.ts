@@ -22,7 +22,8 @@ export async function loadHandlers(): Promise<HandlerRegistry> {
     FUNCTION_NAMES.map(async (name) => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- names come from the route table at run time
       const module = require(join(__dirname, '..', 'functions', name, 'handler')) as { handler?: unknown };
-      if (typeof module.handler !== 'function') throw new Error(`src/functions/${name}/handler.ts does not export handler`);
+      if (typeof module.handler !== 'function')
+        throw new Error(`src/functions/${name}/handler.ts does not export handler`);
       return [name, module.handler as LocalHandler] as const;
     }),
   );

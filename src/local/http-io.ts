@@ -14,7 +14,12 @@ export async function readBody(req: IncomingMessage, limit = 1024 * 1024): Promi
 }
 
 /** Sends `body` as JSON with `status`. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json',
@@ -29,7 +34,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export function parseJsonObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const json = JSON.parse(body.toString('utf8')) as unknown;
-    return typeof json === 'object' && json !== null && !Array.isArray(json) ? (json as Record<string, unknown>) : undefined;
+    return typeof json === 'object' && json !== null && !Array.isArray(json)
+      ? (json as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -16,7 +16,12 @@ interface PolicyResult {
 
 /** Whether an IAM resource pattern (with `*` and `?` wildcards) matches `arn`. */
 function matches(pattern: string, arn: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return regex.test(arn);
 }
 
@@ -25,7 +30,10 @@ function allows(result: PolicyResult, methodArn: string): boolean {
   const hits = statements.filter((s) => {
     const actions = Array.isArray(s.Action) ? s.Action : [s.Action ?? ''];
     const resources = Array.isArray(s.Resource) ? s.Resource : [s.Resource ?? ''];
-    return actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*') && resources.some((r) => matches(r, methodArn));
+    return (
+      actions.some((a) => a === 'execute-api:Invoke' || a === 'execute-api:*' || a === '*') &&
+      resources.some((r) => matches(r, methodArn))
+    );
   });
   return hits.some((s) => s.Effect === 'Allow') && !hits.some((s) => s.Effect === 'Deny');
 }
@@ -38,16 +46,21 @@ export async function invokeAuthorizer(
   const started = Date.now();
   let result: PolicyResult;
   try {
-    result = (await authorizer(event, lambdaContext('authorizer', String(event.requestContext.requestId), 10_000))) as PolicyResult;
+    result = (await authorizer(
+      event,
+      lambdaContext('authorizer', String(event.requestContext.requestId), 10_000),
+    )) as PolicyResult;
   } catch (error) {
-    if (error instanceof Error && error.message === 'Unauthorized') return { allowed: false, statusCode: 401, message: 'Unauthorized' };
+    if (error instanceof Error && error.message === 'Unauthorized')
+      return { allowed: false, statusCode: 401, message: 'Unauthorized' };
     return { allowed: false, statusCode: 500, message: 'Internal server error' };
   }
   if (!result?.principalId || !allows(result, event.methodArn)) {
     return { allowed: false, statusCode: 403, message: 'User is not authorized to access this resource' };
   }
   const context: AuthorizerContext = {};
-  for (const [key, value] of Object.entries(result.context ?? {})) if (value !== null && value !== undefined) context[key] = value;
+  for (const [key, value] of Object.entries(result.context ?? {}))
+    if (value !== null && value !== undefined) context[key] = value;
   context.principalId = result.principalId;
   context.integrationLatency = Date.now() - started;
   const userId = typeof context.userId === 'string' ? context.userId : result.principalId;

@@ -85,7 +85,9 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     const pool = new Pool({ connectionString: databaseUrl, max: 4 });
     cleanups.push(() => pool.end());
     await migrate(pool, { seed: config.seed });
-    const seededUsers = (await pool.query<{ user_id: string }>('SELECT user_id FROM user_table ORDER BY user_id LIMIT 20')).rows.map((r) => r.user_id);
+    const seededUsers = (
+      await pool.query<{ user_id: string }>('SELECT user_id FROM user_table ORDER BY user_id LIMIT 20')
+    ).rows.map((r) => r.user_id);
 
     const [handlers, demo] = await Promise.all([loadHandlers(), buildDemoPage()]);
     const registry = new ConnectionRegistry();
@@ -95,7 +97,12 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     const server: Server = createServer((req, res) => {
       if (!live.route) return sendJson(res, 503, { message: 'Starting' });
       live.route(req, res).catch((error: unknown) => {
-        logRequest({ kind: 'HTTP', what: `${req.method} ${req.url}`, status: 500, note: error instanceof Error ? error.message : String(error) });
+        logRequest({
+          kind: 'HTTP',
+          what: `${req.method} ${req.url}`,
+          status: 500,
+          note: error instanceof Error ? error.message : String(error),
+        });
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
         else res.destroy();
       });
@@ -114,10 +121,13 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     });
     const port = (server.address() as { port: number }).port;
     const url = `http://127.0.0.1:${port}`;
-    cleanups.push(() => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
 
     const issuerUrl = `${url}${DEV_ISSUER_PATH}`;
     const issuer = createDevIssuer({ issuer: issuerUrl, audience: LOCAL_AUDIENCE });
@@ -143,7 +153,14 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     live.ws = gateway;
     cleanups.push(() => gateway.shutdown());
     const rest = new RestGateway(gw, handlers, allowedOrigins);
-    const devDeps = { issuer, pool, redis, keyPrefix: core.redis.keyPrefix, tokenTtlSeconds: config.tokenTtlSeconds, allowedOrigins };
+    const devDeps = {
+      issuer,
+      pool,
+      redis,
+      keyPrefix: core.redis.keyPrefix,
+      tokenTtlSeconds: config.tokenTtlSeconds,
+      allowedOrigins,
+    };
     live.route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps });
 
     const sweep: SweepTimer = startSweepTimer(gw, handlers, config.sweepIntervalMs);
@@ -179,7 +196,8 @@ async function routeRequest(
   },
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (isConnectionsPath(url.pathname)) return handleConnectionsRequest(req, res, url.pathname, deps.registry, deps.gateway);
+  if (isConnectionsPath(url.pathname))
+    return handleConnectionsRequest(req, res, url.pathname, deps.registry, deps.gateway);
   if (isRestPath(url.pathname)) return deps.rest.handle(req, res, url);
   if (isDevPath(url.pathname)) return handleDevRequest(req, res, url, deps.devDeps);
   if (req.method === 'GET' && serveDemoPage(deps.demo, url.pathname, res)) return;

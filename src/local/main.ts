@@ -60,7 +60,9 @@ async function main(): Promise<void> {
     void shutdown('crash', 1);
   });
   process.on('unhandledRejection', (reason) => {
-    process.stderr.write(`Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+    process.stderr.write(
+      `Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
+    );
     void shutdown('crash', 1);
   });
   // If the process exits any other way, do not leave the embedded servers behind.

@@ -73,7 +73,13 @@ export class RestGateway {
     if (method === 'OPTIONS') {
       // The deployed API answers preflights itself (mock integration), without the authorizer.
       res.writeHead(204, { ...cors, ...(Object.keys(cors).length ? { 'Access-Control-Max-Age': '600' } : {}) }).end();
-      return logRequest({ kind: 'REST', what, status: 204, ms: since(started), note: origin ? `preflight from ${origin}` : 'preflight' });
+      return logRequest({
+        kind: 'REST',
+        what,
+        status: 204,
+        ms: since(started),
+        note: origin ? `preflight from ${origin}` : 'preflight',
+      });
     }
     const hit = candidates.find((c) => c.compiled.route.method === method);
     if (!hit) {
@@ -81,23 +87,44 @@ export class RestGateway {
       return logRequest({ kind: 'REST', what, status: 404, ms: since(started) });
     }
     const body = method === 'GET' || method === 'HEAD' ? null : (await readBody(req)).toString('utf8') || null;
-    const request: RestRequest = { req, url, resource: hit.compiled.route.path, pathParameters: hit.pathParameters, body };
+    const request: RestRequest = {
+      req,
+      url,
+      resource: hit.compiled.route.path,
+      pathParameters: hit.pathParameters,
+      body,
+    };
     let authorizer;
     let userId: string | undefined;
     if (hit.compiled.route.authorized) {
       const outcome = await invokeAuthorizer(this.handlers[AUTHORIZER_FUNCTION], restAuthorizerEvent(this.gw, request));
       if (!outcome.allowed) {
-        sendJson(res, outcome.statusCode, { message: outcome.message }, { ...cors, 'x-amzn-ErrorType': outcome.statusCode === 401 ? 'UnauthorizedException' : 'AccessDeniedException' });
+        sendJson(
+          res,
+          outcome.statusCode,
+          { message: outcome.message },
+          {
+            ...cors,
+            'x-amzn-ErrorType': outcome.statusCode === 401 ? 'UnauthorizedException' : 'AccessDeniedException',
+          },
+        );
         return logRequest({ kind: 'REST', what, status: outcome.statusCode, ms: since(started), note: 'authorizer' });
       }
       authorizer = outcome.context;
       userId = outcome.userId;
     }
     const event = restProxyEvent(this.gw, request, authorizer);
-    let result: { statusCode?: number; headers?: Record<string, unknown>; multiValueHeaders?: Record<string, unknown[]>; body?: string; isBase64Encoded?: boolean };
+    let result: {
+      statusCode?: number;
+      headers?: Record<string, unknown>;
+      multiValueHeaders?: Record<string, unknown[]>;
+      body?: string;
+      isBase64Encoded?: boolean;
+    };
     try {
       const fn = hit.compiled.route.functionName;
-      result = ((await this.handlers[fn](event, lambdaContext(fn, event.requestContext.requestId, 29_000))) ?? {}) as typeof result;
+      result = ((await this.handlers[fn](event, lambdaContext(fn, event.requestContext.requestId, 29_000))) ??
+        {}) as typeof result;
     } catch {
       sendJson(res, 502, { message: 'Internal server error' }, cors);
       return logRequest({ kind: 'REST', what, status: 502, userId, ms: since(started), note: 'handler threw' });
@@ -105,7 +132,10 @@ export class RestGateway {
     const headers: Record<string, string | string[]> = { 'x-amzn-RequestId': event.requestContext.requestId };
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
     for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
-    const payload = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+    const payload =
+      result.body === undefined
+        ? Buffer.alloc(0)
+        : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
     headers['Content-Length'] = String(payload.length);
     const status = typeof result.statusCode === 'number' ? result.statusCode : 502;
     res.writeHead(status, headers).end(payload);

@@ -35,9 +35,10 @@ export function startSweepTimer(gw: GatewayIdentity, handlers: HandlerRegistry, 
     running = (async () => {
       const started = performance.now();
       try {
-        const stats = (await handlers[SWEEP_FUNCTION](scheduledEvent(gw), lambdaContext(SWEEP_FUNCTION, randomUUID(), 60_000))) as
-          | Record<string, number>
-          | undefined;
+        const stats = (await handlers[SWEEP_FUNCTION](
+          scheduledEvent(gw),
+          lambdaContext(SWEEP_FUNCTION, randomUUID(), 60_000),
+        )) as Record<string, number> | undefined;
         const busy = stats && (stats.reaped || stats.changes || stats.sent || stats.failed || stats.shardErrors);
         if (busy) {
           const note = Object.entries(stats)
@@ -47,7 +48,13 @@ export function startSweepTimer(gw: GatewayIdentity, handlers: HandlerRegistry, 
           logRequest({ kind: 'SWEEP', what: SWEEP_FUNCTION, status: 'ok', ms: since(started), note });
         }
       } catch (error) {
-        logRequest({ kind: 'SWEEP', what: SWEEP_FUNCTION, status: 'failed', ms: since(started), note: error instanceof Error ? error.message : String(error) });
+        logRequest({
+          kind: 'SWEEP',
+          what: SWEEP_FUNCTION,
+          status: 'failed',
+          ms: since(started),
+          note: error instanceof Error ? error.message : String(error),
+        });
       }
       if (!stopped) timer = setTimeout(tick, intervalMs);
     })();

@@ -42,7 +42,12 @@ export function selectRoute(body: string): string {
 function refuse(socket: Duplex, statusCode: number, extraHeaders: Record<string, string> = {}): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ message: STATUS_CODES[statusCode] ?? 'Error' });
-  const headers = { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close', ...extraHeaders };
+  const headers = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    ...extraHeaders,
+  };
   socket.end(
     `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Error'}\r\n${Object.entries(headers)
       .map(([k, v]) => `${k}: ${v}`)
@@ -97,9 +102,18 @@ export class WebSocketGateway {
     const connectRoute = routeFor('$connect');
     let userId: string | undefined;
     if (connectRoute?.authorized) {
-      const outcome = await invokeAuthorizer(this.handlers[AUTHORIZER_FUNCTION], webSocketAuthorizerEvent(this.gw, base, req, url));
+      const outcome = await invokeAuthorizer(
+        this.handlers[AUTHORIZER_FUNCTION],
+        webSocketAuthorizerEvent(this.gw, base, req, url),
+      );
       if (!outcome.allowed) {
-        logRequest({ kind: 'WS', what: '$connect (authorizer)', status: outcome.statusCode, ms: since(started), note: outcome.message });
+        logRequest({
+          kind: 'WS',
+          what: '$connect (authorizer)',
+          status: outcome.statusCode,
+          ms: since(started),
+          note: outcome.message,
+        });
         refuse(socket, outcome.statusCode);
         return;
       }
@@ -143,11 +157,21 @@ export class WebSocketGateway {
       ws.close(1000, 'Connection deleted');
       return;
     }
-    logRequest({ kind: 'WS', what: '$connect', status: 101, userId: connection.userId, connectionId, ms: since(started) });
+    logRequest({
+      kind: 'WS',
+      what: '$connect',
+      status: 101,
+      userId: connection.userId,
+      connectionId,
+      ms: since(started),
+    });
     const idle = (): NodeJS.Timeout =>
       setTimeout(() => this.closeSocket(ws, 1001, 'Going away (idle timeout)'), this.config.idleTimeoutMs);
     let idleTimer = idle();
-    const maxTimer = setTimeout(() => this.closeSocket(ws, 1001, 'Going away (maximum connection duration)'), this.config.maxConnectionMs);
+    const maxTimer = setTimeout(
+      () => this.closeSocket(ws, 1001, 'Going away (maximum connection duration)'),
+      this.config.maxConnectionMs,
+    );
     this.timers.set(connectionId, [idleTimer, maxTimer]);
     const touch = () => {
       connection.lastActiveAt = Date.now();
@@ -182,7 +206,14 @@ export class WebSocketGateway {
   private fireDisconnect(connection: LocalConnection, code: number, reason: string): void {
     const route = routeFor('$disconnect');
     if (this.config.dropDisconnect) {
-      logRequest({ kind: 'WS', what: '$disconnect', status: 'dropped', userId: connection.userId, connectionId: connection.connectionId, note: `(${code}) LOCAL_DROP_DISCONNECT` });
+      logRequest({
+        kind: 'WS',
+        what: '$disconnect',
+        status: 'dropped',
+        userId: connection.userId,
+        connectionId: connection.connectionId,
+        note: `(${code}) LOCAL_DROP_DISCONNECT`,
+      });
       this.chains.delete(connection.connectionId);
       return;
     }
@@ -193,7 +224,15 @@ export class WebSocketGateway {
         disconnectEvent(this.gw, connection, code, reason),
         lambdaContext(route.functionName, connection.connectionId, INTEGRATION_TIMEOUT_MS),
       ).catch(() => ({ statusCode: 500 }));
-      logRequest({ kind: 'WS', what: '$disconnect', status: statusOf(result), userId: connection.userId, connectionId: connection.connectionId, ms: since(started), note: `close ${code}` });
+      logRequest({
+        kind: 'WS',
+        what: '$disconnect',
+        status: statusOf(result),
+        userId: connection.userId,
+        connectionId: connection.connectionId,
+        ms: since(started),
+        note: `close ${code}`,
+      });
     }).finally(() => this.chains.delete(connection.connectionId));
   }
 
@@ -203,15 +242,30 @@ export class WebSocketGateway {
     const route = routeFor(routeKey);
     if (!route) {
       // API Gateway's answer when nothing matches and there is no $default route.
-      connection.socket?.send(JSON.stringify({ message: 'Forbidden', connectionId: connection.connectionId, requestId: 'local' }));
-      logRequest({ kind: 'WS', what: routeKey, status: 403, userId: connection.userId, connectionId: connection.connectionId });
+      connection.socket?.send(
+        JSON.stringify({ message: 'Forbidden', connectionId: connection.connectionId, requestId: 'local' }),
+      );
+      logRequest({
+        kind: 'WS',
+        what: routeKey,
+        status: 403,
+        userId: connection.userId,
+        connectionId: connection.connectionId,
+      });
       return;
     }
     const result = await this.handlers[route.functionName](
       messageEvent(this.gw, connection, routeKey, body, isBase64Encoded),
       lambdaContext(route.functionName, connection.connectionId, INTEGRATION_TIMEOUT_MS),
     ).catch(() => ({ statusCode: 500 }));
-    logRequest({ kind: 'WS', what: routeKey === route.functionName ? routeKey : `${routeKey} -> ${route.functionName}`, status: statusOf(result), userId: connection.userId, connectionId: connection.connectionId, ms: since(started) });
+    logRequest({
+      kind: 'WS',
+      what: routeKey === route.functionName ? routeKey : `${routeKey} -> ${route.functionName}`,
+      status: statusOf(result),
+      userId: connection.userId,
+      connectionId: connection.connectionId,
+      ms: since(started),
+    });
   }
 
   private enqueue(connectionId: string, work: () => Promise<void>): Promise<void> {
@@ -224,7 +278,8 @@ export class WebSocketGateway {
 
   /** Closes every socket (1001) and waits for the `$disconnect` invocations that follow. */
   async shutdown(): Promise<void> {
-    for (const connection of this.registry.all()) if (connection.socket) connection.socket.close(1001, 'Going away (server shutdown)');
+    for (const connection of this.registry.all())
+      if (connection.socket) connection.socket.close(1001, 'Going away (server shutdown)');
     const deadline = Date.now() + 3000;
     while (this.registry.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const connection of this.registry.all()) connection.socket?.terminate();

@@ -34,7 +34,8 @@ const latencies: number[] = [];
 async function waitUntilShown(userId: string, url: string, timeoutMs = 10_000): Promise<number> {
   const started = performance.now();
   await pageB.waitForFunction(
-    ([id, wanted]) => document.querySelector(`li.friend[data-user="${id}"] a.page-title`)?.getAttribute('data-url') === wanted,
+    ([id, wanted]) =>
+      document.querySelector(`li.friend[data-user="${id}"] a.page-title`)?.getAttribute('data-url') === wanted,
     [userId, url] as const,
     { polling: 'raf', timeout: timeoutMs },
   );
@@ -43,7 +44,13 @@ async function waitUntilShown(userId: string, url: string, timeoutMs = 10_000): 
 
 async function extensionWorker(context: BrowserContext): Promise<Worker> {
   const existing = context.serviceWorkers().find((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`));
-  return existing ?? context.waitForEvent('serviceworker', { predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`), timeout: 15_000 });
+  return (
+    existing ??
+    context.waitForEvent('serviceworker', {
+      predicate: (w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`),
+      timeout: 15_000,
+    })
+  );
 }
 
 beforeAll(async () => {
@@ -55,7 +62,10 @@ beforeAll(async () => {
   // Stand-ins for real sites: the tabs keep their real URLs and titles, no network needed.
   await a.context.route(/^https:\/\/(en\.wikipedia\.org|github\.com|developer\.mozilla\.org)\//, (route) => {
     const url = route.request().url();
-    return route.fulfill({ contentType: 'text/html', body: `<!doctype html><title>${SITES[url] ?? 'Page'}</title><h1>${SITES[url] ?? url}</h1>` });
+    return route.fulfill({
+      contentType: 'text/html',
+      body: `<!doctype html><title>${SITES[url] ?? 'Page'}</title><h1>${SITES[url] ?? url}</h1>`,
+    });
   });
   browserB = await launchPlainBrowser();
   pageB = await (await browserB.newContext({ viewport: { width: 1100, height: 640 } })).newPage();
@@ -90,7 +100,10 @@ describe('the Chrome extension and the demo page in headless Chromium', () => {
     await options.fill('#user', users.ann);
     await options.click('#dev-token');
     // Assert
-    await options.waitForFunction((id) => document.getElementById('status')?.textContent?.includes(`Signed in as ${id}`), users.ann);
+    await options.waitForFunction(
+      (id) => document.getElementById('status')?.textContent?.includes(`Signed in as ${id}`),
+      users.ann,
+    );
     expect(new URL(worker.url()).host).toBe(EXTENSION_ID);
     await options.close();
   });
@@ -132,7 +145,9 @@ describe('the Chrome extension and the demo page in headless Chromium', () => {
     await popup.screenshot({ path: join(RESULTS, 'popup.png') });
     // Assert
     await expect(popup.locator('#connection').textContent()).resolves.toBe('open');
-    await expect(popup.locator(`li.friend[data-user="${users.bea}"]`).getAttribute('data-status')).resolves.toBe('online');
+    await expect(popup.locator(`li.friend[data-user="${users.bea}"]`).getAttribute('data-status')).resolves.toBe(
+      'online',
+    );
     await popup.close();
   });
 
@@ -143,19 +158,27 @@ describe('the Chrome extension and the demo page in headless Chromium', () => {
     const connectionsBefore = connectionIdsOf(stack.output(), users.ann).length;
     const disconnectsBefore = countDisconnects(users.ann);
     const cdp = await a!.context.newCDPSession(tabs[1]!);
-    const { targetInfos } = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
-    const worker = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${EXTENSION_ID}/`));
+    const { targetInfos } = (await cdp.send('Target.getTargets')) as {
+      targetInfos: { targetId: string; type: string; url: string }[];
+    };
+    const worker = targetInfos.find(
+      (t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${EXTENSION_ID}/`),
+    );
     expect(worker).toBeDefined();
     // Act: stop the worker (its WebSocket closes with it), then switch tabs
     await cdp.send('Target.closeTarget', { targetId: worker!.targetId });
     await waitFor(() => countDisconnects(users.ann) > disconnectsBefore, 5000);
-    const stoppedTargets = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string }[] };
+    const stoppedTargets = (await cdp.send('Target.getTargets')) as {
+      targetInfos: { targetId: string; type: string }[];
+    };
     expect(stoppedTargets.targetInfos.some((t) => t.targetId === worker!.targetId)).toBe(false);
     await tabs[0]!.bringToFront();
     // Assert: the worker is back (it was gone), with a new connection, and B sees the new page
     await waitUntilShown(users.ann, WIKI, 10_000);
     expect(connectionIdsOf(stack.output(), users.ann).length).toBe(connectionsBefore + 1);
-    const restarted = (await cdp.send('Target.getTargets')) as { targetInfos: { targetId: string; type: string; url: string }[] };
+    const restarted = (await cdp.send('Target.getTargets')) as {
+      targetInfos: { targetId: string; type: string; url: string }[];
+    };
     expect(restarted.targetInfos.some((t) => t.type === 'service_worker' && t.url.includes(EXTENSION_ID))).toBe(true);
     await cdp.detach();
   });
@@ -168,7 +191,9 @@ describe('the Chrome extension and the demo page in headless Chromium', () => {
     const closedAt = performance.now();
     await a!.cleanup();
     a = undefined;
-    await pageB.waitForSelector(`li.friend[data-user="${users.ann}"][data-status="offline"]`, { timeout: GRACE_MS + 8000 });
+    await pageB.waitForSelector(`li.friend[data-user="${users.ann}"][data-status="offline"]`, {
+      timeout: GRACE_MS + 8000,
+    });
     // Assert
     expect(performance.now() - closedAt).toBeGreaterThanOrEqual(GRACE_MS - 300);
     await expect(row.locator('.seen').textContent()).resolves.toMatch(/^last seen/);

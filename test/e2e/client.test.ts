@@ -16,12 +16,21 @@ const clients: PresenceClient[] = [];
 const peers: WsPeer[] = [];
 
 function client(options: Partial<PresenceClientOptions> & { token: PresenceClientOptions['token'] }): PresenceClient {
-  const c = new PresenceClient({ url: stack.wsUrl, WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+  const c = new PresenceClient({
+    url: stack.wsUrl,
+    WebSocket: WebSocket as unknown as WebSocketConstructor,
+    ...options,
+  });
   clients.push(c);
   return c;
 }
 
-function next<T>(c: PresenceClient, event: 'update-presence' | 'auth-failed' | 'open', predicate: (payload: T) => boolean = () => true, timeoutMs = 5000): Promise<T> {
+function next<T>(
+  c: PresenceClient,
+  event: 'update-presence' | 'auth-failed' | 'open',
+  predicate: (payload: T) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} in ${timeoutMs} ms`)), timeoutMs);
     const off = c.on(event, ((payload: T) => {
@@ -60,7 +69,12 @@ describe('PresenceClient against the local stack', () => {
     const update = next<PresenceUpdateMessage>(me, 'update-presence', (m) => m.url !== '');
     pal.send({ action: 'update-presence', url: 'https://github.com/lib', title: 'Lib' });
     // Assert
-    await expect(update).resolves.toMatchObject({ type: 'update-presence', userId: u.pal, url: 'https://github.com/lib', domain: 'github.com' });
+    await expect(update).resolves.toMatchObject({
+      type: 'update-presence',
+      userId: u.pal,
+      url: 'https://github.com/lib',
+      domain: 'github.com',
+    });
     expect(me.state).toBe('open');
   });
 
@@ -75,7 +89,10 @@ describe('PresenceClient against the local stack', () => {
     await sleep(700);
     // Assert
     expect((await opened).protocol).toBe('');
-    const heartbeats = stack.output().split('\n').filter((line) => /\sheartbeat\s+200\s/.test(line) && line.includes(u.beat));
+    const heartbeats = stack
+      .output()
+      .split('\n')
+      .filter((line) => /\sheartbeat\s+200\s/.test(line) && line.includes(u.beat));
     expect(heartbeats.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -86,7 +103,10 @@ describe('PresenceClient against the local stack', () => {
     peers.push(pal);
     const keepPal = setInterval(() => pal.send({ action: 'heartbeat' }), 500);
     // Reconnect only after the grace window, so the friend first sees the user go offline.
-    const me = client({ token: await devToken(stack.url, u.me), reconnect: { initialDelayMs: GRACE_MS * 3, maxDelayMs: GRACE_MS * 3 } });
+    const me = client({
+      token: await devToken(stack.url, u.me),
+      reconnect: { initialDelayMs: GRACE_MS * 3, maxDelayMs: GRACE_MS * 3 },
+    });
     me.updatePresence({ url: 'https://en.wikipedia.org/wiki/Backoff', title: 'Backoff' });
     me.connect();
     await pal.waitFor((m) => m.userId === u.me && m.url === 'https://en.wikipedia.org/wiki/Backoff', 5000);
@@ -98,7 +118,10 @@ describe('PresenceClient against the local stack', () => {
     await fetch(`${stack.url}/local/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
     // Assert: offline after grace, then back with the same page, without the app sending anything
     await pal.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.me, GRACE_MS + 4000);
-    await pal.waitFor((m) => m.type === 'update-presence' && m.userId === u.me && m.url === 'https://en.wikipedia.org/wiki/Backoff', GRACE_MS * 3 + 5000);
+    await pal.waitFor(
+      (m) => m.type === 'update-presence' && m.userId === u.me && m.url === 'https://en.wikipedia.org/wiki/Backoff',
+      GRACE_MS * 3 + 5000,
+    );
     clearInterval(keepPal);
     expect(states).toEqual(['reconnecting', 'open']);
   });

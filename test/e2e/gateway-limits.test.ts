@@ -10,7 +10,12 @@ let stack: StackProcess;
 const peers: WsPeer[] = [];
 
 beforeAll(async () => {
-  stack = await startStackProcess({ LOCAL_IDLE_TIMEOUT_SECONDS: '2', LOCAL_MAX_CONNECTION_SECONDS: '4', GRACE_SECONDS: '0', SWEEP_INTERVAL_SECONDS: '1' });
+  stack = await startStackProcess({
+    LOCAL_IDLE_TIMEOUT_SECONDS: '2',
+    LOCAL_MAX_CONNECTION_SECONDS: '4',
+    GRACE_SECONDS: '0',
+    SWEEP_INTERVAL_SECONDS: '1',
+  });
 });
 
 afterEach(async () => {

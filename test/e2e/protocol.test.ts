@@ -1,6 +1,9 @@
 // Protocol e2e: real WebSocket clients through the local API Gateway to the real handlers, Redis and Postgres.
 import {
-  ApiGatewayManagementApiClient, DeleteConnectionCommand, GetConnectionCommand, PostToConnectionCommand,
+  ApiGatewayManagementApiClient,
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createDevIssuer } from '../../src/local/dev-issuer';
 import { createUsers, waitForConnectionIds } from './support/demo-data';
@@ -14,7 +17,11 @@ const GRACE_MS = 2000;
 let stack: StackProcess;
 const peers: WsPeer[] = [];
 
-async function connect(userId: string, via: 'subprotocol' | 'query' = 'subprotocol', headers: Record<string, string> = {}): Promise<WsPeer> {
+async function connect(
+  userId: string,
+  via: 'subprotocol' | 'query' = 'subprotocol',
+  headers: Record<string, string> = {},
+): Promise<WsPeer> {
   const peer = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, userId), via, headers);
   peers.push(peer);
   return peer;
@@ -58,8 +65,16 @@ describe('the local stack with real WebSocket clients', () => {
     const ben = await connect(u.ben);
     // Act
     const ann = await connect(u.ann);
-    await ben.waitFor((m) => m.type === 'update-presence' && m.userId === u.ann && m.status === 'online', 5000, 'ann online');
-    ann.send({ action: 'update-presence', url: 'https://en.wikipedia.org/wiki/Presence?utm_source=x#History', title: 'Presence - Wikipedia' });
+    await ben.waitFor(
+      (m) => m.type === 'update-presence' && m.userId === u.ann && m.status === 'online',
+      5000,
+      'ann online',
+    );
+    ann.send({
+      action: 'update-presence',
+      url: 'https://en.wikipedia.org/wiki/Presence?utm_source=x#History',
+      title: 'Presence - Wikipedia',
+    });
     // Assert
     const update = await ben.waitFor((m) => m.userId === u.ann && m.url !== '', 5000, 'ann page');
     expect(update).toMatchObject({
@@ -75,12 +90,12 @@ describe('the local stack with real WebSocket clients', () => {
 
   it('notifies only accepted friends among three users, never a pending friend or a stranger', async () => {
     // Arrange
-    const u = await createUsers(
-      stack.url,
-      'three',
-      { xen: {}, yul: {}, zoe: {}, pat: {}, sam: {} },
-      [['xen', 'yul'], ['xen', 'zoe'], ['yul', 'zoe'], ['pat', 'xen', false]],
-    );
+    const u = await createUsers(stack.url, 'three', { xen: {}, yul: {}, zoe: {}, pat: {}, sam: {} }, [
+      ['xen', 'yul'],
+      ['xen', 'zoe'],
+      ['yul', 'zoe'],
+      ['pat', 'xen', false],
+    ]);
     const [yul, zoe, pat, sam] = await Promise.all([connect(u.yul), connect(u.zoe), connect(u.pat), connect(u.sam)]);
     const xen = await connect(u.xen);
     // Act
@@ -97,12 +112,20 @@ describe('the local stack with real WebSocket clients', () => {
 
   it("applies the sharer's privacy settings: default_none shares only allowed domains, stripped", async () => {
     // Arrange
-    const u = await createUsers(stack.url, 'privacy', { shy: { shareMode: 'default_none', domainAllow: ['wikipedia.org'] }, fan: {} }, [['shy', 'fan']]);
+    const u = await createUsers(
+      stack.url,
+      'privacy',
+      { shy: { shareMode: 'default_none', domainAllow: ['wikipedia.org'] }, fan: {} },
+      [['shy', 'fan']],
+    );
     const fan = await connect(u.fan);
     const shy = await connect(u.shy);
     // Act
     shy.send({ action: 'update-presence', url: 'https://mail.example.com/inbox?id=1', title: 'Inbox' });
-    const hidden = await fan.waitFor((m) => m.userId === u.shy && m.status === 'online' && m.title === '' && m.latestUrl === '', 5000);
+    const hidden = await fan.waitFor(
+      (m) => m.userId === u.shy && m.status === 'online' && m.title === '' && m.latestUrl === '',
+      5000,
+    );
     shy.send({ action: 'update-presence', url: 'https://de.wikipedia.org/wiki/Anwesenheit#x', title: 'Anwesenheit' });
     const shared = await fan.waitFor((m) => m.userId === u.shy && m.url !== '', 5000, 'shared page');
     // Assert
@@ -121,13 +144,21 @@ describe('the local stack with real WebSocket clients', () => {
     // Act
     tab2.send({ action: 'update-presence', url: 'https://github.com/tabs', title: 'Tabs', status: 'busy' });
     // Assert: the other tab gets its own user's change, the friend sees the rolled-up status
-    await tab1.waitFor((m) => m.userId === u.tab && m.status === 'busy' && m.url === 'https://github.com/tabs', 5000, 'own update');
+    await tab1.waitFor(
+      (m) => m.userId === u.tab && m.status === 'busy' && m.url === 'https://github.com/tabs',
+      5000,
+      'own update',
+    );
     await pal.waitFor((m) => m.userId === u.tab && m.status === 'busy', 5000, 'busy');
     await tab1.close();
     await sleep(GRACE_MS + 2000);
     expect(pal.about(u.tab, 'presence-timeout')).toEqual([]);
     await tab2.close();
-    await pal.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.tab, GRACE_MS + 4000, 'timeout after last tab');
+    await pal.waitFor(
+      (m) => m.type === 'presence-timeout' && m.userId === u.tab,
+      GRACE_MS + 4000,
+      'timeout after last tab',
+    );
   });
 
   it('keeps a reconnect within the grace window invisible to friends, and reports offline after it', async () => {
@@ -174,7 +205,9 @@ describe('the local stack with real WebSocket clients', () => {
     // Arrange
     const token = await devToken(stack.url, 'alice');
     // Act
-    const refused = await WsPeer.connect(stack.wsUrl, token, 'subprotocol', { Origin: 'https://evil.example' }).catch((e: unknown) => e);
+    const refused = await WsPeer.connect(stack.wsUrl, token, 'subprotocol', { Origin: 'https://evil.example' }).catch(
+      (e: unknown) => e,
+    );
     // Assert
     expect(refused).toBeInstanceOf(HandshakeError);
     expect((refused as HandshakeError).status).toBe(403);
@@ -204,7 +237,12 @@ describe('the local stack with real WebSocket clients', () => {
     // Assert
     await quiet.waitFor((m) => m.userId === u.noisy && m.url === 'https://github.com/ok', 5000, 'the good update');
     const errors = noisy.messages.filter((m) => m.type === 'error');
-    expect(errors.map((e) => e.code)).toEqual(['invalid_message', 'unknown_action', 'invalid_message', 'invalid_message']);
+    expect(errors.map((e) => e.code)).toEqual([
+      'invalid_message',
+      'unknown_action',
+      'invalid_message',
+      'invalid_message',
+    ]);
     expect(String(errors[2]?.message)).toContain('url');
     expect(String(errors[3]?.message)).toContain('status');
     expect(noisy.closed).toBeUndefined();
@@ -224,8 +262,17 @@ describe('the local stack with real WebSocket clients', () => {
     const u = await createUsers(stack.url, 'rest', { pub: {}, sub: {}, out: {} }, [['pub', 'sub']]);
     const sub = await connect(u.sub);
     const pub = await connect(u.pub);
-    pub.send({ action: 'update-presence', url: 'https://github.com/rest', title: 'REST', status: 'away', message: 'lunch' });
-    const pushed = await sub.waitFor((m) => m.userId === u.pub && m.url === 'https://github.com/rest' && m.status === 'away', 5000);
+    pub.send({
+      action: 'update-presence',
+      url: 'https://github.com/rest',
+      title: 'REST',
+      status: 'away',
+      message: 'lunch',
+    });
+    const pushed = await sub.waitFor(
+      (m) => m.userId === u.pub && m.url === 'https://github.com/rest' && m.status === 'away',
+      5000,
+    );
     const subToken = await devToken(stack.url, u.sub);
     // Act
     const overview = await getJson('/presence', subToken);
@@ -250,7 +297,14 @@ describe('the local stack with real WebSocket clients', () => {
   it('answers CORS preflights for allowed origins only', async () => {
     // Arrange
     const preflight = (origin: string) =>
-      fetch(`${stack.url}/presence`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization' } });
+      fetch(`${stack.url}/presence`, {
+        method: 'OPTIONS',
+        headers: {
+          Origin: origin,
+          'Access-Control-Request-Method': 'GET',
+          'Access-Control-Request-Headers': 'authorization',
+        },
+      });
     // Act
     const [allowed, denied] = await Promise.all([preflight(stack.url), preflight('https://evil.example')]);
     // Assert
@@ -266,7 +320,11 @@ describe('the local stack with real WebSocket clients', () => {
     const friend = await connect(u.friend);
     const target = await connect(u.target);
     const [connectionId] = await waitForConnectionIds(() => stack.output(), u.target);
-    const api = new ApiGatewayManagementApiClient({ endpoint: `${stack.url}/local`, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const api = new ApiGatewayManagementApiClient({
+      endpoint: `${stack.url}/local`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
     // Act
     const info = await api.send(new GetConnectionCommand({ ConnectionId: connectionId }));
     await api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from('{"type":"hello"}') }));
@@ -281,7 +339,11 @@ describe('the local stack with real WebSocket clients', () => {
     expect(closed.code).toBe(1000);
     expect((gone as { name?: string }).name).toBe('GoneException');
     expect((gone as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(410);
-    await friend.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.target, GRACE_MS + 5000, 'offline after DELETE');
+    await friend.waitFor(
+      (m) => m.type === 'presence-timeout' && m.userId === u.target,
+      GRACE_MS + 5000,
+      'offline after DELETE',
+    );
     expect(stack.output()).toMatch(new RegExp(`\\$disconnect\\s+200\\s+${u.target}`));
     api.destroy();
   });

@@ -49,7 +49,10 @@ describe('the sweep, with $disconnect dropped', () => {
     // Act
     const vanishedAt = Date.now();
     gone.socket.terminate();
-    const timeout = await stays.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.gone, (TIMEOUT_S + GRACE_S + SWEEP_S) * 1000 + 5000);
+    const timeout = await stays.waitFor(
+      (m) => m.type === 'presence-timeout' && m.userId === u.gone,
+      (TIMEOUT_S + GRACE_S + SWEEP_S) * 1000 + 5000,
+    );
     // Assert
     const elapsed = Date.now() - vanishedAt;
     expect(elapsed).toBeGreaterThanOrEqual(TIMEOUT_S * 1000 - 500);
@@ -67,7 +70,10 @@ describe('the sweep, with $disconnect dropped', () => {
     const closed = await zombie.waitForClose((TIMEOUT_S + SWEEP_S) * 1000 + 5000);
     // Assert
     expect(closed.code).toBe(1000);
-    await watcher.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.zombie, (GRACE_S + SWEEP_S) * 1000 + 5000);
+    await watcher.waitFor(
+      (m) => m.type === 'presence-timeout' && m.userId === u.zombie,
+      (GRACE_S + SWEEP_S) * 1000 + 5000,
+    );
     expect(stack.output()).toMatch(/DELETE @connections\s+204/);
   });
 

@@ -17,7 +17,10 @@ async function publish(patch: Partial<SharedState>): Promise<void> {
 
 function userIdOf(token: string): string | null {
   try {
-    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as Record<string, unknown>;
+    const payload = JSON.parse(atob((token.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as Record<
+      string,
+      unknown
+    >;
     const id = payload['cognito:username'] ?? payload.username ?? payload.sub;
     return typeof id === 'string' ? id : null;
   } catch {
@@ -57,8 +60,14 @@ async function ensureClient(): Promise<PresenceClient | undefined> {
     if (m.userId === state.userId) void publish({ self: applyMessage(state.self ?? undefined, m) });
     else void publish({ friends: { ...state.friends, [m.userId]: applyMessage(state.friends[m.userId], m) } });
   });
-  created.on('presence-timeout', (m) => void publish({ friends: { ...state.friends, [m.userId]: applyMessage(state.friends[m.userId], m) } }));
-  created.on('auth-failed', ({ reason }) => void publish({ problem: `Token ${reason}: get a new one on the options page.` }));
+  created.on(
+    'presence-timeout',
+    (m) => void publish({ friends: { ...state.friends, [m.userId]: applyMessage(state.friends[m.userId], m) } }),
+  );
+  created.on(
+    'auth-failed',
+    ({ reason }) => void publish({ problem: `Token ${reason}: get a new one on the options page.` }),
+  );
   created.connect();
   return created;
 }
@@ -75,10 +84,14 @@ async function reportTab(tab?: ChromeTab): Promise<void> {
 }
 
 chrome.tabs.onActivated.addListener(({ tabId }) => {
-  void chrome.tabs.get(tabId).then((tab) => reportTab(tab)).catch(() => undefined);
+  void chrome.tabs
+    .get(tabId)
+    .then((tab) => reportTab(tab))
+    .catch(() => undefined);
 });
 chrome.tabs.onUpdated.addListener((_tabId, change, tab) => {
-  if (tab.active && (change.url !== undefined || change.title !== undefined || change.status === 'complete')) void reportTab(tab);
+  if (tab.active && (change.url !== undefined || change.title !== undefined || change.status === 'complete'))
+    void reportTab(tab);
 });
 chrome.windows.onFocusChanged.addListener((windowId) => {
   if (windowId !== chrome.windows.WINDOW_ID_NONE) void reportTab();

@@ -31,7 +31,9 @@ export interface ChromeApi {
     get(tabId: number): Promise<ChromeTab>;
     query(query: { active?: boolean; lastFocusedWindow?: boolean; currentWindow?: boolean }): Promise<ChromeTab[]>;
     readonly onActivated: ChromeEvent<(info: { tabId: number; windowId: number }) => void>;
-    readonly onUpdated: ChromeEvent<(tabId: number, change: { url?: string; title?: string; status?: string }, tab: ChromeTab) => void>;
+    readonly onUpdated: ChromeEvent<
+      (tabId: number, change: { url?: string; title?: string; status?: string }, tab: ChromeTab) => void
+    >;
   };
   readonly windows: {
     readonly WINDOW_ID_NONE: number;
@@ -48,7 +50,9 @@ export interface ChromeApi {
   readonly storage: {
     readonly local: StorageArea;
     readonly session: StorageArea;
-    readonly onChanged: ChromeEvent<(changes: Record<string, { newValue?: unknown; oldValue?: unknown }>, area: string) => void>;
+    readonly onChanged: ChromeEvent<
+      (changes: Record<string, { newValue?: unknown; oldValue?: unknown }>, area: string) => void
+    >;
   };
 }
 

@@ -19,7 +19,11 @@ function row(p: Presence, state: SharedState): HTMLElement {
   const body = el('div', { class: 'body' });
   body.append(el('div', { class: 'name' }, `${name}${p.message ? ` · “${p.message}”` : ''}`));
   if (p.page?.url) {
-    const link = el('a', { href: p.page.url, target: '_blank', class: 'page', title: p.page.url }, p.page.title || p.page.url);
+    const link = el(
+      'a',
+      { href: p.page.url, target: '_blank', class: 'page', title: p.page.url },
+      p.page.title || p.page.url,
+    );
     body.append(link, el('span', { class: 'domain' }, ` ${p.page.domain}`));
   }
   body.append(el('div', { class: 'seen' }, `${p.status === 'offline' ? 'last seen' : 'active'} ${ago(p.lastSeen)}`));

@@ -23,7 +23,14 @@ export interface SharedState {
 }
 
 /** The initial shared state. */
-export const EMPTY_STATE: SharedState = { connection: 'idle', userId: null, self: null, friends: {}, info: {}, problem: null };
+export const EMPTY_STATE: SharedState = {
+  connection: 'idle',
+  userId: null,
+  self: null,
+  friends: {},
+  info: {},
+  problem: null,
+};
 
 /** Loads the settings. */
 export async function loadSettings(): Promise<Settings> {

@@ -56,14 +56,25 @@ function presenceRow(p: Presence): HTMLElement {
   body.append(head);
   const page = el('div', { class: 'page' });
   if (p.page && p.page.url) {
-    const link = el('a', { class: 'page-title', href: p.page.url, target: '_blank', rel: 'noreferrer', 'data-url': p.page.url }, p.page.title || p.page.url);
+    const link = el(
+      'a',
+      { class: 'page-title', href: p.page.url, target: '_blank', rel: 'noreferrer', 'data-url': p.page.url },
+      p.page.title || p.page.url,
+    );
     page.append(link, el('span', { class: 'domain' }, p.page.domain));
   } else if (p.status !== 'offline') {
     page.append(el('span', { class: 'muted' }, 'page not shared'));
   } else if (p.latestPage?.url) {
     page.append(el('span', { class: 'muted' }, `last on ${p.latestPage.domain}`));
   }
-  body.append(page, el('div', { class: 'seen muted' }, p.status === 'offline' ? `last seen ${ago(p.lastSeen)}` : `active ${ago(p.lastSeen)}`));
+  body.append(
+    page,
+    el(
+      'div',
+      { class: 'seen muted' },
+      p.status === 'offline' ? `last seen ${ago(p.lastSeen)}` : `active ${ago(p.lastSeen)}`,
+    ),
+  );
   li.append(body);
   return li;
 }
@@ -72,7 +83,9 @@ function render(): void {
   const list = $('#friends');
   list.replaceChildren(
     ...[...friends.values()]
-      .sort((a, b) => Number(a.status === 'offline') - Number(b.status === 'offline') || a.userId.localeCompare(b.userId))
+      .sort(
+        (a, b) => Number(a.status === 'offline') - Number(b.status === 'offline') || a.userId.localeCompare(b.userId),
+      )
       .map(presenceRow),
   );
   if (friends.size === 0) list.append(el('li', { class: 'muted' }, me ? 'No friends yet.' : 'Pick a user to begin.'));
@@ -110,7 +123,11 @@ async function pick(userId: string): Promise<void> {
   const url = new URL(window.location.href);
   url.searchParams.set('user', userId);
   window.history.replaceState(null, '', url);
-  const response = await fetch('/dev/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ userId }) });
+  const response = await fetch('/dev/token', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ userId }),
+  });
   token = ((await response.json()) as { token: string }).token;
   client = new PresenceClient({ url: wsUrl, token: () => token, authCheck: restAuthCheck(origin) });
   client.on('state', setConnection);

@@ -24,7 +24,9 @@ export function launchPlainBrowser(): Promise<Browser> {
 }
 
 /** A persistent context (MV3 extensions need one) with `extensionDir` loaded; `cleanup` removes its profile. */
-export async function launchWithExtension(extensionDir: string): Promise<{ context: BrowserContext; cleanup: () => Promise<void> }> {
+export async function launchWithExtension(
+  extensionDir: string,
+): Promise<{ context: BrowserContext; cleanup: () => Promise<void> }> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'presence-e2e-profile-'));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,

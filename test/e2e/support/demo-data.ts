@@ -47,7 +47,12 @@ export function connectionIdsOf(stackOutput: string, userId: string): string[] {
 }
 
 /** Waits until the stack has logged `count` accepted connections of `userId`; returns their ids. */
-export async function waitForConnectionIds(stackOutput: () => string, userId: string, count = 1, timeoutMs = 3000): Promise<string[]> {
+export async function waitForConnectionIds(
+  stackOutput: () => string,
+  userId: string,
+  count = 1,
+  timeoutMs = 3000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ids = connectionIdsOf(stackOutput(), userId);

@@ -91,7 +91,11 @@ export async function devToken(stackUrl: string, userId: string, expiresIn?: num
 
 /** POSTs JSON to the stack and returns the status. */
 export async function postJson(stackUrl: string, path: string, body: unknown): Promise<number> {
-  const response = await fetch(`${stackUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await fetch(`${stackUrl}${path}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   await response.arrayBuffer();
   return response.status;
 }

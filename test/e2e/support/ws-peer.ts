@@ -27,7 +27,12 @@ export class WsPeer {
   }
 
   /** Opens a connection with the token as a subprotocol (default) or in the query string. */
-  static async connect(wsUrl: string, token: string, via: 'subprotocol' | 'query' = 'subprotocol', headers: Record<string, string> = {}): Promise<WsPeer> {
+  static async connect(
+    wsUrl: string,
+    token: string,
+    via: 'subprotocol' | 'query' = 'subprotocol',
+    headers: Record<string, string> = {},
+  ): Promise<WsPeer> {
     const socket =
       via === 'query'
         ? new WebSocket(`${wsUrl}?Authorization=${encodeURIComponent(token)}`, { headers })

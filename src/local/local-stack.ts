@@ -83,6 +83,8 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     process.env.DATABASE_URL = databaseUrl;
 
     const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+    // An idle client's error (Postgres restarting or stopping) must not crash the stack; the next query reconnects.
+    pool.on('error', () => undefined);
     cleanups.push(() => pool.end());
     await migrate(pool, { seed: config.seed });
     const seededUsers = (

@@ -56,6 +56,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM', 143));
   process.on('SIGHUP', () => void shutdown('SIGHUP', 129));
   process.on('uncaughtException', (error) => {
+    // While stopping, stores going away may surface as errors of idle clients: nothing left to protect.
+    if (exiting) return;
     process.stderr.write(`Uncaught exception: ${error.stack ?? error.message}\n`);
     void shutdown('crash', 1);
   });

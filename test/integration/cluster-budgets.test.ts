@@ -3,6 +3,7 @@ import { Cluster } from 'ioredis';
 import { getRuntime } from '../../src/layer/runtime';
 
 process.env.TEST_REDIS_TARGET = 'cluster';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the suite must load after the target is set
 require('./budgets.test');
 
 it('really ran on the cluster', async () => {

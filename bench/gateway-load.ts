@@ -46,6 +46,8 @@ export interface GatewayLoadFigure {
     readonly serverErrorLogLines: number;
     readonly lostDeliveries: number;
   };
+  /** The gateway's most frequent error / warning log lines (ids and times removed), with counts. */
+  readonly errorSamples: { line: string; count: number }[];
   readonly server: { readonly cpuPercent: number | null; readonly peakRssMb: number | null; readonly redisCpuPercent: number | null };
 }
 
@@ -72,6 +74,7 @@ function skipped(reason: string, options: GatewayLoadOptions): GatewayLoadFigure
     deliveriesReceived: 0,
     messagesPerSecond: { sent: 0, received: 0 },
     errors: { connectFailures: 0, unexpectedCloses: 0, serverErrorMessages: 0, serverErrorLogLines: 0, lostDeliveries: 0 },
+    errorSamples: [],
     server: { cpuPercent: null, peakRssMb: null, redisCpuPercent: null },
   };
 }
@@ -82,6 +85,7 @@ interface Stack {
   /** connectionId of a user's latest $connect, from the request log. */
   readonly connectionOf: Map<string, string>;
   errorLines(): number;
+  errorSamples(): { line: string; count: number }[];
   stop(): Promise<void>;
 }
 
@@ -107,6 +111,7 @@ async function startStack(stores: BenchStores): Promise<Stack> {
   });
   const connectionOf = new Map<string, string>();
   let errorLines = 0;
+  const errorSamples = new Map<string, number>();
   let pending = '';
   let ready: () => void = () => undefined;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));
@@ -114,7 +119,11 @@ async function startStack(stores: BenchStores): Promise<Stack> {
     if (line.includes('local stack ready')) ready();
     const connect = /\$connect\s+101\s+(\S+)\s+conn=(\S+)/.exec(line);
     if (connect) connectionOf.set(connect[1] as string, connect[2] as string);
-    if (/\s5\d\d\s/.test(line) || /"level":"(ERROR|WARN)"/.test(line)) errorLines += 1;
+    if (/\s5\d\d\s/.test(line) || /"level":"(ERROR|WARN)"/.test(line)) {
+      errorLines += 1;
+      const key = line.replace(/\d{2}:\d{2}:\d{2}\.\d{3}|conn=\S+|\bg\d{6}\b|\d+ms|"timestamp":"[^"]*"|"connectionId":"[^"]*"|"userId":"[^"]*"|"xray_trace_id":"[^"]*"/g, '').slice(0, 200);
+      errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
+    }
   };
   const onData = (chunk: Buffer): void => {
     pending += chunk.toString('utf8');
@@ -135,6 +144,7 @@ async function startStack(stores: BenchStores): Promise<Stack> {
     url: `http://127.0.0.1:${port}`,
     connectionOf,
     errorLines: () => errorLines,
+    errorSamples: () => [...errorSamples].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count).slice(0, 6),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
@@ -305,6 +315,7 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
         serverErrorLogLines: stack.errorLines(),
         lostDeliveries: Math.max(0, expected - received),
       },
+      errorSamples: stack.errorSamples(),
       server: {
         cpuPercent: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) / wall) * 100 : null,
         peakRssMb: peakRss || null,

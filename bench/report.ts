@@ -39,6 +39,12 @@ export interface Target {
 }
 
 const KB = 1000;
+
+/** `10,000: 732/s`, or the failure when shards failed (their entries wait for a later pass). */
+function sweepCell(s: SweepFigure): string {
+  const errors = s.stats.shardErrors ?? 0;
+  return `${s.expired.toLocaleString('en-US')}: ${fmt(s.connectionsPerSecond, 0)}/s${errors > 0 ? ` (${errors} of 256 shards failed, ${s.reaped.toLocaleString('en-US')} reaped)` : ''}`;
+}
 const MB = 1000 * 1000;
 
 /** Evaluates the issue's targets against the figures (none in smoke mode). */
@@ -66,7 +72,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
     targets.push({
       name: 'sweep with notifications (real @connections client)',
       limit: '>= 5,000 expired connections/s',
-      measured: sdkSweeps.map((s) => `${s.expired.toLocaleString('en-US')}: ${fmt(s.connectionsPerSecond, 0)}/s`).join(', '),
+      measured: sdkSweeps.map(sweepCell).join(', '),
       met: worst.connectionsPerSecond >= 5000,
     });
   }
@@ -76,7 +82,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
     targets.push({
       name: 'sweep, store + domain side only (in-memory gateway)',
       limit: '>= 5,000 expired connections/s',
-      measured: mem.map((s) => `${s.expired.toLocaleString('en-US')}: ${fmt(s.connectionsPerSecond, 0)}/s`).join(', '),
+      measured: mem.map(sweepCell).join(', '),
       met: worst.connectionsPerSecond >= 5000,
     });
   }
@@ -279,6 +285,8 @@ function sweepSection(r: BenchResults): string[] {
     lines.push(row(['command', 'calls', 'usec', 'usec/call']), row(['---', '---:', '---:', '---:']));
     for (const c of big.redisCommands) lines.push(row([c.command, c.calls, c.usec, fmt(c.usecPerCall)]));
   }
+  const slow = r.sweep.flatMap((s) => s.slowlog.map((e) => `${s.gateway} ${s.expired}: ${fmt(e.usec / 1000)} ms \`${e.command}\` (${e.args} args)`));
+  if (slow.length > 0) lines.push('', 'Redis SLOWLOG entries during the passes:', '', ...slow.map((x) => `- ${x}`));
   const problems = r.sweep.flatMap((s) => s.problems.map((p) => `${s.gateway} ${s.expired}: ${p.count} x ${p.message}`));
   if (problems.length > 0) lines.push('', 'Warnings and errors logged by the layer during the passes:', '', ...problems.map((p) => `- ${p}`));
   lines.push('');
@@ -310,6 +318,9 @@ function gatewaySection(g: GatewayLoadFigure | null): string[] {
     row(['gateway process CPU (100% = one core) / peak RSS', `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`]),
     row(['Redis CPU (embedded only)', `${fmt(g.server.redisCpuPercent)} %`]),
     '',
+    ...(g.errorSamples.length > 0
+      ? ['Most frequent error / warning lines of the gateway (ids and times removed):', '', ...g.errorSamples.map((e) => `- ${e.count} x \`${e.line.replace(/`/g, "'")}\``), '']
+      : []),
   ];
 }
 

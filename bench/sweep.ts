@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ConnectionsApi } from './support/connections-api';
 import { commandStats, commandStatsDelta, cpuSeconds } from './support/process-stats';
-import { POOL_PREFIX, seedExpiredConnections } from './support/seed';
+import { POOL_PREFIX, removeLeftovers, seedExpiredConnections } from './support/seed';
 import type { BenchStores } from './support/stores';
 import { seedUsersWithPoolFriends } from './support/stores';
 import type { SweepWorkerReport } from './sweep-worker';
@@ -36,6 +36,8 @@ export interface SweepFigure {
   readonly stats: Record<string, number>;
   /** Warnings and errors the layer logged during the pass, grouped. */
   readonly problems: { message: string; count: number }[];
+  /** Redis SLOWLOG of the pass (entries over slowlog-log-slower-than, default 10 ms), slowest first as Redis lists them. */
+  readonly slowlog: { usec: number; command: string; args: number }[];
 }
 
 /** The worker's report and its warnings and errors, grouped by message (the layer logs one JSON line each). */
@@ -75,6 +77,10 @@ function runWorker(
   });
 }
 
+function reapedOf(report: SweepWorkerReport): number {
+  return report.stats.reaped ?? 0;
+}
+
 /** Seeds and sweeps each size in turn (each size in a fresh worker process, so peak memory is its own). */
 export async function benchSweep(
   stores: BenchStores,
@@ -92,6 +98,7 @@ export async function benchSweep(
     await seedExpiredConnections(stores, prefix, n);
     const before = await api.counts();
     const cmdBefore = await commandStats(stores.redis);
+    await stores.redis.call('SLOWLOG', 'RESET');
     const redisCpu0 = cpuSeconds(stores.redisPid);
     const apiCpu0 = cpuSeconds(api.pid);
     // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
@@ -104,6 +111,10 @@ export async function benchSweep(
     const apiCpu1 = cpuSeconds(api.pid);
     const after = await api.counts();
     const cmdAfter = await commandStats(stores.redis);
+    const slowlog = ((await stores.redis.call('SLOWLOG', 'GET', '5')) as [number, number, number, string[]][]).map(
+      ([, , usec, args]) => ({ usec, command: args.slice(0, 3).join(' ').slice(0, 80), args: args.length }),
+    );
+    if (reapedOf(report) < n) await removeLeftovers(stores, prefix, n);
     const seconds = report.wallMs / 1000;
     const notifications = gateway === 'memory' ? report.gatewayPosts : (after.POST ?? 0) - (before.POST ?? 0);
     const deletes = gateway === 'memory' ? report.gatewayCloses : (after.DELETE ?? 0) - (before.DELETE ?? 0);
@@ -133,6 +144,7 @@ export async function benchSweep(
       redisCommands: commandStatsDelta(cmdBefore, cmdAfter).slice(0, 8),
       stats: report.stats,
       problems: problems.slice(0, 6),
+      slowlog,
     });
   }
   return figures;

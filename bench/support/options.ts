@@ -55,9 +55,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     iterations: smoke
       ? () => 10
       : (friends) => (friends >= 500 ? 200 : friends >= 50 ? 1000 : friends >= 20 ? 500 : 3000),
-    sweepSizes: flag('sweep-sizes') ? (flag('sweep-sizes') as string).split(',').map(Number) : smoke ? [50] : [1000, 10_000, 100_000],
-    sweepSdkSizes: flag('sweep-sdk-sizes')
-      ? (flag('sweep-sdk-sizes') as string).split(',').map(Number)
+    sweepSizes: has('sweep-sizes') ? (flag('sweep-sizes') ?? '').split(',').map(Number).filter((x) => x > 0) : smoke ? [50] : [1000, 10_000, 100_000],
+    sweepSdkSizes: has('sweep-sdk-sizes')
+      ? (flag('sweep-sdk-sizes') ?? '').split(',').map(Number).filter((x) => x > 0)
       : smoke
         ? [50]
         : [1000, 10_000],

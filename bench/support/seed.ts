@@ -1,5 +1,5 @@
 // Seeding through the layer's own store: online friends (one live connection each) and expired connections.
-import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient } from '@presence/layer';
+import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient, shardOf } from '@presence/layer';
 import { forEachLimit } from './stats';
 import type { BenchStores } from './stores';
 import { seedUsers, userId } from './stores';
@@ -49,5 +49,23 @@ export async function seedExpiredConnections(stores: BenchStores, prefix: string
     );
   } finally {
     close();
+  }
+}
+
+/**
+ * Removes what a sweep left of users `${prefix}0..count-1` (entries of failed shards stay claimed under a lease and
+ * would otherwise be swept by the next size's pass): their expiry-index entries and connection hashes.
+ */
+export async function removeLeftovers(stores: BenchStores, prefix: string, count: number): Promise<void> {
+  const keys = new RedisKeys(stores.keyPrefix);
+  for (let start = 0; start < count; start += 5000) {
+    const pipeline = stores.redis.pipeline();
+    for (let i = start; i < Math.min(count, start + 5000); i += 1) {
+      const user = userId(prefix, i);
+      // Expiry-index member of a connection, as src/layer/adapters/redis/keys.ts builds it.
+      pipeline.zrem(keys.expiry(shardOf(user)), `c:x${prefix}${i}:${user}`);
+      pipeline.unlink(keys.conns(user));
+    }
+    await pipeline.exec();
   }
 }

@@ -67,7 +67,10 @@ export interface PresenceStore {
   connectionsOf(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, string[]>>;
   /** The user's own snapshot and cached context (one round trip). */
   readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: FriendList | null }>;
-  /** Snapshots of many users (one round trip); may cache a context in the same round trip. */
+  /**
+   * What friends see of many users (one round trip; `ownView` and `lastSeen` are not filled); may cache a context in
+   * the same round trip.
+   */
   readMany(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, PresenceSnapshot>>;
   /** Caches contexts. */
   saveContexts(contexts: readonly UserContext[]): Promise<void>;

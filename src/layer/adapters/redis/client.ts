@@ -74,6 +74,11 @@ export class RedisExecutor {
     }
   }
 
+  /** Whether keys of different slots must go to different commands (Redis Cluster). */
+  get isCluster(): boolean {
+    return this.client instanceof Cluster;
+  }
+
   /** Runs one command in one round trip. */
   async one<T = unknown>(command: RedisCommand): Promise<T> {
     const [reply] = await this.run([command]);

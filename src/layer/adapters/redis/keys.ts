@@ -52,13 +52,18 @@ export class RedisKeys {
     return `${this.prefix}{${shardOf(userId)}}:x:${userId}`;
   }
 
+  /** String: what friends read (view, public last seen, latest page), one MGET for a whole friend list. */
+  view(userId: string): string {
+    return `${this.prefix}{${shardOf(userId)}}:v:${userId}`;
+  }
+
   /** Sorted set: the expiry index of one shard. */
   expiry(shard: number): string {
     return `${this.prefix}{${shard}}:e`;
   }
 
-  /** The four keys every per-user script takes, in script order. */
-  userKeys(userId: string): [string, string, string, string] {
-    return [this.conns(userId), this.state(userId), this.expiry(shardOf(userId)), this.context(userId)];
+  /** The five keys every per-user script takes, in script order. */
+  userKeys(userId: string): [string, string, string, string, string] {
+    return [this.conns(userId), this.state(userId), this.expiry(shardOf(userId)), this.context(userId), this.view(userId)];
   }
 }

@@ -66,6 +66,19 @@ function snapshotOf(fields: readonly unknown[]): PresenceSnapshot {
   };
 }
 
+/** A friend's snapshot from their read-model string `[friend view, public last seen, latest url, title, domain]`. */
+function friendSnapshotOf(view: string | null): PresenceSnapshot {
+  if (view === null) return { friendView: null, ownView: null, lastSeen: null, publicLastSeen: null, latestPage: null };
+  const [fv, lsp, lu, lt, ld] = JSON.parse(view) as string[];
+  return {
+    friendView: parseView(fv),
+    ownView: null,
+    lastSeen: null,
+    publicLastSeen: num(lsp),
+    latestPage: latestPage(lu, lt, ld),
+  };
+}
+
 /** Parses the `change` tuple the scripts return: {fch, och, fv, ov, ls, lsp, lu, lt, ld, friendIds, hasContext, others}. */
 function parseChange(userId: string, reply: Reply, offset: number): PresenceChange {
   const at = (i: number): unknown => reply[offset + i];
@@ -164,14 +177,18 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async connectionsOf(userIds: readonly string[], save: readonly UserContext[] = []): Promise<Map<string, string[]>> {
+    const groups = this.groupBySlot(userIds);
     const replies = await this.redis.run([
       ...this.saveCommands(save),
-      ...userIds.map((id): RedisCommand => ['hkeys', this.keys.conns(id)]),
+      ...groups.map((ids): RedisCommand => ['presenceConnectionsMany', ids.length, ...ids.map((id) => this.keys.conns(id))]),
     ]);
     const result = new Map<string, string[]>();
-    userIds.forEach((id, i) => {
-      const ids = replies[save.length + i] as string[];
-      if (ids.length > 0) result.set(id, ids);
+    groups.forEach((ids, g) => {
+      const lists = JSON.parse(String(replies[save.length + g])) as (string[] | false)[];
+      ids.forEach((id, i) => {
+        const list = lists[i];
+        if (list) result.set(id, list);
+      });
     });
     return result;
   }
@@ -189,12 +206,16 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async readMany(userIds: readonly string[], save: readonly UserContext[] = []): Promise<Map<string, PresenceSnapshot>> {
+    const groups = this.groupBySlot(userIds);
     const replies = await this.redis.run([
       ...this.saveCommands(save),
-      ...userIds.map((id): RedisCommand => ['hmget', this.keys.state(id), ...SNAPSHOT_FIELDS]),
+      ...groups.map((ids): RedisCommand => ['mget', ...ids.map((id) => this.keys.view(id))]),
     ]);
     const result = new Map<string, PresenceSnapshot>();
-    userIds.forEach((id, i) => result.set(id, snapshotOf(replies[save.length + i] as unknown[])));
+    groups.forEach((ids, g) => {
+      const views = replies[save.length + g] as (string | null)[];
+      ids.forEach((id, i) => result.set(id, friendSnapshotOf(views[i] ?? null)));
+    });
     return result;
   }
 
@@ -221,7 +242,9 @@ export class RedisPresenceStore implements PresenceStore {
   async commit(claim: SweepClaim, now: number, save: readonly UserContext[] = []): Promise<SweepCommit> {
     if (claim.members.length === 0) return { reaped: [], changes: [] };
     const keys = [this.keys.expiry(claim.shard)];
-    for (const id of claim.userIds) keys.push(this.keys.conns(id), this.keys.state(id), this.keys.context(id));
+    for (const id of claim.userIds) {
+      keys.push(this.keys.conns(id), this.keys.state(id), this.keys.context(id), this.keys.view(id));
+    }
     const replies = await this.redis.run([
       ...this.saveCommands(save),
       [
@@ -246,13 +269,28 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   /**
+   * Users grouped so that one script may read each group: everything together on a standalone server, one group per
+   * shard (hash slot) on a cluster. Groups stay below Lua's unpack limit.
+   */
+  private groupBySlot(userIds: readonly string[]): string[][] {
+    const groups = new Map<number | string, string[]>();
+    userIds.forEach((id, i) => {
+      const key = this.redis.isCluster ? shardOf(id) : Math.floor(i / 2000);
+      const group = groups.get(key);
+      if (group) group.push(id);
+      else groups.set(key, [id]);
+    });
+    return [...groups.values()];
+  }
+
+  /**
    * Runs a per-user script: KEYS conns, state, expiry, context; ARGV user, connection, now, then the connect, touch
    * and update scripts take the new expiry, then `extra`.
    */
   private userScript(name: ScriptName, input: ConnectionRef, extra: (string | number)[]): Promise<Reply> {
     const head: (string | number)[] = [input.userId, input.connectionId, input.now];
     if (name !== 'presenceRemove') head.push(input.now + this.settings.timeoutMs);
-    return this.redis.one<Reply>([name, 4, ...this.keys.userKeys(input.userId), ...head, ...extra]);
+    return this.redis.one<Reply>([name, 5, ...this.keys.userKeys(input.userId), ...head, ...extra]);
   }
 
   private saveCommands(contexts: readonly UserContext[]): RedisCommand[] {

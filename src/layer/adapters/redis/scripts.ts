@@ -46,8 +46,15 @@ local function rollup(conns)
   return n, best, page, ids
 end
 
+-- The friends' read model: one string per user, [friend view, public last seen, latest url, title, domain], so a
+-- friend list is read with one MGET instead of one HMGET per friend.
+local function write_view(st, vk, retention)
+  local v = redis.call('HMGET', st, 'fv', 'lsp', 'lu', 'lt', 'ld')
+  redis.call('SET', vk, cjson.encode({v[1] or OFFLINE, v[2] or '', v[3] or '', v[4] or '', v[5] or ''}), 'EX', retention)
+end
+
 -- mode: 'active' (activity now), 'passive' (no activity), 'pending' (no connection, grace running), 'final' (offline)
-local function settle(st, n, status, page, now, mode, retention)
+local function settle(st, vk, n, status, page, now, mode, retention)
   local cur = redis.call('HMGET', st, 'fv', 'ov', 'm')
   local oldfv, oldov, m = cur[1] or OFFLINE, cur[2] or OFFLINE, cur[3] or ''
   local fv, ov
@@ -73,6 +80,7 @@ local function settle(st, n, status, page, now, mode, retention)
   if fch then redis.call('HSET', st, 'fv', fv) end
   if och then redis.call('HSET', st, 'ov', ov) end
   redis.call('EXPIRE', st, retention)
+  write_view(st, vk, retention)
   return fch, och, fv, ov
 end
 
@@ -102,7 +110,7 @@ local function write_context(key, argv, i)
 end
 `;
 
-/** KEYS conns, state, expiry, context. ARGV user, conn, now, expiry, status ('' = default), burst, retention. */
+/** KEYS conns, state, expiry, context, view. ARGV user, conn, now, expiry, status ('' = default), burst, retention. */
 export const CONNECT = `${PRELUDE}
 local user, conn, now, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local gm = 'g:' .. user
@@ -119,12 +127,12 @@ redis.call('HSET', KEYS[1], conn, cjson.encode(r))
 redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
 if in_grace then redis.call('ZREM', KEYS[3], gm) end
 local n, best, page, ids = rollup(KEYS[1])
-local fch, och, fv, ov = settle(KEYS[2], n, best, page, now, 'active', tonumber(ARGV[7]))
+local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', tonumber(ARGV[7]))
 return change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
 `;
 
 /**
- * KEYS conns, state, expiry, context. ARGV user, conn, now, expiry, rate, burst, retention, countOnly ('1': only
+ * KEYS conns, state, expiry, context, view. ARGV user, conn, now, expiry, rate, burst, retention, countOnly ('1': only
  * charge the rate limit, for messages that are rejected and must change nothing else).
  */
 export const TOUCH = `${PRELUDE}
@@ -140,7 +148,7 @@ if not raw then
   redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
   redis.call('ZREM', KEYS[3], 'g:' .. user)
   local n, best, page, ids = rollup(KEYS[1])
-  local fch, och, fv, ov = settle(KEYS[2], n, best, page, now, 'active', retention)
+  local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', retention)
   local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
   table.insert(c, 1, 'revived')
   return c
@@ -159,13 +167,16 @@ r.a = now; r.e = expiry
 redis.call('HSET', KEYS[1], conn, cjson.encode(r))
 redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
 if redis.call('HGET', KEYS[2], 's') == 'invisible' then redis.call('HSET', KEYS[2], 'ls', now)
-else redis.call('HSET', KEYS[2], 'ls', now, 'lsp', now) end
+else
+  redis.call('HSET', KEYS[2], 'ls', now, 'lsp', now)
+  write_view(KEYS[2], KEYS[5], retention)
+end
 redis.call('EXPIRE', KEYS[2], retention)
 return {'ok'}
 `;
 
 /**
- * KEYS conns, state, expiry, context. ARGV 1 user, 2 conn, 3 now, 4 expiry, 5 rate, 6 burst, 7 retention,
+ * KEYS conns, state, expiry, context, view. ARGV 1 user, 2 conn, 3 now, 4 expiry, 5 rate, 6 burst, 7 retention,
  * 8 hasStatus, 9 status, 10 hasMessage, 11 message, 12 hasPage, 13 url, 14 title, 15 domain, 16 hasContext,
  * 17.. context (ttl, mode, ids, info, n, domains...).
  */
@@ -201,13 +212,13 @@ if ARGV[10] == '1' then
   if ARGV[11] == '' then redis.call('HDEL', KEYS[2], 'm') else redis.call('HSET', KEYS[2], 'm', ARGV[11]) end
 end
 local n, best, page, ids = rollup(KEYS[1])
-local fch, och, fv, ov = settle(KEYS[2], n, best, page, now, 'active', retention)
+local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', retention)
 local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
 table.insert(c, 1, 'changed')
 return c
 `;
 
-/** KEYS conns, state, expiry, context. ARGV user, conn, now, grace, retention, defer ('1' leaves the announcement to the sweep). */
+/** KEYS conns, state, expiry, context, view. ARGV user, conn, now, grace, retention, defer ('1' leaves the announcement to the sweep). */
 export const REMOVE = `${PRELUDE}
 local user, conn, now, grace = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local retention, defer = tonumber(ARGV[5]), ARGV[6] == '1'
@@ -228,7 +239,7 @@ elseif defer then
   redis.call('ZADD', KEYS[3], now, gm)
   return {'deferred'}
 end
-local fch, och, fv, ov = settle(KEYS[2], n, best, page, now, mode, retention)
+local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, mode, retention)
 if defer then return {'deferred'} end
 local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
 table.insert(c, 1, 'removed')
@@ -243,7 +254,7 @@ return due
 `;
 
 /**
- * KEYS 1 expiry, then per user (conns, state, context). ARGV 1 now, 2 lease, 3 grace, 4 retention, 5 n users,
+ * KEYS 1 expiry, then per user (conns, state, context, view). ARGV 1 now, 2 lease, 3 grace, 4 retention, 5 n users,
  * 6..5+n user ids, then the claimed members. Acts only on members still under this lease.
  * Returns {reaped (user, conn, user, conn...), changes ({user, ...change}...)}.
  */
@@ -263,7 +274,7 @@ for j = 6 + nu, #ARGV do
       local p = string.find(rest, ':', 1, true)
       local conn = string.sub(rest, 1, p - 1)
       user = string.sub(rest, p + 1)
-      local conns = KEYS[2 + 3 * (idx[user] - 1)]
+      local conns = KEYS[2 + 4 * (idx[user] - 1)]
       local raw = redis.call('HGET', conns, conn)
       local rec = raw and cjson.decode(raw)
       if rec and (tonumber(rec.e) or 0) > now then
@@ -287,8 +298,8 @@ for j = 6 + nu, #ARGV do
 end
 local changes = {}
 for _, user in ipairs(order) do
-  local base = 2 + 3 * (idx[user] - 1)
-  local conns, st, ctx = KEYS[base], KEYS[base + 1], KEYS[base + 2]
+  local base = 2 + 4 * (idx[user] - 1)
+  local conns, st, ctx, vk = KEYS[base], KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
   local n, best, page, ids = rollup(conns)
   local mode = 'passive'
   if n == 0 then
@@ -299,7 +310,7 @@ for _, user in ipairs(order) do
       mode = 'pending'
     end
   end
-  local fch, och, fv, ov = settle(st, n, best, page, now, mode, retention)
+  local fch, och, fv, ov = settle(st, vk, n, best, page, now, mode, retention)
   if fch or och then
     local c = change(st, ctx, fch, och, fv, ov, ids, nil)
     table.insert(c, 1, user)
@@ -315,6 +326,16 @@ write_context(KEYS[1], ARGV, 1)
 return 1
 `;
 
+/** KEYS connection hashes. One JSON text with, per key, its connection ids. */
+export const CONNECTIONS_MANY = `
+local out = {}
+for i, key in ipairs(KEYS) do
+  local ids = redis.call('HKEYS', key)
+  if #ids == 0 then out[i] = false else out[i] = ids end
+end
+return cjson.encode(out)
+`;
+
 /** Script names (ioredis custom commands) and their sources. */
 export const SCRIPTS = {
   presenceConnect: CONNECT,
@@ -324,6 +345,7 @@ export const SCRIPTS = {
   presenceClaim: CLAIM,
   presenceCommit: COMMIT,
   presenceSaveContext: SAVE_CONTEXT,
+  presenceConnectionsMany: CONNECTIONS_MANY,
 } as const;
 
 /** A script's command name. */

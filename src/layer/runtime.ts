@@ -63,7 +63,7 @@ async function build(): Promise<Runtime> {
     rateLimit: config.rateLimit,
   });
   const pool = (): Promise<Pool> => {
-    poolPromise ??= createPool(config.database, config.storeTimeoutMs).catch((error: unknown) => {
+    poolPromise ??= createPool(config.database, config.storeTimeoutMs, config.databasePoolMax).catch((error: unknown) => {
       poolPromise = undefined;
       throw error;
     });

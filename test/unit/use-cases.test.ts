@@ -243,3 +243,30 @@ describe('update-presence with an expired friend cache', () => {
     expect(posts.map((p) => p.connectionId)).toEqual(['b1']);
   });
 });
+
+describe('sweep friend lookups', () => {
+  it('never runs more directory queries at once than the pool has connections', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const store = fakeStore({
+      claim: async (shard, _now, lease) => ({
+        shard,
+        lease,
+        members: [`c:x${shard}:u${shard}`],
+        userIds: [`u${shard}`],
+        missingContexts: [`u${shard}`],
+      }),
+      commit: async () => ({ reaped: [], changes: [] }),
+    });
+    const { deps } = fakeDeps(store);
+    deps.directory.loadContexts = async (ids) => {
+      inFlight += 1;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight -= 1;
+      return new Map(ids.map((id) => [id, ctx(id, [])]));
+    };
+    await sweepOnce(deps, { endpoint: 'x', leaseMs: 1, batchSize: 10, shardConcurrency: 4, directoryConcurrency: 2 });
+    expect(peak).toBe(2);
+  });
+});

@@ -11,7 +11,13 @@ export const handler = async (_event: ScheduledEvent, context?: Partial<Context>
   if (!config.connectionsEndpoint) throw new ConfigError('Invalid configuration: CONNECTIONS_ENDPOINT is required by the sweep');
   const stats = await runSweep(
     deps,
-    { endpoint: config.connectionsEndpoint, leaseMs: LEASE_MS, batchSize: config.sweepBatchSize, shardConcurrency: 16 },
+    {
+      endpoint: config.connectionsEndpoint,
+      leaseMs: LEASE_MS,
+      batchSize: config.sweepBatchSize,
+      shardConcurrency: 16,
+      directoryConcurrency: config.databasePoolMax,
+    },
     {
       windowMs: config.sweepWindowMs,
       intervalMs: config.sweepIntervalMs,

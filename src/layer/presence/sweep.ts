@@ -1,5 +1,5 @@
 // Use case: the sweep, source of truth for liveness. Reaps expired connections, ends grace windows, notifies, closes zombies.
-import { mapSettled, sleep } from '../shared/async';
+import { createLimiter, mapSettled, sleep } from '../shared/async';
 import type { PresenceDeps } from './ports';
 import { announce, withFriendIds } from './announce';
 
@@ -13,6 +13,8 @@ export interface SweepOptions {
   readonly batchSize: number;
   /** Shards processed at once. */
   readonly shardConcurrency: number;
+  /** Friend lookups in flight at once (at most the Postgres pool size, so none waits for a connection). */
+  readonly directoryConcurrency?: number;
 }
 
 /** What a sweep did. */
@@ -33,7 +35,15 @@ export function emptySweepStats(): SweepStats {
   return { passes: 0, claimed: 0, reaped: 0, changes: 0, sent: 0, gone: 0, failed: 0, closeFailures: 0, shardErrors: 0 };
 }
 
-async function sweepShard(deps: PresenceDeps, shard: number, options: SweepOptions, stats: SweepStats): Promise<void> {
+type Limiter = ReturnType<typeof createLimiter>;
+
+async function sweepShard(
+  deps: PresenceDeps,
+  shard: number,
+  options: SweepOptions,
+  stats: SweepStats,
+  directorySlot: Limiter,
+): Promise<void> {
   for (;;) {
     const now = deps.clock();
     const claim = await deps.store.claim(shard, now, options.leaseMs, options.batchSize);
@@ -42,7 +52,9 @@ async function sweepShard(deps: PresenceDeps, shard: number, options: SweepOptio
     // Friends of the whole batch in one query, before anything changes: if Postgres fails, the lease lapses and a
     // later pass retries, so no user is lost.
     const loaded =
-      claim.missingContexts.length > 0 ? [...(await deps.directory.loadContexts(claim.missingContexts)).values()] : [];
+      claim.missingContexts.length > 0
+        ? [...(await directorySlot(() => deps.directory.loadContexts(claim.missingContexts))).values()]
+        : [];
     const commit = await deps.store.commit(claim, now, loaded);
     stats.reaped += commit.reaped.length;
     stats.changes += commit.changes.length;
@@ -61,7 +73,10 @@ async function sweepShard(deps: PresenceDeps, shard: number, options: SweepOptio
 /** One pass over every shard. A failing shard is logged and retried by the next pass; it never stops the others. */
 export async function sweepOnce(deps: PresenceDeps, options: SweepOptions, stats = emptySweepStats()): Promise<SweepStats> {
   const shards = Array.from({ length: deps.store.shardCount }, (_, i) => i);
-  const results = await mapSettled(shards, options.shardConcurrency, (shard) => sweepShard(deps, shard, options, stats));
+  const directorySlot = createLimiter(options.directoryConcurrency ?? 2);
+  const results = await mapSettled(shards, options.shardConcurrency, (shard) =>
+    sweepShard(deps, shard, options, stats, directorySlot),
+  );
   results.forEach((result, shard) => {
     if (result.status === 'rejected') {
       stats.shardErrors += 1;

@@ -19,6 +19,7 @@ const coreSchema = z
     DATABASE_PORT: positive(5432),
     DATABASE_NAME: optionalString(),
     DATABASE_SSL: z._default(z.enum(['true', 'false']), 'false'),
+    DATABASE_POOL_MAX: positive(2),
     CONNECTIONS_ENDPOINT: z.optional(z.url()),
     ALLOWED_ORIGINS: z.string().check(z.minLength(1)),
     PRESENCE_TIMEOUT_SECONDS: positive(90),
@@ -76,6 +77,8 @@ export interface CoreConfig {
         readonly name: string | undefined;
         readonly ssl: boolean;
       };
+  /** Connections of the container's pg pool (also how many friend lookups the sweep runs at once). */
+  readonly databasePoolMax: number;
   readonly connectionsEndpoint: string | undefined;
   readonly allowedOrigins: readonly string[];
   readonly timeoutMs: number;
@@ -131,6 +134,7 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
       authSecretArn: e.REDIS_AUTH_SECRET_ARN,
     }),
     database: Object.freeze(database),
+    databasePoolMax: e.DATABASE_POOL_MAX,
     connectionsEndpoint: e.CONNECTIONS_ENDPOINT?.replace(/\/+$/, ''),
     allowedOrigins: Object.freeze(
       e.ALLOWED_ORIGINS.split(',')

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ConnectionGateway, PostOutcome } from '../../presence/ports';
+import { createLimiter } from '../../shared/async';
 
 /** Whether an SDK error means the connection no longer exists. */
 export function isGone(error: unknown): boolean {
@@ -18,13 +19,24 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
   private readonly clients = new Map<string, ApiGatewayManagementApiClient>();
   /** Posts made so far. */
   posts = 0;
+  /**
+   * Requests in flight across all fan-outs of this container, kept at the socket pool size: a request queued behind
+   * busy sockets would otherwise spend its timeout waiting, and fail without ever being sent.
+   */
+  private readonly inFlight: ReturnType<typeof createLimiter>;
 
-  constructor(private readonly options: { readonly maxAttempts?: number; readonly requestTimeoutMs?: number } = {}) {}
+  constructor(
+    private readonly options: { readonly maxAttempts?: number; readonly requestTimeoutMs?: number; readonly maxSockets?: number } = {},
+  ) {
+    this.inFlight = createLimiter(options.maxSockets ?? 64);
+  }
 
   async post(endpoint: string, connectionId: string, payload: string): Promise<PostOutcome> {
     this.posts += 1;
     try {
-      await this.client(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) }));
+      await this.inFlight(() =>
+        this.client(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) })),
+      );
       return 'sent';
     } catch (error) {
       if (isGone(error)) return 'gone';
@@ -34,7 +46,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
 
   async close(endpoint: string, connectionId: string): Promise<void> {
     try {
-      await this.client(endpoint).send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+      await this.inFlight(() => this.client(endpoint).send(new DeleteConnectionCommand({ ConnectionId: connectionId })));
     } catch (error) {
       if (!isGone(error)) throw error;
     }
@@ -50,8 +62,8 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
         requestHandler: new NodeHttpHandler({
           connectionTimeout: 1000,
           requestTimeout: this.options.requestTimeoutMs ?? 3000,
-          httpAgent: { keepAlive: true, maxSockets: 64 },
-          httpsAgent: { keepAlive: true, maxSockets: 64 },
+          httpAgent: { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 },
+          httpsAgent: { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 },
         }),
       });
       this.clients.set(endpoint, client);

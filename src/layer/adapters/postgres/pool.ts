@@ -4,9 +4,9 @@ import { Pool } from 'pg';
 import type { CoreConfig } from '../../shared/config';
 
 /** Pool settings that fail fast: a dead database answers within `timeoutMs`, never at the Lambda timeout. */
-function poolDefaults(timeoutMs: number) {
+function poolDefaults(timeoutMs: number, max: number) {
   return {
-    max: Number(process.env.DATABASE_POOL_MAX ?? 2),
+    max,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
@@ -16,10 +16,10 @@ function poolDefaults(timeoutMs: number) {
 }
 
 /** Creates the pool described by `database` (fetching the secret first when needed). */
-export async function createPool(database: CoreConfig['database'], timeoutMs: number): Promise<Pool> {
+export async function createPool(database: CoreConfig['database'], timeoutMs: number, max: number): Promise<Pool> {
   let pool: Pool;
   if (database.kind === 'url') {
-    pool = new Pool({ connectionString: database.url, ...poolDefaults(timeoutMs) });
+    pool = new Pool({ connectionString: database.url, ...poolDefaults(timeoutMs, max) });
   } else {
     const secrets = new SecretsManagerClient({});
     const secret = await secrets.send(new GetSecretValueCommand({ SecretId: database.secretArn }));
@@ -31,7 +31,7 @@ export async function createPool(database: CoreConfig['database'], timeoutMs: nu
       user: username,
       password,
       ssl: database.ssl ? { rejectUnauthorized: true } : false,
-      ...poolDefaults(timeoutMs),
+      ...poolDefaults(timeoutMs, max),
     });
   }
   // A broken idle client must not crash the process; the pool replaces it.

@@ -86,6 +86,13 @@ export class RedisExecutor {
   }
 
   private async send(commands: readonly RedisCommand[]): Promise<unknown[]> {
+    if (commands.length === 1) {
+      // One command needs no pipeline object (the hot path: heartbeat, update, connect, close).
+      const [name, ...args] = commands[0] as RedisCommand;
+      const method = (this.client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[name];
+      if (!method) throw new Error(`unknown Redis command ${name}`);
+      return [await method.apply(this.client, args)];
+    }
     if (!(this.client instanceof Cluster)) return pipeline(this.client, commands);
     // A cluster pipeline must stay on one node: group by the node that serves each command's slot.
     const groups = new Map<string, { indexes: number[]; commands: RedisCommand[] }>();

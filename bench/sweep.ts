@@ -64,8 +64,9 @@ function runWorker(
       const counts = new Map<string, number>();
       for (const log of [...lines, ...err.split('\n')]) {
         try {
-          const entry = JSON.parse(log) as { message?: string; error?: unknown };
-          const key = `${entry.message ?? '?'}: ${String(typeof entry.error === 'string' ? entry.error : JSON.stringify(entry.error ?? '')).slice(0, 160)}`;
+          const entry = JSON.parse(log) as { message?: string; error?: unknown; dependency?: string; cause?: string };
+          const detail = [entry.dependency, entry.cause].filter(Boolean).join(': ');
+          const key = `${entry.message ?? '?'}: ${String(typeof entry.error === 'string' ? entry.error : JSON.stringify(entry.error ?? '')).slice(0, 160)}${detail ? ` (${detail.slice(0, 160)})` : ''}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         } catch {
           // not a log line

@@ -80,7 +80,13 @@ export async function sweepOnce(deps: PresenceDeps, options: SweepOptions, stats
   results.forEach((result, shard) => {
     if (result.status === 'rejected') {
       stats.shardErrors += 1;
-      deps.log.error('sweep of a shard failed', { shard, error: String(result.reason) });
+      const reason = result.reason as { dependency?: string; cause?: unknown };
+      deps.log.error('sweep of a shard failed', {
+        shard,
+        error: String(result.reason),
+        ...(reason.dependency ? { dependency: reason.dependency } : {}),
+        ...(reason.cause ? { cause: String(reason.cause) } : {}),
+      });
     }
   });
   stats.passes += 1;

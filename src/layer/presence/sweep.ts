@@ -1,5 +1,6 @@
 // Use case: the sweep, source of truth for liveness. Reaps expired connections, ends grace windows, notifies, closes zombies.
 import { createLimiter, mapSettled, sleep } from '../shared/async';
+import type { UserContext } from './model';
 import type { PresenceDeps } from './ports';
 import { announce, withFriendIds } from './announce';
 
@@ -37,6 +38,9 @@ export function emptySweepStats(): SweepStats {
 
 type Limiter = ReturnType<typeof createLimiter>;
 
+/** Users per friend lookup query in the sweep. */
+const DIRECTORY_CHUNK = 100;
+
 async function sweepShard(
   deps: PresenceDeps,
   shard: number,
@@ -51,10 +55,12 @@ async function sweepShard(
     stats.claimed += claim.members.length;
     // Friends of the whole batch in one query, before anything changes: if Postgres fails, the lease lapses and a
     // later pass retries, so no user is lost.
-    const loaded =
-      claim.missingContexts.length > 0
-        ? [...(await directorySlot(() => deps.directory.loadContexts(claim.missingContexts))).values()]
-        : [];
+    const loaded: UserContext[] = [];
+    for (let i = 0; i < claim.missingContexts.length; i += DIRECTORY_CHUNK) {
+      // Chunks keep each query well inside STORE_TIMEOUT_MS however large the claimed batch is.
+      const chunk = claim.missingContexts.slice(i, i + DIRECTORY_CHUNK);
+      loaded.push(...(await directorySlot(() => deps.directory.loadContexts(chunk))).values());
+    }
     const commit = await deps.store.commit(claim, now, loaded);
     stats.reaped += commit.reaped.length;
     stats.changes += commit.changes.length;

@@ -14,17 +14,10 @@ export function shardOf(userId: string): number {
   return hash % SHARD_COUNT;
 }
 
-/** Expiry-index member of a connection. Connection ids never contain ':', user ids may. */
-export function connectionMember(connectionId: string, userId: string): string {
-  return `c:${connectionId}:${userId}`;
-}
-
-/** Expiry-index member that ends a user's grace window (or re-evaluates the user). */
-export function graceMember(userId: string): string {
-  return `g:${userId}`;
-}
-
-/** The user an expiry-index member belongs to. */
+/**
+ * The user an expiry-index member belongs to. Members (written by the Lua scripts) are `c:{connectionId}:{userId}`
+ * for a connection (connection ids never contain ':', user ids may) and `g:{userId}` for a grace deadline.
+ */
 export function userOfMember(member: string): string {
   if (member.startsWith('g:')) return member.slice(2);
   const rest = member.slice(2);

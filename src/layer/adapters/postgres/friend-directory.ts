@@ -12,14 +12,16 @@ SELECT o.owner,
        u.first_name, u.last_name, u.profile_image_extension,
        (u.user_id IS NOT NULL) AS known,
        COALESCE((
-         SELECT json_agg(json_build_object('user_id', fu.user_id, 'first_name', fu.first_name,
-                                           'last_name', fu.last_name,
-                                           'profile_image_extension', fu.profile_image_extension)
-                         ORDER BY fu.user_id)
+         -- One index lookup per friend (a scalar subquery cannot become a hash join over all of user_table,
+         -- which the planner picks when popular users skew its row estimates).
+         SELECT json_agg((SELECT json_build_object('user_id', fu.user_id, 'first_name', fu.first_name,
+                                                   'last_name', fu.last_name,
+                                                   'profile_image_extension', fu.profile_image_extension)
+                          FROM user_table fu WHERE fu.user_id = f.friend_id)
+                         ORDER BY f.friend_id)
          FROM (SELECT user_id2 AS friend_id FROM friendship_table WHERE user_id1 = o.owner AND accepted_at IS NOT NULL
                UNION
                SELECT user_id1 FROM friendship_table WHERE user_id2 = o.owner AND accepted_at IS NOT NULL) f
-         JOIN user_table fu ON fu.user_id = f.friend_id
        ), '[]'::json) AS friends
 FROM unnest($1::text[]) AS o(owner)
 LEFT JOIN user_table u ON u.user_id = o.owner`;
@@ -33,7 +35,8 @@ interface ContextRow {
   last_name: string | null;
   profile_image_extension: string | null;
   known: boolean;
-  friends: UserInfo[];
+  /** Null entries only if a friendship points at a missing user (the foreign keys prevent it). */
+  friends: (UserInfo | null)[];
 }
 
 function settingsOf(row: ContextRow): PrivacySettings {
@@ -77,11 +80,12 @@ export class PostgresFriendDirectory implements FriendDirectory {
           profile_image_extension: row.profile_image_extension,
         };
       }
-      for (const friend of row.friends) info[friend.user_id] = friend;
+      const friends = row.friends.filter((f): f is UserInfo => f !== null);
+      for (const friend of friends) info[friend.user_id] = friend;
       result.set(row.owner, {
         userId: row.owner,
         settings: settingsOf(row),
-        friendIds: row.friends.map((f) => f.user_id),
+        friendIds: friends.map((f) => f.user_id),
         info,
       });
     }

@@ -8,6 +8,7 @@ import { sweepOnce } from '../../src/layer/presence/sweep';
 import type { PresenceChange, PresenceSnapshot, UserContext, View } from '../../src/layer/presence/model';
 import { OFFLINE_VIEW } from '../../src/layer/presence/model';
 import type { PresenceDeps, PresenceStore, SweepClaim } from '../../src/layer/presence/ports';
+import { createLimiter } from '../../src/layer/shared/async';
 import { ForbiddenError, RateLimitedError } from '../../src/layer/shared/errors';
 
 const online: View = { status: 'online', page: { url: '', title: '', domain: '' }, message: '' };
@@ -268,5 +269,26 @@ describe('sweep friend lookups', () => {
     };
     await sweepOnce(deps, { endpoint: 'x', leaseMs: 1, batchSize: 10, shardConcurrency: 4, directoryConcurrency: 2 });
     expect(peak).toBe(2);
+  });
+});
+
+describe('createLimiter', () => {
+  it('never lets more than the limit run, even when newcomers arrive as slots free up', async () => {
+    const limit = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const task = () =>
+      limit(async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 1));
+        running -= 1;
+      });
+    const first = Array.from({ length: 5 }, task);
+    await new Promise((r) => setTimeout(r, 1));
+    const later = Array.from({ length: 5 }, task);
+    await Promise.all([...first, ...later]);
+    expect(peak).toBe(2);
+    expect(running).toBe(0);
   });
 });

@@ -11,7 +11,7 @@ export type * from './presence/ports';
 export * from './presence/messages';
 export * from './presence/views';
 export * from './presence/privacy';
-export { announce, withFriendIds } from './presence/announce';
+export { announce } from './presence/announce';
 export { connectUser } from './presence/connect';
 export { heartbeat, chargeRejectedMessage } from './presence/heartbeat';
 export { updatePresence } from './presence/update-presence';

@@ -126,7 +126,7 @@ describe('connect', () => {
   it('loads and caches the context in the same round trip as the fan-out when it is not cached', async () => {
     let saved: readonly UserContext[] = [];
     const store = fakeStore({
-      connect: async () => ({ change: change({ friendIds: null }), hasContext: false }),
+      connect: async () => change({ friendIds: null }),
       connectionsOf: async (_ids, save = []) => {
         saved = save;
         return new Map([['ben', ['b1']]]);

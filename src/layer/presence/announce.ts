@@ -18,35 +18,23 @@ interface Delivery {
 }
 
 /**
- * Loads contexts for changes whose friend list was not cached (one query for all of them) and returns the changes with
- * friend ids filled in, plus the contexts to cache.
- */
-export async function withFriendIds(
-  deps: PresenceDeps,
-  changes: readonly PresenceChange[],
-): Promise<{ changes: PresenceChange[]; loaded: UserContext[] }> {
-  const missing = changes.filter((c) => c.friendView !== null && c.friendIds === null).map((c) => c.userId);
-  if (missing.length === 0) return { changes: [...changes], loaded: [] };
-  const contexts = await deps.directory.loadContexts([...new Set(missing)]);
-  return {
-    changes: changes.map((c) =>
-      c.friendView !== null && c.friendIds === null ? { ...c, friendIds: contexts.get(c.userId)?.friendIds ?? [] } : c,
-    ),
-    loaded: [...contexts.values()],
-  };
-}
-
-/**
  * Announces `changes`: the friend view to every connection of every friend, the own view to the user's other
- * connections. One store round trip finds the friends' connections (and caches `save`); posts run with bounded
+ * connections. A change whose friend list was not cached gets it from the directory (one query for all of them),
+ * cached along with `save` in the same store round trip that finds the friends' connections. Posts run with bounded
  * concurrency and never stop on one failure; a connection that is gone (410) is removed from its owner only.
  */
 export async function announce(
   deps: PresenceDeps,
   endpoint: string,
-  changes: readonly PresenceChange[],
-  save: readonly UserContext[] = [],
+  announced: readonly PresenceChange[],
+  alreadyLoaded: readonly UserContext[] = [],
 ): Promise<AnnounceStats> {
+  const missing = announced.filter((c) => c.friendView !== null && c.friendIds === null).map((c) => c.userId);
+  const loaded = missing.length > 0 ? await deps.directory.loadContexts([...new Set(missing)]) : new Map<string, UserContext>();
+  const save = [...alreadyLoaded, ...loaded.values()];
+  const changes = announced.map((c) =>
+    c.friendView !== null && c.friendIds === null ? { ...c, friendIds: loaded.get(c.userId)?.friendIds ?? [] } : c,
+  );
   const friendIds = new Set<string>();
   for (const change of changes) {
     if (change.friendView) for (const id of change.friendIds ?? []) friendIds.add(id);

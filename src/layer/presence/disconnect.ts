@@ -1,7 +1,7 @@
 // Use case: a connection closed ($disconnect, best effort). Removes exactly it; the last one starts the grace window.
 import { hasNotifications } from './model';
 import type { PresenceDeps } from './ports';
-import { announce, withFriendIds } from './announce';
+import { announce } from './announce';
 
 /** Input of {@link disconnect}. */
 export interface DisconnectInput {
@@ -14,6 +14,5 @@ export interface DisconnectInput {
 export async function disconnect(deps: PresenceDeps, input: DisconnectInput): Promise<void> {
   const change = await deps.store.remove({ userId: input.userId, connectionId: input.connectionId, now: deps.clock() });
   if (!change || !hasNotifications(change)) return;
-  const { changes, loaded } = await withFriendIds(deps, [change]);
-  await announce(deps, input.endpoint, changes, loaded);
+  await announce(deps, input.endpoint, [change]);
 }

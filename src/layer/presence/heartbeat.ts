@@ -1,7 +1,7 @@
 // Use case: a heartbeat (or any other message) keeps the connection alive; notifies no one.
 import { RateLimitedError } from '../shared/errors';
 import type { PresenceDeps } from './ports';
-import { announce, withFriendIds } from './announce';
+import { announce } from './announce';
 
 /** Input of {@link heartbeat}. */
 export interface HeartbeatInput {
@@ -33,10 +33,9 @@ async function touchOrThrow(deps: PresenceDeps, input: HeartbeatInput, countOnly
     now: deps.clock(),
     countOnly,
   });
-  if (result.kind === 'rate-limited') throw Object.assign(new RateLimitedError(), { notify: result.notify });
+  if (result.kind === 'rate-limited') throw new RateLimitedError(result.notify);
   if (result.kind === 'revived') {
     // Redis did not know this live connection (reaped in a race or lost): it counts as coming back online.
-    const { changes, loaded } = await withFriendIds(deps, [result.change]);
-    await announce(deps, input.endpoint, changes, loaded);
+    await announce(deps, input.endpoint, [result.change]);
   }
 }

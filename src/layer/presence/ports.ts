@@ -54,7 +54,8 @@ export interface SweepCommit {
 
 /** Live presence (Redis). Every method is atomic per user. */
 export interface PresenceStore {
-  connect(input: ConnectionRef & { readonly status?: ConnectionStatus }): Promise<{ change: PresenceChange; hasContext: boolean }>;
+  /** Adds a connection; the change's `friendIds` is null when the user's context is not cached. */
+  connect(input: ConnectionRef & { readonly status?: ConnectionStatus }): Promise<PresenceChange>;
   /** Refreshes liveness and charges the rate limit; with `countOnly`, only charges the rate limit. */
   touch(input: ConnectionRef & { readonly countOnly?: boolean }): Promise<TouchResult>;
   update(input: UpdateInput): Promise<UpdateResult>;

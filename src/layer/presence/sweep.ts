@@ -2,7 +2,7 @@
 import { createLimiter, mapSettled, sleep } from '../shared/async';
 import type { UserContext } from './model';
 import type { PresenceDeps } from './ports';
-import { announce, withFriendIds } from './announce';
+import { announce } from './announce';
 
 /** Tuning of one sweep pass. */
 export interface SweepOptions {
@@ -65,7 +65,7 @@ async function sweepShard(
     stats.reaped += commit.reaped.length;
     stats.changes += commit.changes.length;
     const [announced, closed] = await Promise.all([
-      withFriendIds(deps, commit.changes).then(({ changes, loaded: more }) => announce(deps, options.endpoint, changes, more)),
+      announce(deps, options.endpoint, commit.changes),
       mapSettled(commit.reaped, deps.fanoutConcurrency, (r) => deps.gateway.close(options.endpoint, r.connectionId)),
     ]);
     stats.sent += announced.sent;

@@ -2,7 +2,7 @@
 import { RateLimitedError } from '../shared/errors';
 import type { ConnectionStatus } from './model';
 import type { PresenceDeps, UpdateInput } from './ports';
-import { announce, withFriendIds } from './announce';
+import { announce } from './announce';
 import { shareablePage } from './privacy';
 
 /** Input of {@link updatePresence}. */
@@ -36,8 +36,7 @@ export async function updatePresence(deps: PresenceDeps, input: UpdatePresenceIn
     result = await deps.store.update({ ...base, context });
     if (result.kind === 'need-context') throw new Error('context was not cached');
   }
-  if (result.kind === 'rate-limited') throw Object.assign(new RateLimitedError(), { notify: result.notify });
-  // The friend list can have expired from the cache since the privacy settings were read (status-only updates).
-  const { changes, loaded } = await withFriendIds(deps, [result.change]);
-  await announce(deps, input.endpoint, changes, loaded);
+  if (result.kind === 'rate-limited') throw new RateLimitedError(result.notify);
+  // The friend list may have expired from the cache since the privacy settings were read: announce reloads it.
+  await announce(deps, input.endpoint, [result.change]);
 }

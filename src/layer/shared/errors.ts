@@ -38,7 +38,10 @@ export class ForbiddenError extends AppError {
 
 /** The connection sent more than its rate allows; the message was dropped. */
 export class RateLimitedError extends AppError {
-  constructor() {
+  constructor(
+    /** Whether to tell the client (at most once a second; the rest are dropped silently). */
+    readonly notify = true,
+  ) {
     super('Too many messages: slow down', 'rate_limited', 429, true);
   }
 }

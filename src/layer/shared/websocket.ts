@@ -55,7 +55,7 @@ export async function replyWithError(
   if (!known || error instanceof UnavailableError) {
     logger.error('message failed', { connectionId: caller.connectionId, userId: caller.userId, error: error as Error });
   }
-  if (error instanceof RateLimitedError && !(error as RateLimitedError & { notify?: boolean }).notify) {
+  if (error instanceof RateLimitedError && !error.notify) {
     return wsResult(429);
   }
   const message = known && error.expose ? errorMessage(error.code, error.message) : errorMessage('internal', 'Internal error');

@@ -123,14 +123,13 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly settings: RedisStoreSettings,
   ) {}
 
-  async connect(input: ConnectionRef & { status?: ConnectionStatus }): Promise<{ change: PresenceChange; hasContext: boolean }> {
+  async connect(input: ConnectionRef & { status?: ConnectionStatus }): Promise<PresenceChange> {
     const reply = await this.userScript('presenceConnect', input, [
       input.status ?? '',
       this.settings.rateLimit.burst,
       this.settings.retentionSeconds,
     ]);
-    const change = parseChange(input.userId, reply, 0);
-    return { change, hasContext: Number(reply[10]) === 1 };
+    return parseChange(input.userId, reply, 0);
   }
 
   async touch(input: ConnectionRef & { countOnly?: boolean }): Promise<TouchResult> {

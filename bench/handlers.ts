@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { Runtime } from '@presence/layer';
 import { getRuntime } from '@presence/layer';
 import { createDevIssuer } from '../src/local/dev-issuer';
-import { loadEvent, restEvent, wsEvent } from './support/events';
+import { loadEvent, restEvent, wsEvent } from '../events/sample-events';
 import type { LatencyStats } from './support/stats';
 import { elapsedMs, summarize } from './support/stats';
 import type { BenchStores } from './support/stores';

@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { resolve } from 'node:path';
 import { FUNCTION_NAMES } from '../src/routes';
 import type { FunctionName } from '../src/routes';
+import { fillTokens } from '../events/sample-events';
 import { createDevIssuer } from '../src/local/dev-issuer';
 import { shutdownRuntime } from '../src/layer/runtime';
 
@@ -38,9 +39,7 @@ async function main(): Promise<void> {
     const issuer = createDevIssuer({ issuer: base, audience: 'presence-invoke' });
     jwks = issuer.jwks;
     Object.assign(process.env, { JWT_ISSUER: base, JWT_AUDIENCE: 'presence-invoke', JWT_JWKS_URI: `${base}/.well-known/jwks.json` });
-    text = text.replace(/\{\{token:([^}:]+)(:expired)?\}\}/g, (_, user: string, expired?: string) =>
-      issuer.sign(user, expired ? { expiresIn: -60 } : {}),
-    );
+    text = fillTokens(text, (user, expired) => issuer.sign(user, expired ? { expiresIn: -60 } : {}));
   }
 
   // Without an endpoint, collect @connections calls locally and print them.

@@ -7,7 +7,7 @@ import { handler } from '../../src/functions/authorizer/handler';
 import { shutdownRuntime } from '../../src/layer/runtime';
 import { createDevIssuer, signJwt } from '../../src/local/dev-issuer';
 import type { DevIssuer } from '../../src/local/dev-issuer';
-import { loadEvent } from '../support/events';
+import { loadEvent } from '../../events/sample-events';
 
 let server: Server;
 let issuer: DevIssuer;

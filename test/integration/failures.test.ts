@@ -5,7 +5,7 @@ import { handler as getPresence } from '../../src/functions/get-presence/handler
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
 import { shutdownRuntime } from '../../src/layer/runtime';
 import { freePort, startRedisServer } from '../support/global-setup';
-import { restEvent, wsEvent } from '../support/events';
+import { restEvent, wsEvent } from '../../events/sample-events';
 import { handlerEnvironment } from '../support/runtime-env';
 
 type Env = Awaited<ReturnType<typeof handlerEnvironment>>;

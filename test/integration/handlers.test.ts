@@ -8,7 +8,7 @@ import { handler as heartbeat } from '../../src/functions/heartbeat/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
 import { RedisKeys } from '../../src/layer/adapters/redis/keys';
 import { getRuntime } from '../../src/layer/runtime';
-import { restEvent, wsEvent } from '../support/events';
+import { restEvent, wsEvent } from '../../events/sample-events';
 import { handlerEnvironment } from '../support/runtime-env';
 
 type Env = Awaited<ReturnType<typeof handlerEnvironment>>;

@@ -8,7 +8,7 @@ import { handler as updatePresence } from '../../src/functions/update-presence/h
 import { getRuntime } from '../../src/layer/runtime';
 import { sweepOnce } from '../../src/layer/presence/sweep';
 import { advance, useFakeDate } from '../support/clock';
-import { loadEvent, restEvent, wsEvent } from '../support/events';
+import { loadEvent, restEvent, wsEvent } from '../../events/sample-events';
 import { handlerEnvironment } from '../support/runtime-env';
 import { seedSocialGraph } from '../support/stores';
 

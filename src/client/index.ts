@@ -10,6 +10,7 @@ export type {
 } from './presence-client';
 export { fetchPresenceOverview, fetchUserPresence, PresenceApiError } from './rest';
 export { parseServerMessage, applyMessage } from './messages';
+export { ago } from './format';
 export type {
   ConnectionStatus,
   ErrorMessage,

@@ -1,6 +1,6 @@
 // The demo web page's script: pick a demo user, watch friends' presence live, set your own status.
 import type { ConnectionStatus, Presence, PresenceOverview, UserInfo } from '../../client';
-import { PresenceClient, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../client';
+import { PresenceClient, ago, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../client';
 
 interface DemoUser {
   userId: string;
@@ -21,17 +21,6 @@ const friends = new Map<string, Presence>();
 let self: Presence | undefined;
 let info: Record<string, UserInfo> = {};
 
-/** "just now", "3 min ago", "2 h ago", "4 d ago". */
-export function ago(epochMs: number | null, now = Date.now()): string {
-  if (!epochMs) return 'never';
-  const s = Math.max(0, Math.round((now - epochMs) / 1000));
-  if (s < 45) return 'just now';
-  const m = Math.round(s / 60);
-  if (m < 60) return `${m} min ago`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} h ago`;
-  return `${Math.round(h / 24)} d ago`;
-}
 
 function displayName(userId: string): string {
   const u = info[userId];

@@ -32,11 +32,6 @@ let verifier: TokenVerifier | undefined;
 let redisClient: Redis | Cluster | undefined;
 let poolPromise: Promise<Pool> | undefined;
 
-/** Parsed core configuration (throws at first use, naming the bad key). */
-export function coreConfig(): CoreConfig {
-  return parseCoreConfig(process.env);
-}
-
 async function redisUrl(config: CoreConfig): Promise<string> {
   if (!config.redis.authSecretArn) return config.redis.url;
   const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.redis.authSecretArn }));
@@ -52,7 +47,8 @@ async function redisUrl(config: CoreConfig): Promise<string> {
 }
 
 async function build(): Promise<Runtime> {
-  const config = coreConfig();
+  // Parsed once per container; throws at cold start naming the bad key.
+  const config = parseCoreConfig(process.env);
   redisClient = createRedisClient({ url: await redisUrl(config), mode: config.redis.mode, timeoutMs: config.storeTimeoutMs });
   const redis = new RedisExecutor(redisClient, config.storeTimeoutMs);
   const store = new RedisPresenceStore(redis, new RedisKeys(config.redis.keyPrefix), {

@@ -59,8 +59,3 @@ export class ConfigError extends AppError {
     super(message, 'config', 500, false);
   }
 }
-
-/** Whether `error` is an {@link AppError} whose message may be shown. */
-export function isExposable(error: unknown): error is AppError {
-  return error instanceof AppError && error.expose;
-}

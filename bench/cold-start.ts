@@ -56,7 +56,13 @@ function loadTimes(file: string, nodePath: string, runs: number): LatencyStats {
   const samples: number[] = [];
   for (let i = 0; i < runs; i += 1) {
     const result = spawnSync(process.execPath, ['-e', script], {
-      env: { PATH: process.env.PATH, NODE_PATH: nodePath, POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_REGION: 'us-east-1', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+      env: {
+        PATH: process.env.PATH,
+        NODE_PATH: nodePath,
+        POWERTOOLS_LOG_LEVEL: 'SILENT',
+        AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+      },
       encoding: 'utf8',
     });
     if (result.status !== 0) throw new Error(`loading ${file} failed: ${result.stderr}`);
@@ -80,7 +86,12 @@ export function benchColdStart(runs: number): ColdStartFigures {
     for (const name of FUNCTION_NAMES) {
       const file = join(dir, 'functions', name, 'index.js');
       const bytes = bundle(join(ROOT, 'src', 'functions', name, 'handler.ts'), file, [LAYER]);
-      functions.push({ name, bytes, gzipBytes: gzipSync(readFileSync(file)).length, load: loadTimes(file, nodePath, runs) });
+      functions.push({
+        name,
+        bytes,
+        gzipBytes: gzipSync(readFileSync(file)).length,
+        load: loadTimes(file, nodePath, runs),
+      });
     }
     return {
       layerBytes,

@@ -87,21 +87,61 @@ export function costModel(figures: readonly HandlerFigure[], a: CostAssumptions)
     ['close', connects, billedMs(figures, 'close')],
   ];
   const lines: CostLine[] = [
-    { item: 'API Gateway connection minutes', quantity: connectionMinutes, unit: 'min', usd: (connectionMinutes / 1e6) * PRICES.connectionMinutesPerMillion },
-    { item: 'API Gateway messages: heartbeats in', quantity: heartbeats, unit: 'msg', usd: (heartbeats / 1e6) * PRICES.wsMessagesPerMillion },
-    { item: 'API Gateway messages: updates in', quantity: switches, unit: 'msg', usd: (switches / 1e6) * PRICES.wsMessagesPerMillion },
-    { item: 'API Gateway messages: fan-out out (@connections)', quantity: fanout, unit: 'msg', usd: (fanout / 1e6) * PRICES.wsMessagesPerMillion },
+    {
+      item: 'API Gateway connection minutes',
+      quantity: connectionMinutes,
+      unit: 'min',
+      usd: (connectionMinutes / 1e6) * PRICES.connectionMinutesPerMillion,
+    },
+    {
+      item: 'API Gateway messages: heartbeats in',
+      quantity: heartbeats,
+      unit: 'msg',
+      usd: (heartbeats / 1e6) * PRICES.wsMessagesPerMillion,
+    },
+    {
+      item: 'API Gateway messages: updates in',
+      quantity: switches,
+      unit: 'msg',
+      usd: (switches / 1e6) * PRICES.wsMessagesPerMillion,
+    },
+    {
+      item: 'API Gateway messages: fan-out out (@connections)',
+      quantity: fanout,
+      unit: 'msg',
+      usd: (fanout / 1e6) * PRICES.wsMessagesPerMillion,
+    },
   ];
   let requests = 0;
   for (const [fn, count, ms] of invocations) {
     requests += count;
     const g = gbs(count, ms, fn);
-    lines.push({ item: `Lambda ${fn} (${ms} ms billed, ${a.memoryMb[fn] ?? 512} MB)`, quantity: g, unit: 'GB-s', usd: g * PRICES.lambdaGbSecondArm });
+    lines.push({
+      item: `Lambda ${fn} (${ms} ms billed, ${a.memoryMb[fn] ?? 512} MB)`,
+      quantity: g,
+      unit: 'GB-s',
+      usd: g * PRICES.lambdaGbSecondArm,
+    });
   }
-  lines.push({ item: 'Lambda requests', quantity: requests, unit: 'req', usd: (requests / 1e6) * PRICES.lambdaRequestsPerMillion });
+  lines.push({
+    item: 'Lambda requests',
+    quantity: requests,
+    unit: 'req',
+    usd: (requests / 1e6) * PRICES.lambdaRequestsPerMillion,
+  });
   const perThousand = lines.reduce((sum, l) => sum + l.usd, 0);
   const sweepGbs = sweepInvocations * a.sweepSecondsPerMinute * ((a.memoryMb.timeout ?? 1024) / 1024);
   const sweepUsd = sweepGbs * PRICES.lambdaGbSecondArm + (sweepInvocations / 1e6) * PRICES.lambdaRequestsPerMillion;
-  lines.push({ item: `Lambda timeout (sweep, fixed: ${a.sweepSecondsPerMinute} s every minute)`, quantity: sweepGbs, unit: 'GB-s', usd: sweepUsd });
-  return { heartbeatSeconds: a.heartbeatSeconds, lines, totalUsd: perThousand + sweepUsd, perThousandUsersUsd: perThousand };
+  lines.push({
+    item: `Lambda timeout (sweep, fixed: ${a.sweepSecondsPerMinute} s every minute)`,
+    quantity: sweepGbs,
+    unit: 'GB-s',
+    usd: sweepUsd,
+  });
+  return {
+    heartbeatSeconds: a.heartbeatSeconds,
+    lines,
+    totalUsd: perThousand + sweepUsd,
+    perThousandUsersUsd: perThousand,
+  };
 }

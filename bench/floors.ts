@@ -41,7 +41,14 @@ function rawPing(socket: Socket): Promise<void> {
 function rawPost(agent: Agent, url: URL, body: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: `${url.pathname}/@connections/floor`, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } },
+      {
+        agent,
+        host: url.hostname,
+        port: url.port,
+        path: `${url.pathname}/@connections/floor`,
+        method: 'POST',
+        headers: { 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
@@ -65,10 +72,11 @@ export async function measureFloors(options: {
   const redisAddress = new URL(options.redisUrl);
   const socket = connect({ host: redisAddress.hostname, port: Number(redisAddress.port || 6379), noDelay: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  if (redisAddress.password) await new Promise<void>((resolve) => {
-    socket.write(`AUTH ${decodeURIComponent(redisAddress.password)}\r\n`);
-    socket.once('data', () => resolve());
-  });
+  if (redisAddress.password)
+    await new Promise<void>((resolve) => {
+      socket.write(`AUTH ${decodeURIComponent(redisAddress.password)}\r\n`);
+      socket.once('data', () => resolve());
+    });
   const redisPingRaw = summarize(await timeLoop(n, warm, () => rawPing(socket)));
   socket.destroy();
 

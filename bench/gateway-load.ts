@@ -48,7 +48,11 @@ export interface GatewayLoadFigure {
   };
   /** The gateway's most frequent error / warning log lines (ids and times removed), with counts. */
   readonly errorSamples: { line: string; count: number }[];
-  readonly server: { readonly cpuPercent: number | null; readonly peakRssMb: number | null; readonly redisCpuPercent: number | null };
+  readonly server: {
+    readonly cpuPercent: number | null;
+    readonly peakRssMb: number | null;
+    readonly redisCpuPercent: number | null;
+  };
 }
 
 const PREFIX = 'g';
@@ -73,7 +77,13 @@ function skipped(reason: string, options: GatewayLoadOptions): GatewayLoadFigure
     deliveriesExpected: 0,
     deliveriesReceived: 0,
     messagesPerSecond: { sent: 0, received: 0 },
-    errors: { connectFailures: 0, unexpectedCloses: 0, serverErrorMessages: 0, serverErrorLogLines: 0, lostDeliveries: 0 },
+    errors: {
+      connectFailures: 0,
+      unexpectedCloses: 0,
+      serverErrorMessages: 0,
+      serverErrorLogLines: 0,
+      lostDeliveries: 0,
+    },
     errorSamples: [],
     server: { cpuPercent: null, peakRssMb: null, redisCpuPercent: null },
   };
@@ -103,8 +113,19 @@ async function startStack(stores: BenchStores): Promise<Stack> {
     AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
   };
   // The deployed defaults, not the handler bench's overrides.
-  for (const key of ['GRACE_SECONDS', 'PRESENCE_TIMEOUT_SECONDS', 'FRIEND_CACHE_SECONDS', 'RATE_LIMIT_PER_SECOND', 'RATE_LIMIT_BURST',
-    'CONNECTIONS_ENDPOINT', 'JWT_ISSUER', 'JWT_AUDIENCE', 'JWT_JWKS_URI', 'ALLOWED_ORIGINS']) delete env[key];
+  for (const key of [
+    'GRACE_SECONDS',
+    'PRESENCE_TIMEOUT_SECONDS',
+    'FRIEND_CACHE_SECONDS',
+    'RATE_LIMIT_PER_SECOND',
+    'RATE_LIMIT_BURST',
+    'CONNECTIONS_ENDPOINT',
+    'JWT_ISSUER',
+    'JWT_AUDIENCE',
+    'JWT_JWKS_URI',
+    'ALLOWED_ORIGINS',
+  ])
+    delete env[key];
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src', 'local', 'main.ts')], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -121,7 +142,12 @@ async function startStack(stores: BenchStores): Promise<Stack> {
     if (connect) connectionOf.set(connect[1] as string, connect[2] as string);
     if (/\s5\d\d\s/.test(line) || /"level":"(ERROR|WARN)"/.test(line)) {
       errorLines += 1;
-      const key = line.replace(/\d{2}:\d{2}:\d{2}\.\d{3}|conn=\S+|\bg\d{6}\b|\d+ms|"timestamp":"[^"]*"|"connectionId":"[^"]*"|"userId":"[^"]*"|"xray_trace_id":"[^"]*"/g, '').slice(0, 200);
+      const key = line
+        .replace(
+          /\d{2}:\d{2}:\d{2}\.\d{3}|conn=\S+|\bg\d{6}\b|\d+ms|"timestamp":"[^"]*"|"connectionId":"[^"]*"|"userId":"[^"]*"|"xray_trace_id":"[^"]*"/g,
+          '',
+        )
+        .slice(0, 200);
       errorSamples.set(key, (errorSamples.get(key) ?? 0) + 1);
     }
   };
@@ -137,14 +163,20 @@ async function startStack(stores: BenchStores): Promise<Stack> {
   await Promise.race([
     readyPromise,
     exited.then(() => Promise.reject(new Error('the local stack exited before it was ready'))),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('the local stack was not ready within 60 s')), 60_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => reject(new Error('the local stack was not ready within 60 s')), 60_000),
+    ),
   ]);
   return {
     child,
     url: `http://127.0.0.1:${port}`,
     connectionOf,
     errorLines: () => errorLines,
-    errorSamples: () => [...errorSamples].map(([line, count]) => ({ line, count })).sort((a, b) => b.count - a.count).slice(0, 6),
+    errorSamples: () =>
+      [...errorSamples]
+        .map(([line, count]) => ({ line, count }))
+        .sort((a, b) => b.count - a.count)
+        .slice(0, 6),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
@@ -171,8 +203,13 @@ interface Client {
 }
 
 /** Runs the load test; skips (with the reason) when the local stack is not in this checkout. */
-export async function benchGateway(stores: BenchStores, options: GatewayLoadOptions, redisPid: number | undefined): Promise<GatewayLoadFigure> {
-  if (!gatewayAvailable()) return skipped('src/local/main.ts not found: the local stack is not in this checkout', options);
+export async function benchGateway(
+  stores: BenchStores,
+  options: GatewayLoadOptions,
+  redisPid: number | undefined,
+): Promise<GatewayLoadFigure> {
+  if (!gatewayAvailable())
+    return skipped('src/local/main.ts not found: the local stack is not in this checkout', options);
   const n = options.clients;
   const half = Math.max(1, Math.floor(options.friendsEach / 2));
   await seedUsers(stores.pool, PREFIX, n);
@@ -189,7 +226,12 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
   await stores.pool.query('ANALYZE user_table, friendship_table');
 
   const stack = await startStack(stores);
-  const clients: Client[] = Array.from({ length: n }, (_, i) => ({ user: userId(PREFIX, i), ws: undefined, timers: [], closedByUs: false }));
+  const clients: Client[] = Array.from({ length: n }, (_, i) => ({
+    user: userId(PREFIX, i),
+    ws: undefined,
+    timers: [],
+    closedByUs: false,
+  }));
   const latencies: number[] = [];
   let measuring = false;
   let connectFailures = 0;
@@ -201,7 +243,9 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
   let floor: LatencyStats | null = null;
   try {
     // Floor: one @connections POST through the SDK client to a live connection of the gateway.
-    const floorWs = new WebSocket(`${stack.url.replace('http', 'ws')}/ws?Authorization=${await token(stack.url, userId('gfloor', 0))}`);
+    const floorWs = new WebSocket(
+      `${stack.url.replace('http', 'ws')}/ws?Authorization=${await token(stack.url, userId('gfloor', 0))}`,
+    );
     await new Promise<void>((resolve, reject) => floorWs.once('open', () => resolve()).once('error', reject));
     floorWs.on('message', () => undefined);
     await new Promise((r) => setTimeout(r, 200));
@@ -210,7 +254,9 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
       const gateway = new ApiGatewayConnectionGateway();
       const endpoint = `${stack.url}/local`;
       const payload = JSON.stringify({ type: 'update-presence', userId: 'floor', status: 'online' });
-      floor = summarize(await timeLoop(options.floorIterations, 20, () => gateway.post(endpoint, floorConnection, payload)));
+      floor = summarize(
+        await timeLoop(options.floorIterations, 20, () => gateway.post(endpoint, floorConnection, payload)),
+      );
     }
     floorWs.close();
 
@@ -219,31 +265,34 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
 
     // Ramp: bounded concurrent upgrades (each runs the authorizer and $connect, which announces to online friends).
     const rampStart = Date.now();
-    await forEachLimit(clients, 32, (c, i) =>
-      new Promise<void>((resolve) => {
-        const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws?Authorization=${tokens[i]}`);
-        c.ws = ws;
-        ws.once('open', () => resolve());
-        ws.once('error', () => {
-          connectFailures += 1;
-          resolve();
-        });
-        ws.on('close', () => {
-          if (!c.closedByUs) unexpectedCloses += 1;
-        });
-        ws.on('message', (data) => {
-          const text = data.toString();
-          if (text.includes('"type":"error"')) {
-            serverErrorMessages += 1;
-            return;
-          }
-          const at = text.indexOf(`"title":"${TITLE}`);
-          if (at < 0 || !measuring) return;
-          const sentAt = Number(text.slice(at + 9 + TITLE.length, text.indexOf('"', at + 9 + TITLE.length)));
-          received += 1;
-          latencies.push(Date.now() - sentAt);
-        });
-      }),
+    await forEachLimit(
+      clients,
+      32,
+      (c, i) =>
+        new Promise<void>((resolve) => {
+          const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ws?Authorization=${tokens[i]}`);
+          c.ws = ws;
+          ws.once('open', () => resolve());
+          ws.once('error', () => {
+            connectFailures += 1;
+            resolve();
+          });
+          ws.on('close', () => {
+            if (!c.closedByUs) unexpectedCloses += 1;
+          });
+          ws.on('message', (data) => {
+            const text = data.toString();
+            if (text.includes('"type":"error"')) {
+              serverErrorMessages += 1;
+              return;
+            }
+            const at = text.indexOf(`"title":"${TITLE}`);
+            if (at < 0 || !measuring) return;
+            const sentAt = Number(text.slice(at + 9 + TITLE.length, text.indexOf('"', at + 9 + TITLE.length)));
+            received += 1;
+            latencies.push(Date.now() - sentAt);
+          });
+        }),
     );
     const rampSeconds = (Date.now() - rampStart) / 1000;
     await new Promise((r) => setTimeout(r, Math.min(2000, options.seconds * 100)));
@@ -268,7 +317,13 @@ export async function benchGateway(stores: BenchStores, options: GatewayLoadOpti
       const pageSwitch = (): void => {
         if (ws.readyState !== WebSocket.OPEN) return;
         seq += 1;
-        ws.send(JSON.stringify({ action: 'update-presence', url: `https://example.com/${c.user}/${seq}`, title: `${TITLE}${Date.now()}` }));
+        ws.send(
+          JSON.stringify({
+            action: 'update-presence',
+            url: `https://example.com/${c.user}/${seq}`,
+            title: `${TITLE}${Date.now()}`,
+          }),
+        );
         pageSwitches += 1;
         switchesSent += 1;
       };

@@ -41,7 +41,8 @@ async function loadHandler(name: string): Promise<Handler> {
 
 function expectOk(result: unknown, what: string): void {
   const status = (result as { statusCode?: number } | undefined)?.statusCode;
-  if (status !== undefined && status >= 300) throw new Error(`${what} answered ${status}: ${JSON.stringify(result).slice(0, 200)}`);
+  if (status !== undefined && status >= 300)
+    throw new Error(`${what} answered ${status}: ${JSON.stringify(result).slice(0, 200)}`);
 }
 
 /** Times `op` one invocation at a time and counts the runtime's round trips, queries and posts it makes. */
@@ -113,7 +114,11 @@ export async function startAuth(): Promise<{
  * Seeds the bench users (their friends are the online pool, see support/seed.ts) and measures every handler.
  * The environment must already point the runtime at `stores` and the stand-in @connections API.
  */
-export async function benchHandlers(stores: BenchStores, sizes: HandlerSizes, sign: (userId: string) => string): Promise<HandlerFigure[]> {
+export async function benchHandlers(
+  stores: BenchStores,
+  sizes: HandlerSizes,
+  sign: (userId: string) => string,
+): Promise<HandlerFigure[]> {
   const special = ['hb', 'cc', ...sizes.updateFriends.map((k) => `up${k}`), ...sizes.getFriends.map((k) => `gp${k}`)];
   for (const id of special) await seedUser(stores.pool, id);
   await seedFriends(stores.pool, 'hb', POOL, 20);
@@ -135,7 +140,9 @@ export async function benchHandlers(stores: BenchStores, sizes: HandlerSizes, si
 
   // authorizer: a valid token in the query string (the JWKS is fetched once, then cached like in a warm container).
   const authEvent = loadEvent('authorizer-websocket', sign);
-  figures.push(await measure(runtime, 'authorizer', 'valid token', null, sizes.iterations(0), () => authorizer(authEvent)));
+  figures.push(
+    await measure(runtime, 'authorizer', 'valid token', null, sizes.iterations(0), () => authorizer(authEvent)),
+  );
 
   // connect then close of the user's only connection: both announce to 20 online friends (GRACE_SECONDS=0).
   const closeSamples: number[] = [];
@@ -179,7 +186,9 @@ export async function benchHandlers(stores: BenchStores, sizes: HandlerSizes, si
   // heartbeat on a live connection.
   expectOk(await connect(wsEvent('connect', 'hb', 'chb')), 'connect');
   const hbEvent = wsEvent('heartbeat', 'hb', 'chb');
-  figures.push(await measure(runtime, 'heartbeat', 'live connection', null, sizes.iterations(0) * 2, () => heartbeat(hbEvent)));
+  figures.push(
+    await measure(runtime, 'heartbeat', 'live connection', null, sizes.iterations(0) * 2, () => heartbeat(hbEvent)),
+  );
 
   // update-presence: alternating pages, so every update changes what friends see and fans out to all of them.
   for (const k of sizes.updateFriends) {
@@ -193,21 +202,27 @@ export async function benchHandlers(stores: BenchStores, sizes: HandlerSizes, si
       }),
     );
     figures.push(
-      await measure(runtime, 'update-presence', `${k} online friends`, k, sizes.iterations(k), (i) => update(events[i % 2])),
+      await measure(runtime, 'update-presence', `${k} online friends`, k, sizes.iterations(k), (i) =>
+        update(events[i % 2]),
+      ),
     );
   }
 
   // get-presence: cached context, every friend online.
   for (const k of sizes.getFriends) {
     const event = restEvent('get-presence', `gp${k}`);
-    figures.push(await measure(runtime, 'get-presence', `${k} friends`, k, sizes.iterations(k), () => getPresence(event)));
+    figures.push(
+      await measure(runtime, 'get-presence', `${k} friends`, k, sizes.iterations(k), () => getPresence(event)),
+    );
   }
 
   // get-user-presence: a friend's presence, for callers with few and many friends.
   for (const k of [sizes.getFriends[0], sizes.getFriends[1]].filter((x): x is number => x !== undefined)) {
     const event = restEvent('get-user-presence', `gp${k}`, userId(POOL, 0));
     figures.push(
-      await measure(runtime, 'get-user-presence', `caller with ${k} friends`, k, sizes.iterations(0), () => getUserPresence(event)),
+      await measure(runtime, 'get-user-presence', `caller with ${k} friends`, k, sizes.iterations(0), () =>
+        getUserPresence(event),
+      ),
     );
   }
   return figures;

@@ -63,9 +63,21 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
     });
   }
   const up = find('update-presence', 50);
-  if (up) targets.push({ name: 'update-presence, 50 online friends, p99', limit: '< 10 ms', measured: `${fmt(up.latency.p99)} ms`, met: up.latency.p99 < 10 });
+  if (up)
+    targets.push({
+      name: 'update-presence, 50 online friends, p99',
+      limit: '< 10 ms',
+      measured: `${fmt(up.latency.p99)} ms`,
+      met: up.latency.p99 < 10,
+    });
   const gp = find('get-presence', 1000);
-  if (gp) targets.push({ name: 'get-presence, 1,000 friends, p99', limit: '< 15 ms', measured: `${fmt(gp.latency.p99)} ms`, met: gp.latency.p99 < 15 });
+  if (gp)
+    targets.push({
+      name: 'get-presence, 1,000 friends, p99',
+      limit: '< 15 ms',
+      measured: `${fmt(gp.latency.p99)} ms`,
+      met: gp.latency.p99 < 15,
+    });
   const sdkSweeps = r.sweep.filter((s) => s.gateway === 'sdk');
   if (sdkSweeps.length > 0) {
     const worst = sdkSweeps.reduce((a, b) => (a.connectionsPerSecond < b.connectionsPerSecond ? a : b));
@@ -88,7 +100,8 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   }
   const g = r.gateway;
   if (g && !g.skipped && g.delivery) {
-    const errors = g.errors.connectFailures + g.errors.unexpectedCloses + g.errors.serverErrorMessages + g.errors.lostDeliveries;
+    const errors =
+      g.errors.connectFailures + g.errors.unexpectedCloses + g.errors.serverErrorMessages + g.errors.lostDeliveries;
     targets.push({
       name: `local gateway, ${g.clients.toLocaleString('en-US')} clients: p99 delivery, zero errors`,
       limit: '< 100 ms, 0 errors',
@@ -96,15 +109,35 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       met: g.delivery.p99 < 100 && errors === 0 && g.clients >= 5000,
     });
   } else if (g?.skipped) {
-    targets.push({ name: 'local gateway, 5,000 clients', limit: 'p99 < 100 ms, 0 errors', measured: `skipped: ${g.skipped}`, met: null });
+    targets.push({
+      name: 'local gateway, 5,000 clients',
+      limit: 'p99 < 100 ms, 0 errors',
+      measured: `skipped: ${g.skipped}`,
+      met: null,
+    });
   }
   const cs = r.coldStart;
   if (cs) {
     const biggest = cs.functions.reduce((a, b) => (a.bytes > b.bytes ? a : b));
     const slowest = cs.functions.reduce((a, b) => (a.load.p50 > b.load.p50 ? a : b));
-    targets.push({ name: 'every function bundle (minified)', limit: '< 50 KB', measured: `largest ${biggest.name} ${(biggest.bytes / KB).toFixed(1)} KB`, met: biggest.bytes < 50 * KB });
-    targets.push({ name: 'layer bundle (minified, with deps)', limit: '< 1 MB', measured: `${(cs.layerBytes / MB).toFixed(3)} MB`, met: cs.layerBytes < MB });
-    targets.push({ name: 'handler load (fresh process, p50)', limit: '< 150 ms', measured: `slowest ${slowest.name} ${fmt(slowest.load.p50)} ms`, met: slowest.load.p50 < 150 });
+    targets.push({
+      name: 'every function bundle (minified)',
+      limit: '< 50 KB',
+      measured: `largest ${biggest.name} ${(biggest.bytes / KB).toFixed(1)} KB`,
+      met: biggest.bytes < 50 * KB,
+    });
+    targets.push({
+      name: 'layer bundle (minified, with deps)',
+      limit: '< 1 MB',
+      measured: `${(cs.layerBytes / MB).toFixed(3)} MB`,
+      met: cs.layerBytes < MB,
+    });
+    targets.push({
+      name: 'handler load (fresh process, p50)',
+      limit: '< 150 ms',
+      measured: `slowest ${slowest.name} ${fmt(slowest.load.p50)} ms`,
+      met: slowest.load.p50 < 150,
+    });
   }
   return r.smoke ? targets.map((t) => ({ ...t, met: null })) : targets;
 }
@@ -122,16 +155,36 @@ function latencyCells(l: LatencyStats, floor: number | undefined): string[] {
 
 /** The summary table printed to the console and put at the top of the report. */
 export function summaryTable(r: BenchResults): string {
-  const lines = [row(['figure', 'p50 ms', 'p99 ms', 'Redis RT/op', 'PG q/op', 'posts/op']), row(['---', '---:', '---:', '---:', '---:', '---:'])];
+  const lines = [
+    row(['figure', 'p50 ms', 'p99 ms', 'Redis RT/op', 'PG q/op', 'posts/op']),
+    row(['---', '---:', '---:', '---:', '---:', '---:']),
+  ];
   const f = r.floors;
   if (f) {
     lines.push(row(['floor: Redis PING (ioredis)', fmt(f.redisPing.p50), fmt(f.redisPing.p99), 1, 0, 0]));
     lines.push(row(['floor: Redis PING (raw socket)', fmt(f.redisPingRaw.p50), fmt(f.redisPingRaw.p99), 1, 0, 0]));
     lines.push(row(['floor: Postgres SELECT 1', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), 0, 1, 0]));
-    lines.push(row(['floor: @connections POST (SDK, stand-in)', fmt(f.connectionsPost.p50), fmt(f.connectionsPost.p99), 0, 0, 1]));
+    lines.push(
+      row([
+        'floor: @connections POST (SDK, stand-in)',
+        fmt(f.connectionsPost.p50),
+        fmt(f.connectionsPost.p99),
+        0,
+        0,
+        1,
+      ]),
+    );
   }
   for (const h of r.handlers) {
-    lines.push(row([`${h.handler}: ${h.label}`, ...latencyCells(h.latency, f?.redisPing.p50), fmt(h.redisRoundTrips), fmt(h.postgresQueries), fmt(h.posts)]));
+    lines.push(
+      row([
+        `${h.handler}: ${h.label}`,
+        ...latencyCells(h.latency, f?.redisPing.p50),
+        fmt(h.redisRoundTrips),
+        fmt(h.postgresQueries),
+        fmt(h.posts),
+      ]),
+    );
   }
   return lines.join('\n');
 }
@@ -145,7 +198,10 @@ export function chartSvg(r: BenchResults): string {
   const W = 720;
   const H = 420;
   const m = { l: 64, r: 24, t: 40, b: 56 };
-  const points = series.map((s) => ({ ...s, figures: r.handlers.filter((h) => h.handler === s.handler && h.friends !== null) }));
+  const points = series.map((s) => ({
+    ...s,
+    figures: r.handlers.filter((h) => h.handler === s.handler && h.friends !== null),
+  }));
   const maxFriends = Math.max(10, ...points.flatMap((p) => p.figures.map((f) => f.friends ?? 0)));
   const maxMs = Math.max(1, ...points.flatMap((p) => p.figures.map((f) => f.latency.p99))) * 1.1;
   const xOf = (friends: number) => m.l + (Math.log10(1 + friends) / Math.log10(1 + maxFriends)) * (W - m.l - m.r);
@@ -169,27 +225,40 @@ export function chartSvg(r: BenchResults): string {
     parts.push(`<text x="${x}" y="${H - m.b + 18}" text-anchor="middle">${t.toLocaleString('en-US')}</text>`);
   }
   parts.push(`<text x="${(W + m.l) / 2}" y="${H - 16}" text-anchor="middle">friends (log scale)</text>`);
-  parts.push(`<text x="16" y="${(H - m.b + m.t) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(H - m.b + m.t) / 2})">latency (ms)</text>`);
+  parts.push(
+    `<text x="16" y="${(H - m.b + m.t) / 2}" text-anchor="middle" transform="rotate(-90 16 ${(H - m.b + m.t) / 2})">latency (ms)</text>`,
+  );
   const targetsMs = [
     { ms: 10, label: 'update-presence p99 target (10 ms)', color: '#1f77b4' },
     { ms: 15, label: 'get-presence p99 target (15 ms)', color: '#d62728' },
   ];
   for (const t of targetsMs.filter((t) => t.ms <= maxMs)) {
-    parts.push(`<line x1="${m.l}" y1="${yOf(t.ms)}" x2="${W - m.r}" y2="${yOf(t.ms)}" stroke="${t.color}" stroke-dasharray="2 4" opacity="0.6"/>`);
-    parts.push(`<text x="${W - m.r - 4}" y="${yOf(t.ms) - 4}" text-anchor="end" fill="${t.color}" font-size="10">${t.label}</text>`);
+    parts.push(
+      `<line x1="${m.l}" y1="${yOf(t.ms)}" x2="${W - m.r}" y2="${yOf(t.ms)}" stroke="${t.color}" stroke-dasharray="2 4" opacity="0.6"/>`,
+    );
+    parts.push(
+      `<text x="${W - m.r - 4}" y="${yOf(t.ms) - 4}" text-anchor="end" fill="${t.color}" font-size="10">${t.label}</text>`,
+    );
   }
   points.forEach((p, i) => {
-    for (const [q, dash] of [['p50', ''], ['p99', ' stroke-dasharray="6 4"']] as const) {
+    for (const [q, dash] of [
+      ['p50', ''],
+      ['p99', ' stroke-dasharray="6 4"'],
+    ] as const) {
       const coords = p.figures.map((f) => `${xOf(f.friends ?? 0).toFixed(1)},${yOf(f.latency[q]).toFixed(1)}`);
       parts.push(`<polyline fill="none" stroke="${p.color}" stroke-width="2"${dash} points="${coords.join(' ')}"/>`);
       for (const f of p.figures) {
-        parts.push(`<circle cx="${xOf(f.friends ?? 0).toFixed(1)}" cy="${yOf(f.latency[q]).toFixed(1)}" r="3.5" fill="${p.color}"><title>${p.handler} ${f.friends} friends ${q} ${fmt(f.latency[q])} ms</title></circle>`);
+        parts.push(
+          `<circle cx="${xOf(f.friends ?? 0).toFixed(1)}" cy="${yOf(f.latency[q]).toFixed(1)}" r="3.5" fill="${p.color}"><title>${p.handler} ${f.friends} friends ${q} ${fmt(f.latency[q])} ms</title></circle>`,
+        );
       }
     }
     const ly = m.t + 8 + i * 34;
     parts.push(`<line x1="${m.l + 14}" y1="${ly}" x2="${m.l + 44}" y2="${ly}" stroke="${p.color}" stroke-width="2"/>`);
     parts.push(`<text x="${m.l + 50}" y="${ly + 4}">${p.label} p50</text>`);
-    parts.push(`<line x1="${m.l + 14}" y1="${ly + 15}" x2="${m.l + 44}" y2="${ly + 15}" stroke="${p.color}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    parts.push(
+      `<line x1="${m.l + 14}" y1="${ly + 15}" x2="${m.l + 44}" y2="${ly + 15}" stroke="${p.color}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    );
     parts.push(`<text x="${m.l + 50}" y="${ly + 19}">${p.label} p99</text>`);
   });
   parts.push('</svg>');
@@ -202,11 +271,31 @@ function floorsSection(f: Floors): string[] {
     '',
     row(['floor', 'p50 ms', 'p99 ms', 'n']),
     row(['---', '---:', '---:', '---:']),
-    row(['Redis PING, raw TCP socket (RESP by hand)', fmt(f.redisPingRaw.p50), fmt(f.redisPingRaw.p99), f.redisPingRaw.n]),
-    row(['Redis PING through ioredis (the handlers\' client) - **the Redis floor used below**', fmt(f.redisPing.p50), fmt(f.redisPing.p99), f.redisPing.n]),
+    row([
+      'Redis PING, raw TCP socket (RESP by hand)',
+      fmt(f.redisPingRaw.p50),
+      fmt(f.redisPingRaw.p99),
+      f.redisPingRaw.n,
+    ]),
+    row([
+      "Redis PING through ioredis (the handlers' client) - **the Redis floor used below**",
+      fmt(f.redisPing.p50),
+      fmt(f.redisPing.p99),
+      f.redisPing.n,
+    ]),
     row(['Postgres `SELECT 1` through pg', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), f.postgresQuery.n]),
-    row(['@connections POST, bare HTTP keep-alive, stand-in API', fmt(f.connectionsPostRaw.p50), fmt(f.connectionsPostRaw.p99), f.connectionsPostRaw.n]),
-    row(['@connections POST through the AWS SDK client (the handlers\'), stand-in API', fmt(f.connectionsPost.p50), fmt(f.connectionsPost.p99), f.connectionsPost.n]),
+    row([
+      '@connections POST, bare HTTP keep-alive, stand-in API',
+      fmt(f.connectionsPostRaw.p50),
+      fmt(f.connectionsPostRaw.p99),
+      f.connectionsPostRaw.n,
+    ]),
+    row([
+      "@connections POST through the AWS SDK client (the handlers'), stand-in API",
+      fmt(f.connectionsPost.p50),
+      fmt(f.connectionsPost.p99),
+      f.connectionsPost.n,
+    ]),
     '',
   ];
 }
@@ -222,7 +311,18 @@ function handlersSection(r: BenchResults): string[] {
     'process. Multiples: latency / ioredis PING p50 (Redis floor); for handlers that post, also the number of posts x',
     'the SDK POST floor is shown as "post floor".',
     '',
-    row(['handler', 'case', 'n', 'p50 ms (x Redis floor)', 'p99 ms (x Redis floor)', 'max ms', 'Redis RT/op', 'PG q/op', 'posts/op', 'posts x POST floor p50']),
+    row([
+      'handler',
+      'case',
+      'n',
+      'p50 ms (x Redis floor)',
+      'p99 ms (x Redis floor)',
+      'max ms',
+      'Redis RT/op',
+      'PG q/op',
+      'posts/op',
+      'posts x POST floor p50',
+    ]),
     row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const h of r.handlers) {
@@ -252,12 +352,26 @@ function sweepSection(r: BenchResults): string[] {
     'N connections that expired a minute ago (written through `RedisPresenceStore.connect` with an old `now`); each',
     'user has the stated number of online friends (one live connection each) and no cached context (the sweep loads',
     'it from Postgres, as after the 60 s cache expiry). One pass of the real `timeout` handler (`SWEEP_WINDOW_SECONDS=0`,',
-    '`GRACE_SECONDS=0`: each reaped connection ends its user\'s presence at once, so every one notifies all friends and',
+    "`GRACE_SECONDS=0`: each reaped connection ends its user's presence at once, so every one notifies all friends and",
     'closes its socket) in a fresh process. `sdk`: the real @connections client to the stand-in API over HTTP;',
-    '`memory`: `sweepOnce` with the handler\'s own options and a gateway that only counts, isolating the store and',
+    "`memory`: `sweepOnce` with the handler's own options and a gateway that only counts, isolating the store and",
     'domain side.',
     '',
-    row(['gateway', 'expired', 'friends each', 'wall s', 'conns/s', 'notifications/s', '@connections calls/s', 'notifications', 'failed', 'Redis RT', 'PG queries', 'peak RSS MB', 'CPU s sweep / Redis / API']),
+    row([
+      'gateway',
+      'expired',
+      'friends each',
+      'wall s',
+      'conns/s',
+      'notifications/s',
+      '@connections calls/s',
+      'notifications',
+      'failed',
+      'Redis RT',
+      'PG queries',
+      'peak RSS MB',
+      'CPU s sweep / Redis / API',
+    ]),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']),
   ];
   for (const s of r.sweep) {
@@ -281,14 +395,23 @@ function sweepSection(r: BenchResults): string[] {
   }
   const big = r.sweep[r.sweep.length - 1];
   if (big) {
-    lines.push('', `Busiest Redis commands during the last pass (${big.gateway}, ${big.expired.toLocaleString('en-US')}; INFO commandstats delta):`, '');
+    lines.push(
+      '',
+      `Busiest Redis commands during the last pass (${big.gateway}, ${big.expired.toLocaleString('en-US')}; INFO commandstats delta):`,
+      '',
+    );
     lines.push(row(['command', 'calls', 'usec', 'usec/call']), row(['---', '---:', '---:', '---:']));
     for (const c of big.redisCommands) lines.push(row([c.command, c.calls, c.usec, fmt(c.usecPerCall)]));
   }
-  const slow = r.sweep.flatMap((s) => s.slowlog.map((e) => `${s.gateway} ${s.expired}: ${fmt(e.usec / 1000)} ms \`${e.command}\` (${e.args} args)`));
+  const slow = r.sweep.flatMap((s) =>
+    s.slowlog.map((e) => `${s.gateway} ${s.expired}: ${fmt(e.usec / 1000)} ms \`${e.command}\` (${e.args} args)`),
+  );
   if (slow.length > 0) lines.push('', 'Redis SLOWLOG entries during the passes:', '', ...slow.map((x) => `- ${x}`));
-  const problems = r.sweep.flatMap((s) => s.problems.map((p) => `${s.gateway} ${s.expired}: ${p.count} x ${p.message}`));
-  if (problems.length > 0) lines.push('', 'Warnings and errors logged by the layer during the passes:', '', ...problems.map((p) => `- ${p}`));
+  const problems = r.sweep.flatMap((s) =>
+    s.problems.map((p) => `${s.gateway} ${s.expired}: ${p.count} x ${p.message}`),
+  );
+  if (problems.length > 0)
+    lines.push('', 'Warnings and errors logged by the layer during the passes:', '', ...problems.map((p) => `- ${p}`));
   lines.push('');
   return lines;
 }
@@ -302,24 +425,43 @@ function gatewaySection(g: GatewayLoadFigure | null): string[] {
     '',
     `${g.clients.toLocaleString('en-US')} WebSocket clients against \`npm start\`'s gateway (started by the bench on its own port, key prefix and`,
     `schema, deployed defaults), ${g.friendsEach} accepted friends each (a ring), all online; every client sends a heartbeat every 20 s and a page`,
-    'switch every 30 s (random phases). Delivery latency: from the sender\'s `send` to a friend\'s receipt (same clock).',
+    "switch every 30 s (random phases). Delivery latency: from the sender's `send` to a friend's receipt (same clock).",
     '',
     row(['figure', 'value']),
     row(['---', '---:']),
     row(['ramp (authorizer + $connect for all clients)', `${fmt(g.rampSeconds)} s`]),
     row(['steady window', `${fmt(g.seconds)} s`]),
-    row(['@connections POST floor (SDK -> local gateway -> live socket) p50 / p99', g.connectionsPostFloor ? `${fmt(g.connectionsPostFloor.p50)} / ${fmt(g.connectionsPostFloor.p99)} ms` : 'n/a']),
+    row([
+      '@connections POST floor (SDK -> local gateway -> live socket) p50 / p99',
+      g.connectionsPostFloor ? `${fmt(g.connectionsPostFloor.p50)} / ${fmt(g.connectionsPostFloor.p99)} ms` : 'n/a',
+    ]),
     row(['delivery p50 / p99 / max', d ? `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)} ms` : 'n/a']),
-    row(['delivery p50 / p99 as multiples of the POST floor p50', d && g.connectionsPostFloor ? `${fmt(d.p50 / g.connectionsPostFloor.p50)}x / ${fmt(d.p99 / g.connectionsPostFloor.p50)}x` : 'n/a']),
+    row([
+      'delivery p50 / p99 as multiples of the POST floor p50',
+      d && g.connectionsPostFloor
+        ? `${fmt(d.p50 / g.connectionsPostFloor.p50)}x / ${fmt(d.p99 / g.connectionsPostFloor.p50)}x`
+        : 'n/a',
+    ]),
     row(['page switches / heartbeats sent', `${g.pageSwitches} / ${g.heartbeats}`]),
     row(['messages/s sent / received', `${fmt(g.messagesPerSecond.sent)} / ${fmt(g.messagesPerSecond.received)}`]),
     row(['deliveries expected / received', `${g.deliveriesExpected} / ${g.deliveriesReceived}`]),
-    row(['errors: connect failures / unexpected closes / error messages / 5xx or WARN log lines / lost deliveries', `${g.errors.connectFailures} / ${g.errors.unexpectedCloses} / ${g.errors.serverErrorMessages} / ${g.errors.serverErrorLogLines} / ${g.errors.lostDeliveries}`]),
-    row(['gateway process CPU (100% = one core) / peak RSS', `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`]),
+    row([
+      'errors: connect failures / unexpected closes / error messages / 5xx or WARN log lines / lost deliveries',
+      `${g.errors.connectFailures} / ${g.errors.unexpectedCloses} / ${g.errors.serverErrorMessages} / ${g.errors.serverErrorLogLines} / ${g.errors.lostDeliveries}`,
+    ]),
+    row([
+      'gateway process CPU (100% = one core) / peak RSS',
+      `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`,
+    ]),
     row(['Redis CPU (embedded only)', `${fmt(g.server.redisCpuPercent)} %`]),
     '',
     ...(g.errorSamples.length > 0
-      ? ['Most frequent error / warning lines of the gateway (ids and times removed):', '', ...g.errorSamples.map((e) => `- ${e.count} x \`${e.line.replace(/`/g, "'")}\``), '']
+      ? [
+          'Most frequent error / warning lines of the gateway (ids and times removed):',
+          '',
+          ...g.errorSamples.map((e) => `- ${e.count} x \`${e.line.replace(/`/g, "'")}\``),
+          '',
+        ]
       : []),
   ];
 }
@@ -335,10 +477,24 @@ function coldStartSection(cs: ColdStartFigures | null): string[] {
     '',
     row(['bundle', 'minified bytes', 'gzip bytes', 'load p50 ms', 'load max ms']),
     row(['---', '---:', '---:', '---:', '---:']),
-    row(['layer (@presence/layer)', cs.layerBytes.toLocaleString('en-US'), cs.layerGzipBytes.toLocaleString('en-US'), fmt(cs.layerLoad.p50), fmt(cs.layerLoad.max)]),
+    row([
+      'layer (@presence/layer)',
+      cs.layerBytes.toLocaleString('en-US'),
+      cs.layerGzipBytes.toLocaleString('en-US'),
+      fmt(cs.layerLoad.p50),
+      fmt(cs.layerLoad.max),
+    ]),
   ];
   for (const f of cs.functions) {
-    lines.push(row([f.name, f.bytes.toLocaleString('en-US'), f.gzipBytes.toLocaleString('en-US'), fmt(f.load.p50), fmt(f.load.max)]));
+    lines.push(
+      row([
+        f.name,
+        f.bytes.toLocaleString('en-US'),
+        f.gzipBytes.toLocaleString('en-US'),
+        fmt(f.load.p50),
+        fmt(f.load.max),
+      ]),
+    );
   }
   lines.push('');
   return lines;
@@ -364,16 +520,36 @@ function costSection(cost: BenchResults['cost']): string[] {
     'ElastiCache ~0.3-0.5 ms, @connections POSTs ~5-20 ms each instead of ~1 ms), so the Lambda lines are a lower bound;',
     'the API Gateway lines do not depend on speed.',
     '',
-    row(['heartbeat interval', 'per 1,000 users (USD/month)', 'with the fixed sweep', 'of which API Gateway', 'of which Lambda']),
+    row([
+      'heartbeat interval',
+      'per 1,000 users (USD/month)',
+      'with the fixed sweep',
+      'of which API Gateway',
+      'of which Lambda',
+    ]),
     row(['---', '---:', '---:', '---:', '---:']),
   ];
   for (const m of cost.models) {
     const apigw = m.lines.filter((l) => l.item.startsWith('API Gateway')).reduce((s, l) => s + l.usd, 0);
-    lines.push(row([`${m.heartbeatSeconds} s`, fmt(m.perThousandUsersUsd, 2), fmt(m.totalUsd, 2), fmt(apigw, 2), fmt(m.perThousandUsersUsd - apigw, 2)]));
+    lines.push(
+      row([
+        `${m.heartbeatSeconds} s`,
+        fmt(m.perThousandUsersUsd, 2),
+        fmt(m.totalUsd, 2),
+        fmt(apigw, 2),
+        fmt(m.perThousandUsersUsd - apigw, 2),
+      ]),
+    );
   }
   const first = cost.models[0];
   if (first) {
-    lines.push('', `Breakdown at a ${first.heartbeatSeconds} s heartbeat:`, '', row(['item', 'quantity', 'USD/month']), row(['---', '---:', '---:']));
+    lines.push(
+      '',
+      `Breakdown at a ${first.heartbeatSeconds} s heartbeat:`,
+      '',
+      row(['item', 'quantity', 'USD/month']),
+      row(['---', '---:', '---:']),
+    );
     for (const l of first.lines) lines.push(row([l.item, `${fmt(l.quantity, 0)} ${l.unit}`, fmt(l.usd, 2)]));
   }
   lines.push('');

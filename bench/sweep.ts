@@ -103,9 +103,17 @@ export async function benchSweep(
     const redisCpu0 = cpuSeconds(stores.redisPid);
     const apiCpu0 = cpuSeconds(api.pid);
     // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
-    const extra = options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}-${n}-profiles`)}`] : [];
+    const extra = options.cpuProfileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}-${n}-profiles`)}`]
+      : [];
     const { report, problems } = await runWorker(
-      { ...process.env, BENCH_SWEEP_GATEWAY: gateway, SWEEP_WINDOW_SECONDS: '0', POWERTOOLS_LOG_LEVEL: 'WARN', AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1' },
+      {
+        ...process.env,
+        BENCH_SWEEP_GATEWAY: gateway,
+        SWEEP_WINDOW_SECONDS: '0',
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+        AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+      },
       extra,
     );
     const redisCpu1 = cpuSeconds(stores.redisPid);

@@ -10,6 +10,8 @@ export const FUNCTION_NAMES = [
   'get-presence',
   'get-user-presence',
   'timeout',
+  'subscribe',
+  'worker',
 ] as const;
 
 /** A function name from {@link FUNCTION_NAMES}. */
@@ -41,6 +43,7 @@ export const WEBSOCKET_ROUTES: readonly WebSocketRoute[] = [
   { routeKey: '$disconnect', functionName: 'close', authorized: false },
   { routeKey: 'heartbeat', functionName: 'heartbeat', authorized: false },
   { routeKey: 'update-presence', functionName: 'update-presence', authorized: false },
+  { routeKey: 'subscribe', functionName: 'subscribe', authorized: false },
   { routeKey: '$default', functionName: 'heartbeat', authorized: false },
 ];
 
@@ -52,6 +55,9 @@ export const REST_ROUTES: readonly RestRoute[] = [
 
 /** The function the schedule (EventBridge in AWS, a timer locally) invokes. */
 export const SWEEP_FUNCTION: FunctionName = 'timeout';
+
+/** The queue-driven worker (SQS in AWS, an in-process queue locally): sweeps and delivers the shards it is given. */
+export const WORKER_FUNCTION: FunctionName = 'worker';
 
 /** The function used as the REQUEST authorizer on `$connect` and every REST route. */
 export const AUTHORIZER_FUNCTION: FunctionName = 'authorizer';

@@ -6,12 +6,19 @@ export const BENCH_OVERRIDES: Readonly<Record<string, { value: string; why: stri
   GRACE_SECONDS: { value: '0', why: 'every close / expiry announces at once, so the fan-out cost is always measured' },
   PRESENCE_TIMEOUT_SECONDS: { value: '86400', why: 'seeded online friends must not expire during a long run' },
   FRIEND_CACHE_SECONDS: { value: '86400', why: 'warm figures: the friend context stays cached' },
-  RATE_LIMIT_PER_SECOND: { value: '1000000', why: 'one connection is driven far above 10 msg/s; the limiter still runs' },
+  RATE_LIMIT_PER_SECOND: {
+    value: '1000000',
+    why: 'one connection is driven far above 10 msg/s; the limiter still runs',
+  },
   RATE_LIMIT_BURST: { value: '1000000', why: 'as above' },
 };
 
 /** The environment the runtime (src/layer/runtime.ts) reads on first use. */
-export function handlerEnv(stores: BenchStores, connectionsEndpoint: string, auth?: { issuer: string; audience: string; jwksUri: string }) {
+export function handlerEnv(
+  stores: BenchStores,
+  connectionsEndpoint: string,
+  auth?: { issuer: string; audience: string; jwksUri: string },
+) {
   const env: Record<string, string> = {
     REDIS_URL: stores.redisUrl,
     REDIS_MODE: 'standalone',

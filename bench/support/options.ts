@@ -35,7 +35,11 @@ export interface BenchOptions {
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
-    argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split('=').slice(1).join('=');
+    argv
+      .find((a) => a === `--${name}` || a.startsWith(`--${name}=`))
+      ?.split('=')
+      .slice(1)
+      .join('=');
   const has = (name: string): boolean => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const smoke = has('smoke') || env.BENCH_SMOKE === '1';
   const list = (value: string | undefined): Part[] =>
@@ -55,9 +59,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     iterations: smoke
       ? () => 10
       : (friends) => (friends >= 500 ? 200 : friends >= 50 ? 1000 : friends >= 20 ? 500 : 3000),
-    sweepSizes: has('sweep-sizes') ? (flag('sweep-sizes') ?? '').split(',').map(Number).filter((x) => x > 0) : smoke ? [50] : [1000, 10_000, 100_000],
+    sweepSizes: has('sweep-sizes')
+      ? (flag('sweep-sizes') ?? '')
+          .split(',')
+          .map(Number)
+          .filter((x) => x > 0)
+      : smoke
+        ? [50]
+        : [1000, 10_000, 100_000],
     sweepSdkSizes: has('sweep-sdk-sizes')
-      ? (flag('sweep-sdk-sizes') ?? '').split(',').map(Number).filter((x) => x > 0)
+      ? (flag('sweep-sdk-sizes') ?? '')
+          .split(',')
+          .map(Number)
+          .filter((x) => x > 0)
       : smoke
         ? [50]
         : [1000, 10_000],

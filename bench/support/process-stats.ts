@@ -42,7 +42,10 @@ export async function commandStats(redis: Redis): Promise<CommandStats> {
 }
 
 /** What happened between two readings, busiest command first (usec_per_call included). */
-export function commandStatsDelta(before: CommandStats, after: CommandStats): { command: string; calls: number; usec: number; usecPerCall: number }[] {
+export function commandStatsDelta(
+  before: CommandStats,
+  after: CommandStats,
+): { command: string; calls: number; usec: number; usecPerCall: number }[] {
   return Object.entries(after)
     .map(([command, a]) => {
       const b = before[command] ?? { calls: 0, usec: 0 };

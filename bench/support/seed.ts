@@ -1,4 +1,5 @@
 // Seeding through the layer's own store: online friends (one live connection each) and expired connections.
+import type { UserContext } from '@presence/layer';
 import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient, shardOf } from '@presence/layer';
 import { forEachLimit } from './stats';
 import type { BenchStores } from './stores';
@@ -17,20 +18,49 @@ export function seedingStore(stores: BenchStores): { store: RedisPresenceStore; 
     retentionSeconds: 30 * 86_400,
     friendCacheSeconds: Number(process.env.FRIEND_CACHE_SECONDS ?? 60),
     rateLimit: { perSecond: 10, burst: 20 },
+    idleMs: 0,
+    authGraceMs: 300_000,
+    leaseMs: 15_000,
   });
   return { store, timeoutMs, close: () => client.disconnect() };
+}
+
+/** A placeholder context for seeding (the seeders drop it afterwards, so real friend lists come from Postgres). */
+function seedContext(userId: string): UserContext {
+  return { userId, settings: { shareMode: 'default_all', domains: [] }, friendIds: [], info: new Map(), groupIds: [] };
+}
+
+/** Connects a user directly in the store (no fan-out), then forgets the placeholder context. */
+async function seedConnection(
+  store: RedisPresenceStore,
+  stores: BenchStores,
+  user: string,
+  connectionId: string,
+  now: number,
+) {
+  await store.connect({
+    userId: user,
+    connectionId,
+    now,
+    detail: 'full',
+    batch: false,
+    authorizedUntil: 0,
+    context: seedContext(user),
+  });
+  await stores.redis.unlink(new RedisKeys(stores.keyPrefix).context(user));
 }
 
 /** Inserts the pool users and brings each online with one connection (directly in the store: no fan-out). */
 export async function seedOnlinePool(stores: BenchStores, size: number): Promise<void> {
   await seedUsers(stores.pool, POOL_PREFIX, size);
   const { store, close } = seedingStore(stores);
+  await store.markFresh();
   const now = Date.now();
   try {
     await forEachLimit(
       Array.from({ length: size }, (_, i) => i),
       64,
-      (i) => store.connect({ userId: userId(POOL_PREFIX, i), connectionId: `cf${i}`, now }),
+      (i) => seedConnection(store, stores, userId(POOL_PREFIX, i), `cf${i}`, now),
     );
   } finally {
     close();
@@ -45,7 +75,7 @@ export async function seedExpiredConnections(stores: BenchStores, prefix: string
     await forEachLimit(
       Array.from({ length: count }, (_, i) => i),
       128,
-      (i) => store.connect({ userId: userId(prefix, i), connectionId: `x${prefix}${i}`, now: then }),
+      (i) => seedConnection(store, stores, userId(prefix, i), `x${prefix}${i}`, then),
     );
   } finally {
     close();

@@ -61,7 +61,11 @@ export async function timeLoop(
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight (seeding helper; rejects on the first failure). */
-export async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
+export async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, i: number) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) {

@@ -32,6 +32,9 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
   'get-presence': { timeout: Duration.seconds(10), memorySize: 512 },
   'get-user-presence': { timeout: Duration.seconds(10), memorySize: 512 },
   timeout: { timeout: Duration.seconds(70), memorySize: 1024 },
+  subscribe: { timeout: Duration.seconds(6), memorySize: 256 },
+  // Each message is one sweep pass or delivery run over up to 16 shards; the queue's visibility timeout exceeds it.
+  worker: { timeout: Duration.seconds(60), memorySize: 1024 },
 };
 
 /** Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start. */

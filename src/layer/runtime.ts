@@ -3,6 +3,13 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Pool } from 'pg';
 import type { Cluster, Redis } from 'ioredis';
 import { ApiGatewayConnectionGateway } from './adapters/apigw/connection-gateway';
+import { EventBridgePublisher, NO_EVENTS } from './adapters/eventbridge/event-publisher';
+import { RedisDeliveryStore } from './adapters/redis/delivery-store';
+import { RedisRateCap } from './adapters/redis/rate-cap';
+import { NO_QUEUE, SqsWorkQueue } from './adapters/sqs/work-queue';
+import type { WorkMessage } from './adapters/sqs/work-queue';
+import { DeliveryService } from './delivery/deliverer';
+import type { EventPublisher, WorkQueue } from './delivery/ports';
 import { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
 import { createPool } from './adapters/postgres/pool';
 import { RedisExecutor, createRedisClient } from './adapters/redis/client';
@@ -22,19 +29,41 @@ export interface Runtime {
   readonly redis: RedisExecutor;
   readonly directory: PostgresFriendDirectory;
   readonly gateway: ApiGatewayConnectionGateway;
+  readonly delivery: DeliveryService;
+  readonly store: RedisPresenceStore;
+  readonly keys: RedisKeys;
+  /** The workers' queue (SQS when configured, the local stack's in-process one): sweep passes are handed to it. */
+  readonly queue: SweepQueue | undefined;
   /** The pg pool, once created. */
   pool(): Promise<Pool>;
 }
+
+/** How long the function that made a change owns its delivery before the workers take it over. */
+export const DELIVERY_LEASE_MS = 15_000;
 
 let runtime: Promise<Runtime> | undefined;
 let authConfig: AuthConfig | undefined;
 let verifier: TokenVerifier | undefined;
 let redisClient: Redis | Cluster | undefined;
 let poolPromise: Promise<Pool> | undefined;
+/** A work queue that also takes whole sweep passes (shards to sweep), for the queue-driven workers. */
+export type SweepQueue = WorkQueue & { send(message: WorkMessage): Promise<void> };
+
+let localAdapters: { queue?: SweepQueue; events?: EventPublisher } = {};
+
+/**
+ * Lets the local stack (and tests) put in-process adapters behind the same ports: the work queue and the event
+ * publisher. Takes effect for runtimes built afterwards.
+ */
+export function useLocalAdapters(adapters: { queue?: SweepQueue; events?: EventPublisher }): void {
+  localAdapters = adapters;
+}
 
 async function redisUrl(config: CoreConfig): Promise<string> {
   if (!config.redis.authSecretArn) return config.redis.url;
-  const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.redis.authSecretArn }));
+  const secret = await new SecretsManagerClient({}).send(
+    new GetSecretValueCommand({ SecretId: config.redis.authSecretArn }),
+  );
   const raw = secret.SecretString ?? '';
   let token = raw;
   if (raw.startsWith('{')) {
@@ -49,37 +78,67 @@ async function redisUrl(config: CoreConfig): Promise<string> {
 async function build(): Promise<Runtime> {
   // Parsed once per container; throws at cold start naming the bad key.
   const config = parseCoreConfig(process.env);
-  redisClient = createRedisClient({ url: await redisUrl(config), mode: config.redis.mode, timeoutMs: config.storeTimeoutMs });
+  redisClient = createRedisClient({
+    url: await redisUrl(config),
+    mode: config.redis.mode,
+    timeoutMs: config.storeTimeoutMs,
+  });
   const redis = new RedisExecutor(redisClient, config.storeTimeoutMs);
-  const store = new RedisPresenceStore(redis, new RedisKeys(config.redis.keyPrefix), {
+  const keys = new RedisKeys(config.redis.keyPrefix);
+  const store = new RedisPresenceStore(redis, keys, {
     timeoutMs: config.timeoutMs,
     graceMs: config.graceMs,
     retentionSeconds: config.retentionSeconds,
     friendCacheSeconds: config.friendCacheSeconds,
     rateLimit: config.rateLimit,
+    idleMs: config.idleAwayMs,
+    authGraceMs: config.authGraceMs,
+    leaseMs: DELIVERY_LEASE_MS,
   });
   const pool = (): Promise<Pool> => {
-    poolPromise ??= createPool(config.database, config.storeTimeoutMs, config.databasePoolMax).catch((error: unknown) => {
-      poolPromise = undefined;
-      throw error;
-    });
+    poolPromise ??= createPool(config.database, config.storeTimeoutMs, config.databasePoolMax).catch(
+      (error: unknown) => {
+        poolPromise = undefined;
+        throw error;
+      },
+    );
     return poolPromise;
   };
   const directory = new PostgresFriendDirectory(pool, config.storeTimeoutMs);
-  const gateway = new ApiGatewayConnectionGateway();
-  const deps: PresenceDeps = {
-    store,
-    directory,
-    gateway,
-    clock: () => Date.now(),
-    fanoutConcurrency: config.fanoutConcurrency,
-    log: {
-      warn: (message, fields) => logger.warn(message, fields ?? {}),
-      error: (message, fields) => logger.error(message, fields ?? {}),
-      debug: (message, fields) => logger.debug(message, fields ?? {}),
-    },
+  const gateway = new ApiGatewayConnectionGateway({ maxSockets: config.fanoutConcurrency * 2 });
+  const log: PresenceDeps['log'] = {
+    warn: (message, fields) => logger.warn(message, fields ?? {}),
+    error: (message, fields) => logger.error(message, fields ?? {}),
+    debug: (message, fields) => logger.debug(message, fields ?? {}),
   };
-  return { config, deps, redis, directory, gateway, pool };
+  const clock = () => Date.now();
+  const queue: SweepQueue | undefined = config.workQueueUrl
+    ? new SqsWorkQueue(config.workQueueUrl)
+    : localAdapters.queue;
+  const delivery = new DeliveryService(
+    {
+      store,
+      directory,
+      outbox: new RedisDeliveryStore(redis, keys),
+      gateway,
+      cap: new RedisRateCap(redis, keys, config.deliveryMaxCallsPerSecond),
+      queue: queue ?? NO_QUEUE,
+      events: config.eventBusName ? new EventBridgePublisher(config.eventBusName) : (localAdapters.events ?? NO_EVENTS),
+      clock,
+      log,
+    },
+    {
+      concurrency: config.fanoutConcurrency,
+      connectWindowMs: config.connectWindowMs,
+      retryBaseMs: 1000,
+      retryMaxMs: 30_000,
+      maxBatchBytes: 32 * 1024,
+      leaseMs: DELIVERY_LEASE_MS,
+      claimLimit: 200,
+    },
+  );
+  const deps: PresenceDeps = { store, directory, gateway, deliverer: delivery, clock, log };
+  return { config, deps, redis, directory, gateway, delivery, store, keys, queue, pool };
 }
 
 /** The container's runtime, built on first use. */

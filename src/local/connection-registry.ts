@@ -7,11 +7,9 @@ export interface LocalConnection extends ConnectionEventBase {
   readonly userId: string;
   socket: WebSocket | undefined;
   lastActiveAt: number;
-  /** Posts that arrived while `$connect` was still running; sent once the socket is open. */
-  readonly queued: string[];
 }
 
-/** Connections by id. A pending connection (no socket yet) accepts posts into its queue. */
+/** Connections by id. A pending connection (no socket yet: `$connect` is running) is not reachable through @connections. */
 export class ConnectionRegistry {
   private readonly connections = new Map<string, LocalConnection>();
 
@@ -22,18 +20,16 @@ export class ConnectionRegistry {
       userId,
       socket: undefined,
       lastActiveAt: base.connectedAt,
-      queued: [],
     };
     this.connections.set(base.connectionId, connection);
     return connection;
   }
 
-  /** Attaches the upgraded socket and sends what was queued. */
+  /** Attaches the upgraded socket: from now on @connections reaches it. */
   open(connectionId: string, socket: WebSocket): LocalConnection | undefined {
     const connection = this.connections.get(connectionId);
     if (!connection) return undefined;
     connection.socket = socket;
-    for (const data of connection.queued.splice(0)) socket.send(data);
     return connection;
   }
 

@@ -27,7 +27,9 @@ export async function handleConnectionsRequest(
   gateway: WebSocketGateway,
 ): Promise<void> {
   const connectionId = decodeURIComponent(CONNECTIONS_PATH.exec(pathname)?.[1] ?? '');
-  const connection = registry.get(connectionId);
+  // API Gateway answers 410 for a connection until its $connect integration has returned: so does this one.
+  const found = registry.get(connectionId);
+  const connection = found?.socket ? found : undefined;
   const method = req.method ?? 'GET';
   const log = (status: number, note?: string) =>
     logRequest({
@@ -46,8 +48,7 @@ export async function handleConnectionsRequest(
       return log(413);
     }
     const data = body.toString('utf8');
-    if (connection.socket) connection.socket.send(data);
-    else connection.queued.push(data);
+    connection.socket?.send(data);
     res.writeHead(200, { 'Content-Length': '0' }).end();
     return log(200, messageType(data));
   }

@@ -55,7 +55,9 @@ export function createDevIssuer(options: { issuer: string; audience: string; pri
           sub: randomUUID(),
           iss: o.issuer ?? options.issuer,
           token_use: tokenUse,
-          ...(tokenUse === 'id' ? { aud: audience, 'cognito:username': userId } : { client_id: audience, username: userId }),
+          ...(tokenUse === 'id'
+            ? { aud: audience, 'cognito:username': userId }
+            : { client_id: audience, username: userId }),
           iat: now,
           exp: now + (o.expiresIn ?? 3600),
           jti: randomUUID(),

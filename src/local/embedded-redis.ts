@@ -62,7 +62,9 @@ export interface EmbeddedRedisOptions {
 }
 
 /** Starts redis-server on 127.0.0.1 (no persistence); rejects with a clear message when no binary is found. */
-export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedServer & { port: number }> {
+export async function startEmbeddedRedis(
+  options: EmbeddedRedisOptions = {},
+): Promise<EmbeddedServer & { port: number }> {
   const binary = findRedisServer();
   if (!binary) {
     throw new Error(
@@ -73,7 +75,19 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(options.args ?? []),
+    ],
     {
       stdio: 'ignore',
     },

@@ -16,6 +16,8 @@ export interface LocalConfig {
   readonly sweepIntervalMs: number;
   /** `LOCAL_TOKEN_TTL_SECONDS`: lifetime of tokens from `POST /dev/token` (default 12 h). */
   readonly tokenTtlSeconds: number;
+  /** Concurrent in-process delivery/sweep workers (LOCAL_WORKERS). */
+  readonly workers: number;
 }
 
 /** Largest WebSocket frame API Gateway accepts; bigger ones close the connection with 1009. */
@@ -47,5 +49,6 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     seed: env.LOCAL_SEED === undefined || truthy(env.LOCAL_SEED),
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 5, 1) * 1000,
     tokenTtlSeconds: int(env, 'LOCAL_TOKEN_TTL_SECONDS', 12 * 3600, 1),
+    workers: int(env, 'LOCAL_WORKERS', 2, 1),
   });
 }

@@ -4,7 +4,14 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Pool } from 'pg';
 import type { Cluster, Redis } from 'ioredis';
-import { createRedisClient, getRuntime, migrate, parseCoreConfig, shutdownRuntime } from '@presence/layer';
+import {
+  createRedisClient,
+  getRuntime,
+  migrate,
+  parseCoreConfig,
+  shutdownRuntime,
+  useLocalAdapters,
+} from '@presence/layer';
 import { ConnectionRegistry } from './connection-registry';
 import { handleConnectionsRequest, isConnectionsPath } from './connections-api';
 import type { DemoPage } from './demo-page';
@@ -25,6 +32,7 @@ import { RestGateway, isRestPath } from './rest-gateway';
 import type { SweepTimer } from './sweep-timer';
 import { startSweepTimer } from './sweep-timer';
 import { WEBSOCKET_PATH, WebSocketGateway } from './websocket-gateway';
+import { LocalWorkQueue } from './work-queue';
 
 /** The pinned id of examples/chrome-extension (from the manifest's `key`), allowed by CORS and on connect locally. */
 export const EXTENSION_ID = 'ihlanbdnkhllkndcdplfehpcigghgfkm';
@@ -143,8 +151,14 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     delete process.env.COGNITO_USER_POOL_ID;
     process.env.ALLOWED_ORIGINS ??= [url, `http://localhost:${port}`, `chrome-extension://${EXTENSION_ID}`].join(',');
     const core = parseCoreConfig(process.env);
-    await getRuntime(); // warm: fail now, naming a bad key, not on the first request
+    // The same delivery pipeline as in AWS: the worker handler behind an in-process queue.
+    const workQueue = new LocalWorkQueue(handlers.worker, config.workers);
+    useLocalAdapters({ queue: workQueue });
+    const runtime = await getRuntime(); // warm: fail now, naming a bad key, not on the first request
     cleanups.push(() => shutdownRuntime());
+    cleanups.push(() => workQueue.stop());
+    // A store this stack starts (or is handed for development) holds no lost choices: users without state start fresh.
+    await runtime.store.markFresh();
 
     const redis: Redis | Cluster = createRedisClient({ url: redisUrl, mode: core.redis.mode, timeoutMs: 1500 });
     cleanups.push(async () => void redis.disconnect());

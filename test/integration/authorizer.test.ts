@@ -45,20 +45,26 @@ describe('accepts', () => {
   it('a WebSocket token in the Authorization query parameter, allowing the whole stage', async () => {
     const result = await handler(websocket());
     expect(result.principalId).toBe('alice');
-    expect(result.context).toEqual({ userId: 'alice' });
+    expect(result.context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '' });
     expect(result.policyDocument.Statement).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/*' },
+      {
+        Action: 'execute-api:Invoke',
+        Effect: 'Allow',
+        Resource: 'arn:aws:execute-api:us-east-1:123456789012:abc123defg/prod/*',
+      },
     ]);
   });
 
   it('a WebSocket token in the token query parameter', async () => {
     const event = websocket((e) => (e.queryStringParameters = { token: issuer.sign('bob') }));
-    expect((await handler(event)).context).toEqual({ userId: 'bob' });
+    expect((await handler(event)).context).toEqual({ userId: 'bob', exp: expect.any(Number), groups: '' });
   });
 
   it('a WebSocket token in Sec-WebSocket-Protocol next to presence.v1', async () => {
-    const event = loadEvent<APIGatewayRequestAuthorizerEvent>('authorizer-websocket-subprotocol', (u) => issuer.sign(u));
-    expect((await handler(event)).context).toEqual({ userId: 'alice' });
+    const event = loadEvent<APIGatewayRequestAuthorizerEvent>('authorizer-websocket-subprotocol', (u) =>
+      issuer.sign(u),
+    );
+    expect((await handler(event)).context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '' });
   });
 
   it('REST Bearer and bare tokens, and access tokens (username, client_id)', async () => {
@@ -79,12 +85,34 @@ describe('refuses with Unauthorized (401)', () => {
     ['an expired token', () => rest(`Bearer ${issuer.sign('alice', { expiresIn: -60 })}`)],
     ['a foreign issuer', () => rest(`Bearer ${issuer.sign('alice', { issuer: 'https://evil.example' })}`)],
     ['a foreign audience', () => rest(`Bearer ${issuer.sign('alice', { audience: 'someone-else' })}`)],
-    ['a foreign signing key', () => rest(`Bearer ${signJwt({ iss: issuer.issuer, aud: issuer.audience, 'cognito:username': 'alice', token_use: 'id', exp: now + 60, iat: now }, otherKey, issuer.kid)}`)],
-    ['an unknown key id', () => rest(`Bearer ${signJwt({ iss: issuer.issuer, aud: issuer.audience, sub: 'x', exp: now + 60 }, otherKey, 'nope')}`)],
-    ['alg none', () => rest(`Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: issuer.audience, sub: 'alice', exp: now + 60 })).toString('base64url')}.`)],
+    [
+      'a foreign signing key',
+      () =>
+        rest(
+          `Bearer ${signJwt({ iss: issuer.issuer, aud: issuer.audience, 'cognito:username': 'alice', token_use: 'id', exp: now + 60, iat: now }, otherKey, issuer.kid)}`,
+        ),
+    ],
+    [
+      'an unknown key id',
+      () =>
+        rest(
+          `Bearer ${signJwt({ iss: issuer.issuer, aud: issuer.audience, sub: 'x', exp: now + 60 }, otherKey, 'nope')}`,
+        ),
+    ],
+    [
+      'alg none',
+      () =>
+        rest(
+          `Bearer ${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ iss: issuer.issuer, aud: issuer.audience, sub: 'alice', exp: now + 60 })).toString('base64url')}.`,
+        ),
+    ],
     ['a WebSocket upgrade without a token', () => loadEvent('authorizer-websocket-no-token')],
     ['a WebSocket token that does not verify', () => loadEvent('authorizer-websocket-bad-token')],
-    ['an expired REST token from the sample event', () => loadEvent('authorizer-rest-expired-token', (u, expired) => issuer.sign(u, { expiresIn: expired ? -1 : 60 }))],
+    [
+      'an expired REST token from the sample event',
+      () =>
+        loadEvent('authorizer-rest-expired-token', (u, expired) => issuer.sign(u, { expiresIn: expired ? -1 : 60 })),
+    ],
   ];
   it.each(cases)('%s', async (_name, event) => {
     await expect(handler(event())).rejects.toThrow(/^Unauthorized$/);
@@ -94,7 +122,9 @@ describe('refuses with Unauthorized (401)', () => {
     process.env.JWT_TOKEN_USE = 'id';
     await shutdownRuntime();
     try {
-      await expect(handler(rest(`Bearer ${issuer.sign('dave', { tokenUse: 'access' })}`))).rejects.toThrow(/^Unauthorized$/);
+      await expect(handler(rest(`Bearer ${issuer.sign('dave', { tokenUse: 'access' })}`))).rejects.toThrow(
+        /^Unauthorized$/,
+      );
       expect((await handler(rest(`Bearer ${issuer.sign('dave')}`))).principalId).toBe('dave');
     } finally {
       process.env.JWT_TOKEN_USE = 'any';

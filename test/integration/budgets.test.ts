@@ -39,36 +39,57 @@ afterAll(async () => {
 
 it('connect: at most 2 round trips; 1 query only when the friend list is not cached', async () => {
   await forgetContext('alice');
-  expect(await cost(() => connect(wsEvent('connect', 'alice', 'Alice1=') as never))).toEqual({ roundTrips: 2, queries: 1 });
-  expect(await cost(() => connect(wsEvent('connect', 'alice', 'Alice2=') as never))).toEqual({ roundTrips: 1, queries: 0 });
+  expect(await cost(() => connect(wsEvent('connect', 'alice', 'Alice1=') as never))).toEqual({
+    roundTrips: 2,
+    queries: 1,
+  });
+  expect(await cost(() => connect(wsEvent('connect', 'alice', 'Alice2=') as never))).toEqual({
+    roundTrips: 1,
+    queries: 0,
+  });
 });
 
 it('heartbeat: 1 round trip, 0 queries', async () => {
-  expect(await cost(() => heartbeat(wsEvent('heartbeat', 'alice', 'Alice1=') as never))).toEqual({ roundTrips: 1, queries: 0 });
+  expect(await cost(() => heartbeat(wsEvent('heartbeat', 'alice', 'Alice1=') as never))).toEqual({
+    roundTrips: 1,
+    queries: 0,
+  });
 });
 
-it('update-presence: 2 round trips plus the fan-out posts, 0 queries with the friend list cached', async () => {
+it('update-presence: 4 round trips (change, targets, rate-cap permits, outbox ack) plus the posts, 0 queries when cached', async () => {
   const posts = (await getRuntime()).gateway.posts;
   const body = { action: 'update-presence', url: 'https://example.com/budget', title: 'Budget' };
   expect(await cost(() => updatePresence(wsEvent('update-presence', 'alice', 'Alice1=', body) as never))).toEqual({
-    roundTrips: 2,
+    roundTrips: 4,
     queries: 0,
   });
   expect((await getRuntime()).gateway.posts - posts).toBe(4); // bob, carol, and alice's two other connections
 });
 
-it('close: at most 2 round trips', async () => {
+it('close: 1 round trip, or 4 when friends must be told (remove, targets, permits, outbox ack)', async () => {
   expect((await cost(() => close(wsEvent('close', 'alice', 'Alice2=') as never))).roundTrips).toBeLessThanOrEqual(2);
-  expect(await cost(() => close(wsEvent('close', 'alice', 'Alice1=') as never))).toEqual({ roundTrips: 2, queries: 0 });
+  expect(await cost(() => close(wsEvent('close', 'alice', 'Alice1=') as never))).toEqual({ roundTrips: 4, queries: 0 });
 });
 
 it('get-presence: at most 2 round trips and 1 query; 0 queries when cached', async () => {
   await forgetContext('alice');
-  expect(await cost(() => getPresence(restEvent('get-presence', 'alice') as never))).toEqual({ roundTrips: 2, queries: 1 });
-  expect(await cost(() => getPresence(restEvent('get-presence', 'alice') as never))).toEqual({ roundTrips: 2, queries: 0 });
+  expect(await cost(() => getPresence(restEvent('get-presence', 'alice') as never))).toEqual({
+    roundTrips: 2,
+    queries: 1,
+  });
+  expect(await cost(() => getPresence(restEvent('get-presence', 'alice') as never))).toEqual({
+    roundTrips: 2,
+    queries: 0,
+  });
 });
 
 it('get-user-presence: at most 2 round trips, 1 for oneself', async () => {
-  expect(await cost(() => getUserPresence(restEvent('get-user-presence', 'alice', 'bob') as never))).toEqual({ roundTrips: 2, queries: 0 });
-  expect(await cost(() => getUserPresence(restEvent('get-user-presence', 'alice', 'alice') as never))).toEqual({ roundTrips: 1, queries: 0 });
+  expect(await cost(() => getUserPresence(restEvent('get-user-presence', 'alice', 'bob') as never))).toEqual({
+    roundTrips: 2,
+    queries: 0,
+  });
+  expect(await cost(() => getUserPresence(restEvent('get-user-presence', 'alice', 'alice') as never))).toEqual({
+    roundTrips: 1,
+    queries: 0,
+  });
 });

@@ -31,14 +31,18 @@ it('Redis down: REST answers 503 within 2 s, WebSocket senders get "unavailable"
   await connect(wsEvent('connect', 'alice', 'AliceF1=') as never);
   await redis.stop();
 
-  const rest = await timed(() => getPresence(restEvent('get-presence', 'alice') as never) as Promise<APIGatewayProxyResult>);
+  const rest = await timed(
+    () => getPresence(restEvent('get-presence', 'alice') as never) as Promise<APIGatewayProxyResult>,
+  );
   expect(rest.ms).toBeLessThan(2000);
   expect(rest.value.statusCode).toBe(503);
   expect(JSON.parse(rest.value.body)).toEqual({ message: 'Service temporarily unavailable, please retry' });
 
   env.api.reset();
   const ws = await timed(() =>
-    updatePresence(wsEvent('update-presence', 'alice', 'AliceF1=', { action: 'update-presence', status: 'busy' }) as never),
+    updatePresence(
+      wsEvent('update-presence', 'alice', 'AliceF1=', { action: 'update-presence', status: 'busy' }) as never,
+    ),
   );
   expect(ws.ms).toBeLessThan(2000);
   expect(ws.value.statusCode).toBe(503);
@@ -61,7 +65,9 @@ it('Postgres down: a request that needs it answers 503 within 2 s with no driver
   await shutdownRuntime();
   process.env.DATABASE_URL = `postgres://postgres@127.0.0.1:${await freePort()}/presence_test`;
   try {
-    const rest = await timed(() => getPresence(restEvent('get-presence', 'carol') as never) as Promise<APIGatewayProxyResult>);
+    const rest = await timed(
+      () => getPresence(restEvent('get-presence', 'carol') as never) as Promise<APIGatewayProxyResult>,
+    );
     expect(rest.ms).toBeLessThan(2000);
     expect(rest.value.statusCode).toBe(503);
     expect(rest.value.body).toBe(JSON.stringify({ message: 'Service temporarily unavailable, please retry' }));

@@ -6,6 +6,7 @@ import { handler as getPresence } from '../../src/functions/get-presence/handler
 import { handler as getUserPresence } from '../../src/functions/get-user-presence/handler';
 import { handler as heartbeat } from '../../src/functions/heartbeat/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
+import { handler as sweep } from '../../src/functions/timeout/handler';
 import { RedisKeys } from '../../src/layer/adapters/redis/keys';
 import { getRuntime } from '../../src/layer/runtime';
 import { restEvent, wsEvent } from '../../events/sample-events';
@@ -26,13 +27,17 @@ const rest = async (userId: string, target?: string) => {
   const result = (await (target === undefined
     ? getPresence(restEvent('get-presence', userId) as never)
     : getUserPresence(restEvent('get-user-presence', userId, target) as never))) as APIGatewayProxyResult;
-  return { status: result.statusCode, body: JSON.parse(result.body) as Record<string, any>, headers: result.headers ?? {} };
+  return {
+    status: result.statusCode,
+    body: JSON.parse(result.body) as Record<string, any>,
+    headers: result.headers ?? {},
+  };
 };
 const presenceOf = async (viewer: string, target: string) =>
   (await rest(viewer)).body.presenceArr.find((p: { userId: string }) => p.userId === target);
 
 beforeAll(async () => {
-  env = await handlerEnvironment();
+  env = await handlerEnvironment({ CONNECT_WINDOW_SECONDS: '1' });
 });
 afterAll(async () => {
   await env.close();
@@ -59,7 +64,13 @@ describe('connect', () => {
     }
     expect(env.api.messagesTo(dave1)).toEqual([]);
     expect(env.api.messagesTo(erin1)).toEqual([]);
-    await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1), hangUp('carol', carol1), hangUp('dave', dave1), hangUp('erin', erin1)]);
+    await Promise.all([
+      hangUp('alice', alice1),
+      hangUp('bob', bob1),
+      hangUp('carol', carol1),
+      hangUp('dave', dave1),
+      hangUp('erin', erin1),
+    ]);
   });
 
   it('echoes the presence.v1 subprotocol when the client offered it', async () => {
@@ -111,7 +122,9 @@ describe('update-presence', () => {
         latestTitle: 'Presence - Wikipedia',
         latestDomain: 'wikipedia.org',
         message: null,
+        activity: null,
         lastSeen: expect.any(Number),
+        v: expect.any(Number),
       },
     ]);
     expect(env.api.messagesTo(dave1)).toEqual([]);
@@ -128,7 +141,10 @@ describe('update-presence', () => {
     expect(await presenceOf('bob', 'alice')).toMatchObject({ page: { url: '', title: '', domain: '' } });
 
     await send('bob', bob1, { action: 'update-presence', url: 'https://github.com/x/y', title: 'Repo' });
-    expect(await presenceOf('alice', 'bob')).toMatchObject({ status: 'online', page: { url: '', title: '', domain: '' } });
+    expect(await presenceOf('alice', 'bob')).toMatchObject({
+      status: 'online',
+      page: { url: '', title: '', domain: '' },
+    });
 
     await send('bob', bob1, { action: 'update-presence', url: 'https://de.wikipedia.org/wiki/X?q=1', title: 'X' });
     expect(await presenceOf('alice', 'bob')).toMatchObject({
@@ -150,7 +166,9 @@ describe('update-presence', () => {
 
     await send('alice', alice1, { action: 'update-presence', status: 'busy', message: 'Deep work' });
 
-    expect(env.api.messagesTo(bob1)).toEqual([expect.objectContaining({ userId: 'alice', status: 'busy', message: 'Deep work' })]);
+    expect(env.api.messagesTo(bob1)).toEqual([
+      expect.objectContaining({ userId: 'alice', status: 'busy', message: 'Deep work' }),
+    ]);
     expect(env.api.messagesTo(alice2)).toEqual([expect.objectContaining({ userId: 'alice', status: 'busy' })]);
     expect(env.api.messagesTo(alice1)).toEqual([]);
     await Promise.all([hangUp('alice', alice1), hangUp('alice', alice2), hangUp('bob', bob1)]);
@@ -164,10 +182,19 @@ describe('update-presence', () => {
     await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/a', title: 'A' });
     env.api.reset();
 
-    await send('alice', alice1, { action: 'update-presence', status: 'invisible', url: 'https://example.com/secret', title: 'S' });
+    await send('alice', alice1, {
+      action: 'update-presence',
+      status: 'invisible',
+      url: 'https://example.com/secret',
+      title: 'S',
+    });
 
-    expect(env.api.messagesTo(bob1)).toEqual([{ type: 'presence-timeout', userId: 'alice', lastSeen: expect.any(Number) }]);
-    expect(env.api.messagesTo(alice2)).toEqual([expect.objectContaining({ status: 'invisible', url: 'https://example.com/secret' })]);
+    expect(env.api.messagesTo(bob1)).toEqual([
+      { type: 'presence-timeout', userId: 'alice', lastSeen: expect.any(Number), v: expect.any(Number) },
+    ]);
+    expect(env.api.messagesTo(alice2)).toEqual([
+      expect.objectContaining({ status: 'invisible', url: 'https://example.com/secret' }),
+    ]);
     const seenByBob = await presenceOf('bob', 'alice');
     expect(seenByBob).toMatchObject({ status: 'offline', page: null, message: null });
     expect(seenByBob.latestPage).toEqual({ url: 'https://example.com/a', title: 'A', domain: 'example.com' });
@@ -177,7 +204,14 @@ describe('update-presence', () => {
     env.api.reset();
     await beat('alice', alice1);
     expect((await presenceOf('bob', 'alice')).lastSeen).toBe(seenByBob.lastSeen);
-    await Promise.all([hangUp('alice', alice1), hangUp('alice', alice2), hangUp('bob', bob1)]);
+    // invisible is a standing choice: it outlives these connections until the user says online
+    await Promise.all([hangUp('alice', alice1), hangUp('alice', alice2)]);
+    const alice3 = conn('A');
+    await open('alice', alice3);
+    expect((await presenceOf('bob', 'alice')).status).toBe('offline');
+    await send('alice', alice3, { action: 'update-presence', status: 'online' });
+    expect((await presenceOf('bob', 'alice')).status).toBe('online');
+    await Promise.all([hangUp('alice', alice3), hangUp('bob', bob1)]);
   });
 });
 
@@ -194,8 +228,14 @@ describe('multi-tab and disconnect', () => {
     expect((await presenceOf('bob', 'alice')).status).toBe('online');
 
     await hangUp('alice', alice2);
-    expect(env.api.messagesTo(bob1)).toEqual([{ type: 'presence-timeout', userId: 'alice', lastSeen: expect.any(Number) }]);
-    expect(await presenceOf('bob', 'alice')).toMatchObject({ status: 'offline', page: null, lastSeen: expect.any(Number) });
+    expect(env.api.messagesTo(bob1)).toEqual([
+      { type: 'presence-timeout', userId: 'alice', lastSeen: expect.any(Number), v: expect.any(Number) },
+    ]);
+    expect(await presenceOf('bob', 'alice')).toMatchObject({
+      status: 'offline',
+      page: null,
+      lastSeen: expect.any(Number),
+    });
     await hangUp('bob', bob1);
   });
 
@@ -215,7 +255,7 @@ describe('multi-tab and disconnect', () => {
     await Promise.all([hangUp('alice', alice2), hangUp('bob', bob1)]);
   });
 
-  it('status precedence across connections: busy > online > away', async () => {
+  it("status: online > away across connections; busy is the user's choice on every connection until online", async () => {
     const [alice1, alice2] = [conn('A'), conn('A')];
     await open('alice', alice1);
     await open('alice', alice2);
@@ -224,7 +264,15 @@ describe('multi-tab and disconnect', () => {
     await send('alice', alice2, { action: 'update-presence', status: 'busy' });
     expect((await presenceOf('bob', 'alice')).status).toBe('busy');
     await hangUp('alice', alice2);
+    expect((await presenceOf('bob', 'alice')).status).toBe('busy');
+    const alice3 = conn('A');
+    await open('alice', alice3);
+    expect((await presenceOf('bob', 'alice')).status).toBe('busy');
+    await send('alice', alice3, { action: 'update-presence', status: 'online' });
+    expect((await presenceOf('bob', 'alice')).status).toBe('online');
+    await hangUp('alice', alice3);
     expect((await presenceOf('bob', 'alice')).status).toBe('away');
+    await send('alice', alice1, { action: 'update-presence', status: 'online' });
     await hangUp('alice', alice1);
   });
 });
@@ -246,10 +294,17 @@ describe('REST', () => {
       page: null,
       latestPage: { url: 'https://de.wikipedia.org/wiki/X', title: 'X', domain: 'wikipedia.org' },
       message: null,
+      activity: null,
       lastSeen: expect.any(Number),
+      v: expect.any(Number),
     });
     expect(Object.keys(body.userInfoMap).sort()).toEqual(['alice', 'bob', 'carol']);
-    expect(body.userInfoMap.bob).toEqual({ user_id: 'bob', first_name: 'Bob', last_name: 'Test', profile_image_extension: null });
+    expect(body.userInfoMap.bob).toEqual({
+      user_id: 'bob',
+      first_name: 'Bob',
+      last_name: 'Test',
+      profile_image_extension: null,
+    });
     await hangUp('alice', alice1);
   });
 
@@ -271,38 +326,72 @@ describe('REST', () => {
 
 describe('bad input changes nothing', () => {
   const cases: [string, string, unknown, string, RegExp][] = [
-    ['url too long', 'update-presence', { action: 'update-presence', url: `https://a.com/${'a'.repeat(2100)}` }, 'invalid_message', /url/],
-    ['title too long', 'update-presence', { action: 'update-presence', url: 'https://a.com', title: 't'.repeat(513) }, 'invalid_message', /title/],
-    ['unknown status', 'update-presence', { action: 'update-presence', status: 'sleeping' }, 'invalid_message', /status/],
-    ['message too long', 'update-presence', { action: 'update-presence', message: 'm'.repeat(141) }, 'invalid_message', /message/],
+    [
+      'url too long',
+      'update-presence',
+      { action: 'update-presence', url: `https://a.com/${'a'.repeat(2100)}` },
+      'invalid_message',
+      /url/,
+    ],
+    [
+      'title too long',
+      'update-presence',
+      { action: 'update-presence', url: 'https://a.com', title: 't'.repeat(513) },
+      'invalid_message',
+      /title/,
+    ],
+    [
+      'unknown status',
+      'update-presence',
+      { action: 'update-presence', status: 'sleeping' },
+      'invalid_message',
+      /status/,
+    ],
+    [
+      'message too long',
+      'update-presence',
+      { action: 'update-presence', message: 'm'.repeat(141) },
+      'invalid_message',
+      /message/,
+    ],
     ['url not a string', 'update-presence', { action: 'update-presence', url: 42 }, 'invalid_message', /url/],
-    ['over 8 KB', 'update-presence', JSON.stringify({ action: 'update-presence', pad: 'p'.repeat(9000) }), 'invalid_message', /8192 bytes/],
+    [
+      'over 8 KB',
+      'update-presence',
+      JSON.stringify({ action: 'update-presence', pad: 'p'.repeat(9000) }),
+      'invalid_message',
+      /8192 bytes/,
+    ],
     ['not JSON', 'default-not-json', 'hello there', 'invalid_message', /JSON/],
     ['JSON array', 'default-not-json', '[1,2]', 'invalid_message', /JSON object/],
     ['unknown action', 'default-unknown-action', { action: 'dance' }, 'unknown_action', /dance/],
     ['no action', 'default-unknown-action', { hello: 1 }, 'unknown_action', /no action/],
   ];
 
-  it.each(cases)('%s: the sender gets an error naming it, friends hear nothing', async (_name, eventName, body, code, text) => {
-    const [alice1, bob1] = [conn('A'), conn('B')];
-    await open('alice', alice1);
-    await open('bob', bob1);
-    await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/before', title: 'Before' });
-    const before = await presenceOf('bob', 'alice');
-    env.api.reset();
+  it.each(cases)(
+    '%s: the sender gets an error naming it, friends hear nothing',
+    async (_name, eventName, body, code, text) => {
+      const [alice1, bob1] = [conn('A'), conn('B')];
+      await open('alice', alice1);
+      await open('bob', bob1);
+      await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/before', title: 'Before' });
+      const before = await presenceOf('bob', 'alice');
+      env.api.reset();
 
-    const event = wsEvent(eventName, 'alice', alice1, body);
-    const result = eventName === 'update-presence' ? await updatePresence(event as never) : await heartbeat(event as never);
+      const event = wsEvent(eventName, 'alice', alice1, body);
+      const result =
+        eventName === 'update-presence' ? await updatePresence(event as never) : await heartbeat(event as never);
 
-    expect(result.statusCode).toBe(400);
-    const [reply, ...more] = env.api.messagesTo(alice1);
-    expect(more).toEqual([]);
-    expect(reply).toMatchObject({ type: 'error', code });
-    expect(String(reply?.message)).toMatch(text);
-    expect(env.api.messagesTo(bob1)).toEqual([]);
-    expect(await presenceOf('bob', 'alice')).toEqual(before);
-    await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);
-  });
+      expect(result.statusCode).toBe(400);
+      const [reply, ...more] = env.api.messagesTo(alice1);
+      expect(more).toEqual([]);
+      expect(reply).toMatchObject({ type: 'error', code });
+      expect(String(reply?.message)).toMatch(text);
+      expect(env.api.messagesTo(bob1)).toEqual([]);
+      expect(await presenceOf('bob', 'alice')).toEqual(before);
+      await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);
+    },
+  );
 });
 
 describe('fan-out', () => {
@@ -312,9 +401,10 @@ describe('fan-out', () => {
     await open('bob', bob2);
     await open('carol', carol1);
     await open('alice', alice1);
-    env.api.gone.add(bob1);
     env.api.reset();
     env.api.gone.add(bob1);
+    // Past the $connect window (1 s here): a 410 now means gone.
+    await new Promise((r) => setTimeout(r, 1100));
 
     await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/', title: 'E' });
 
@@ -327,14 +417,41 @@ describe('fan-out', () => {
     await Promise.all([hangUp('alice', alice1), hangUp('bob', bob2), hangUp('carol', carol1)]);
   });
 
-  it('retries a throttled post with backoff and delivers it', async () => {
+  it('a 410 within the $connect window keeps the connection and delivers once it is established', async () => {
     const [alice1, bob1] = [conn('A'), conn('B')];
     await open('bob', bob1);
     await open('alice', alice1);
     env.api.reset();
-    env.api.throttleNext = 2;
+    env.api.gone.add(bob1);
+
+    await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/w', title: 'W' });
+
+    const { redis } = await getRuntime();
+    expect(await redis.client.hkeys(new RedisKeys(env.prefix).conns('bob'))).toEqual([bob1]);
+    env.api.gone.delete(bob1);
+    await new Promise((r) => setTimeout(r, 1400));
+    await sweep({} as never);
+    // the 410 attempt, then the delivery: the same change, the same v
+    const received = env.api.messagesTo(bob1);
+    expect(received).toEqual([
+      expect.objectContaining({ url: 'https://example.com/w' }),
+      expect.objectContaining({ url: 'https://example.com/w' }),
+    ]);
+    expect(received[0]?.v).toBe(received[1]?.v);
+    await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);
+  });
+
+  it('keeps a throttled post in the mailbox and the sweep delivers it after the backoff', async () => {
+    const [alice1, bob1] = [conn('A'), conn('B')];
+    await open('bob', bob1);
+    await open('alice', alice1);
+    env.api.reset();
+    env.api.throttleNext = 1;
 
     await send('alice', alice1, { action: 'update-presence', url: 'https://example.com/t', title: 'T' });
+    expect(env.api.messagesTo(bob1)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1400));
+    await sweep({} as never);
 
     expect(env.api.messagesTo(bob1)).toEqual([expect.objectContaining({ url: 'https://example.com/t' })]);
     await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);

@@ -12,14 +12,35 @@ const settings = {
   retentionSeconds: 3600,
   friendCacheSeconds: 60,
   rateLimit: { perSecond: 10, burst: 20 },
+  idleMs: 0,
+  authGraceMs: 300_000,
+  leaseMs: 15_000,
 };
 
-const context = (userId: string, friendIds: string[], shareMode: 'default_all' | 'default_none' = 'default_all', domains: string[] = []): UserContext => ({
+const context = (
+  userId: string,
+  friendIds: string[],
+  shareMode: 'default_all' | 'default_none' = 'default_all',
+  domains: string[] = [],
+): UserContext => ({
   userId,
   settings: { shareMode, domains },
   friendIds,
-  info: {},
+  info: new Map(),
+  groupIds: [],
 });
+
+const open = (store: RedisPresenceStore, userId: string, connectionId: string, now: number, extra: object = {}) =>
+  store.connect({
+    userId,
+    connectionId,
+    now,
+    detail: 'full',
+    batch: false,
+    authorizedUntil: 0,
+    context: context(userId, []),
+    ...extra,
+  });
 
 describe.each([
   ['standalone', () => redisUrl(), 'standalone' as const],
@@ -29,39 +50,97 @@ describe.each([
   let store: RedisPresenceStore;
   const t0 = 1_800_000_000_000;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     client = createRedisClient({ url: url(), mode, timeoutMs: 2000 });
     store = new RedisPresenceStore(new RedisExecutor(client, 2000), new RedisKeys(uniquePrefix()), settings);
+    await store.markFresh();
   });
   afterAll(() => client.disconnect());
 
   it('rolls up connections per user and removes exactly one', async () => {
-    await store.connect({ userId: 'ann', connectionId: 'a1', now: t0 });
-    await store.connect({ userId: 'ann', connectionId: 'a2', now: t0 + 1 });
-    await store.update({ userId: 'ann', connectionId: 'a1', now: t0 + 2, status: 'busy', context: context('ann', ['ben']) });
+    await open(store, 'ann', 'a1', t0);
+    await open(store, 'ann', 'a2', t0 + 1);
+    await store.update({
+      userId: 'ann',
+      connectionId: 'a1',
+      now: t0 + 2,
+      status: 'away',
+      context: context('ann', ['ben']),
+    });
+    expect((await store.readMany(['ann'])).get('ann')?.friendView?.status).toBe('online');
 
-    expect((await store.readMany(['ann'])).get('ann')?.friendView?.status).toBe('busy');
-    const change = await store.remove({ userId: 'ann', connectionId: 'a1', now: t0 + 3 });
-    expect(change?.friendView?.status).toBe('online');
-    expect(await store.remove({ userId: 'ann', connectionId: 'a1', now: t0 + 4 })).toBeNull();
-    expect((await store.connectionsOf(['ann'])).get('ann')).toEqual(['a2']);
+    const removed = await store.remove({ userId: 'ann', connectionId: 'a2', now: t0 + 3 });
+    expect(removed.kind === 'removed' && removed.change?.record.friendView.status).toBe('away');
+    expect(await store.remove({ userId: 'ann', connectionId: 'a2', now: t0 + 4 })).toEqual({ kind: 'absent' });
+    expect((await store.connectionsOf(['ann'])).get('ann')?.map((c) => c.connectionId)).toEqual(['a1']);
+  });
+
+  it('versions every change from the store clock, strictly increasing, and records it in the outbox', async () => {
+    const first = await open(store, 'vic', 'v1', t0);
+    const second = await store.update({ userId: 'vic', connectionId: 'v1', now: t0 + 1, status: 'busy' });
+    const v1 = first.kind === 'applied' ? first.change?.record.v : undefined;
+    const v2 = second.kind === 'applied' ? second.change?.record.v : undefined;
+    expect(v1).toBeGreaterThan(Date.now() - 60_000);
+    expect(v2).toBeGreaterThan(v1 as number);
+    // a heartbeat changes nothing friends see: no version, no outbox entry
+    expect(await store.touch({ userId: 'vic', connectionId: 'v1', now: t0 + 2 })).toEqual({ kind: 'ok' });
+    expect((await store.readMany(['vic'])).get('vic')?.v).toBe(v2);
+  });
+
+  it("keeps busy and invisible as the user's choice across reconnects; online clears it", async () => {
+    await open(store, 'ivy', 'i1', t0);
+    await store.update({ userId: 'ivy', connectionId: 'i1', now: t0 + 1, status: 'invisible' });
+    await store.remove({ userId: 'ivy', connectionId: 'i1', now: t0 + 2 });
+    await open(store, 'ivy', 'i2', t0 + 3);
+    expect((await store.readMany(['ivy'])).get('ivy')?.friendView?.status).toBe('offline');
+    await open(store, 'ivy', 'i3', t0 + 4, { status: 'online' });
+    expect((await store.readMany(['ivy'])).get('ivy')?.friendView?.status).toBe('online');
+  });
+
+  it("fails closed when the user's state was lost: a revived connection stays hidden and asks for a resync", async () => {
+    await open(store, 'lou', 'l1', t0);
+    await store.update({ userId: 'lou', connectionId: 'l1', now: t0 + 1, status: 'invisible' });
+    const keys = new RedisKeys((store as unknown as { keys: RedisKeys }).keys.prefix);
+    await client.del(keys.conns('lou'), keys.state('lou'));
+
+    const revived = await store.touch({ userId: 'lou', connectionId: 'l1', now: t0 + 2 });
+    expect(revived.kind === 'applied' && revived.resync).toBe(true);
+    expect((await store.readMany(['lou'])).get('lou')?.friendView?.status ?? 'offline').toBe('offline');
+    expect((await store.touch({ userId: 'lou', connectionId: 'l1', now: t0 + 3 })).kind).toBe('resync');
+    // the client resends its choice: still invisible, and known again
+    await store.update({ userId: 'lou', connectionId: 'l1', now: t0 + 4, status: 'invisible' });
+    expect((await store.touch({ userId: 'lou', connectionId: 'l1', now: t0 + 5 })).kind).toBe('ok');
+    expect((await store.readMany(['lou'])).get('lou')?.friendView?.status).toBe('offline');
   });
 
   it('decides page sharing inside the update script from the cached settings, asking for them when missing', async () => {
-    const page = { url: 'https://github.com/x', title: 'X', domain: 'github.com' };
+    const page = { url: 'https://docs.github.com/x', title: 'X', domain: 'github.com', host: 'docs.github.com' };
     expect(await store.update({ userId: 'cat', connectionId: 'c1', now: t0, page })).toEqual({ kind: 'need-context' });
     expect((await store.connectionsOf(['cat'])).size).toBe(0);
+    await open(store, 'cat', 'c1', t0);
+    await client.del(new RedisKeys((store as unknown as { keys: RedisKeys }).keys.prefix).context('cat'));
 
-    const allowed = await store.update({ userId: 'cat', connectionId: 'c1', now: t0, page, context: context('cat', [], 'default_none', ['github.com']) });
-    expect(allowed.kind === 'changed' && allowed.change.friendView?.page).toEqual(page);
-    const denied = await store.update({ userId: 'cat', connectionId: 'c1', now: t0 + 1, page: { ...page, domain: 'gitlab.com', url: 'https://gitlab.com/' } });
-    expect(denied.kind === 'changed' && denied.change.friendView?.page).toEqual({ url: '', title: '', domain: '' });
+    const ctx = context('cat', [], 'default_none', ['docs.github.com']);
+    const allowed = await store.update({ userId: 'cat', connectionId: 'c1', now: t0, page, context: ctx });
+    expect(allowed.kind === 'applied' && allowed.change?.record.friendView.page).toEqual({
+      url: page.url,
+      title: 'X',
+      domain: 'github.com',
+    });
+    // allowing docs.github.com shares it and its subdomains, never a sibling
+    const sibling = { url: 'https://gist.github.com/', title: 'G', domain: 'github.com', host: 'gist.github.com' };
+    const denied = await store.update({ userId: 'cat', connectionId: 'c1', now: t0 + 1, page: sibling });
+    expect(denied.kind === 'applied' && denied.change?.record.friendView.page).toEqual({
+      url: '',
+      title: '',
+      domain: '',
+    });
   });
 
   it('reads and finds connections of users spread over many slots in one round trip', async () => {
     const users = Array.from({ length: 40 }, (_, i) => `spread${i}`);
     expect(new Set(users.map(shardOf)).size).toBeGreaterThan(20);
-    for (const u of users) await store.connect({ userId: u, connectionId: `${u}c`, now: t0 });
+    for (const u of users) await open(store, u, `${u}c`, t0);
     await store.saveContexts(users.map((u) => context(u, ['zed'])));
 
     const conns = await store.connectionsOf(users);
@@ -74,12 +153,16 @@ describe.each([
 
   it('sweeps every shard: expiry, grace, and claims that two sweepers never share', async () => {
     const users = Array.from({ length: 30 }, (_, i) => `sw${i}`);
-    for (const u of users) await store.connect({ userId: u, connectionId: `${u}x`, now: t0 });
+    for (const u of users) await open(store, u, `${u}x`, t0);
     await store.saveContexts(users.map((u) => context(u, [])));
     const later = t0 + 91_000;
 
-    const claimsA = await Promise.all(Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, later, 30_000, 100)));
-    const claimsB = await Promise.all(Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, later, 30_000, 100)));
+    const claimsA = await Promise.all(
+      Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, later, 30_000, 100)),
+    );
+    const claimsB = await Promise.all(
+      Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, later, 30_000, 100)),
+    );
     const claimedA = claimsA.flatMap((c) => c.members).filter((m) => m.includes(':sw'));
     expect(claimedA).toHaveLength(30);
     expect(claimsB.flatMap((c) => c.members).filter((m) => m.includes(':sw'))).toEqual([]);
@@ -91,17 +174,21 @@ describe.each([
     expect((await Promise.all(claimsA.map((c) => store.commit(c, later)))).flatMap((c) => c.reaped)).toEqual([]);
 
     const afterGrace = later + 10_001;
-    const graceClaims = await Promise.all(Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, afterGrace, 30_000, 100)));
+    const graceClaims = await Promise.all(
+      Array.from({ length: SHARD_COUNT }, (_, s) => store.claim(s, afterGrace, 30_000, 100)),
+    );
     const graceCommits = await Promise.all(graceClaims.map((c) => store.commit(c, afterGrace)));
-    const offline = graceCommits.flatMap((c) => c.changes).filter((c) => c.userId.startsWith('sw'));
+    const offline = graceCommits.flatMap((c) => c.changedUsers).filter((u) => u.startsWith('sw'));
     expect(offline).toHaveLength(30);
-    expect(offline.every((c) => c.friendView?.status === 'offline')).toBe(true);
+    const snapshots = await store.readMany(users);
+    expect([...snapshots.values()].every((s) => s.friendView?.status === 'offline')).toBe(true);
   });
 
   it('rate-limits a connection with a token bucket kept in its record', async () => {
-    await store.connect({ userId: 'rat', connectionId: 'r1', now: t0 });
+    await open(store, 'rat', 'r1', t0);
     const kinds = [];
-    for (let i = 0; i < 25; i += 1) kinds.push((await store.touch({ userId: 'rat', connectionId: 'r1', now: t0 })).kind);
+    for (let i = 0; i < 25; i += 1)
+      kinds.push((await store.touch({ userId: 'rat', connectionId: 'r1', now: t0 })).kind);
     expect(kinds.filter((k) => k === 'ok')).toHaveLength(20);
     expect((await store.touch({ userId: 'rat', connectionId: 'r1', now: t0 + 1000 })).kind).toBe('ok');
   });

@@ -1,7 +1,15 @@
 // Moves Date.now() (only) so liveness, grace and the sweep can be tested without waiting; real timers keep running.
 const REAL_TIMERS = [
-  'nextTick', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout',
-  'queueMicrotask', 'hrtime', 'performance',
+  'nextTick',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+  'queueMicrotask',
+  'hrtime',
+  'performance',
 ] as const;
 
 /** Fakes Date only, starting now. */

@@ -38,7 +38,10 @@ export class FakeConnectionsApi {
         }
         this.calls.push({ method: req.method ?? '', connectionId, body, at: Date.now() });
         if (this.failing.has(connectionId)) {
-          res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalServerErrorException' });
+          res.writeHead(500, {
+            'content-type': 'application/json',
+            'x-amzn-errortype': 'InternalServerErrorException',
+          });
           res.end(JSON.stringify({ message: 'Internal' }));
           return;
         }

@@ -1,5 +1,5 @@
 // Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
-import { shutdownRuntime } from '../../src/layer/runtime';
+import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { FakeConnectionsApi } from './connections-api';
 import { clusterUrl, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
 
@@ -39,6 +39,8 @@ export async function handlerEnvironment(env: Record<string, string> = {}) {
     FRIEND_CACHE_SECONDS: '60',
     ...env,
   });
+  // A new store: users without state start without a standing choice (a lost store would fail closed instead).
+  await (await getRuntime()).store.markFresh();
   return {
     api,
     db,

@@ -10,7 +10,8 @@ export const clusterUrl = (): string => required('TEST_REDIS_CLUSTER_URL');
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run integration tests through jest (global-setup starts the stores)`);
+  if (!value)
+    throw new Error(`${name} is not set: run integration tests through jest (global-setup starts the stores)`);
   return value;
 }
 

@@ -2,11 +2,21 @@
 import { isOriginAllowed, parseAuthConfig, parseCoreConfig } from '../../src/layer/shared/config';
 import { ConfigError } from '../../src/layer/shared/errors';
 
-const base = { REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://u@h/test', ALLOWED_ORIGINS: 'http://a.test, chrome-extension://x' };
+const base = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  DATABASE_URL: 'postgres://u@h/test',
+  ALLOWED_ORIGINS: 'http://a.test, chrome-extension://x',
+};
 
 it('applies the contract defaults and freezes the result', () => {
   const config = parseCoreConfig(base);
-  expect(config).toMatchObject({ timeoutMs: 90_000, graceMs: 10_000, retentionSeconds: 30 * 86_400, friendCacheSeconds: 60, sweepWindowMs: 0 });
+  expect(config).toMatchObject({
+    timeoutMs: 90_000,
+    graceMs: 10_000,
+    retentionSeconds: 30 * 86_400,
+    friendCacheSeconds: 60,
+    sweepWindowMs: 0,
+  });
   expect(config.allowedOrigins).toEqual(['http://a.test', 'chrome-extension://x']);
   expect(Object.isFrozen(config)).toBe(true);
 });
@@ -25,8 +35,21 @@ it.each([
 });
 
 it('accepts a Secrets Manager database instead of a URL', () => {
-  const config = parseCoreConfig({ ...base, DATABASE_URL: undefined, DATABASE_SECRET_ARN: 'arn:x', DATABASE_HOST: 'proxy', DATABASE_SSL: 'true' });
-  expect(config.database).toEqual({ kind: 'secret', secretArn: 'arn:x', host: 'proxy', port: 5432, name: undefined, ssl: true });
+  const config = parseCoreConfig({
+    ...base,
+    DATABASE_URL: undefined,
+    DATABASE_SECRET_ARN: 'arn:x',
+    DATABASE_HOST: 'proxy',
+    DATABASE_SSL: 'true',
+  });
+  expect(config.database).toEqual({
+    kind: 'secret',
+    secretArn: 'arn:x',
+    host: 'proxy',
+    port: 5432,
+    name: undefined,
+    ssl: true,
+  });
 });
 
 it('derives the Cognito issuer and JWKS URI from the pool id', () => {
@@ -46,7 +69,9 @@ it('checks origins: listed ones, * for any, and none for non-browser clients', (
 });
 
 it('treats empty values as unset', () => {
-  expect(parseCoreConfig({ ...base, REDIS_AUTH_SECRET_ARN: '', GRACE_SECONDS: '' }).redis.authSecretArn).toBeUndefined();
+  expect(
+    parseCoreConfig({ ...base, REDIS_AUTH_SECRET_ARN: '', GRACE_SECONDS: '' }).redis.authSecretArn,
+  ).toBeUndefined();
   expect(parseCoreConfig({ ...base, GRACE_SECONDS: '' }).graceMs).toBe(10_000);
   expect(() => parseCoreConfig({ ...base, REDIS_URL: '' })).toThrow(/REDIS_URL/);
 });

@@ -7,6 +7,7 @@ describe('shareablePage', () => {
       url: 'https://en.wikipedia.org/wiki/Presence',
       title: 'Presence',
       domain: 'wikipedia.org',
+      host: 'en.wikipedia.org',
     });
   });
 

@@ -1,274 +1,303 @@
-// Use cases against small in-memory fakes of the ports: orchestration, caching, fan-out rules, sweep resilience.
-import { announce } from '../../src/layer/presence/announce';
+// Use cases and the delivery module against small in-memory fakes of the ports: orchestration, interest, retries.
+import { DeliveryService } from '../../src/layer/delivery/deliverer';
+import { planCalls } from '../../src/layer/delivery/batches';
+import type { Delivery, DeliveryStore, OutboxAck } from '../../src/layer/delivery/ports';
 import { connectUser } from '../../src/layer/presence/connect';
-import { disconnect } from '../../src/layer/presence/disconnect';
 import { getUserPresence } from '../../src/layer/presence/get-presence';
 import { updatePresence } from '../../src/layer/presence/update-presence';
-import { sweepOnce } from '../../src/layer/presence/sweep';
-import type { PresenceChange, PresenceSnapshot, UserContext, View } from '../../src/layer/presence/model';
-import { OFFLINE_VIEW } from '../../src/layer/presence/model';
-import type { PresenceDeps, PresenceStore, SweepClaim } from '../../src/layer/presence/ports';
+import type { ChangeRecord, PendingChange, UserContext, View } from '../../src/layer/presence/model';
+import type {
+  ConnectionGateway,
+  PostOutcome,
+  PresenceDeps,
+  PresenceStore,
+  TargetConnection,
+} from '../../src/layer/presence/ports';
 import { createLimiter } from '../../src/layer/shared/async';
 import { ForbiddenError, RateLimitedError } from '../../src/layer/shared/errors';
 
-const online: View = { status: 'online', page: { url: '', title: '', domain: '' }, message: '' };
-const snapshot: PresenceSnapshot = { friendView: online, ownView: online, lastSeen: 1, publicLastSeen: 1, latestPage: null };
-const change = (over: Partial<PresenceChange> = {}): PresenceChange => ({
+const online: View = {
+  status: 'online',
+  page: { url: 'https://a.example/', title: 'A', domain: 'a.example' },
+  message: '',
+  activity: null,
+};
+const record = (over: Partial<ChangeRecord> = {}): ChangeRecord => ({
   userId: 'ann',
+  v: 100,
   friendView: online,
-  ownView: null,
-  snapshot,
-  friendIds: ['ben'],
+  ownView: online,
+  friendsChanged: true,
+  ownChanged: false,
+  statusChanged: false,
+  actor: 'a1',
+  lastSeen: 1,
+  publicLastSeen: 1,
+  latestPage: null,
+  events: [],
+  ...over,
+});
+const pending = (over: Partial<ChangeRecord> = {}, friendIds: string[] | null = ['ben']): PendingChange => ({
+  record: record(over),
+  friendIds,
   ownConnectionIds: [],
+});
+const target = (connectionId: string, over: Partial<TargetConnection> = {}): TargetConnection => ({
+  connectionId,
+  detail: 'full',
+  batch: false,
+  connectedAt: 0,
+  groups: [],
   ...over,
 });
 const ctx = (userId: string, friendIds: string[]): UserContext => ({
   userId,
   settings: { shareMode: 'default_all', domains: [] },
   friendIds,
-  info: {},
+  info: new Map(),
+  groupIds: [],
 });
 
-/** A store whose every method fails unless a test provides it. */
-function fakeStore(over: Partial<PresenceStore>): PresenceStore & { calls: string[] } {
-  const calls: string[] = [];
-  const unexpected = (name: string) => async () => {
-    throw new Error(`unexpected store call ${name}`);
-  };
-  const base = {
+/** A world of fakes: targets by user, a gateway with scripted outcomes, an outbox that records. */
+function world(targets: Record<string, TargetConnection[]>, outcomes: Record<string, PostOutcome> = {}) {
+  const posts: { connectionId: string; body: Record<string, unknown> }[] = [];
+  const acks: OutboxAck[] = [];
+  const mail: Delivery[] = [];
+  const removed: string[] = [];
+  let directoryFails = false;
+  const store = {
     shardCount: 4,
-    connect: unexpected('connect'),
-    touch: unexpected('touch'),
-    update: unexpected('update'),
-    remove: unexpected('remove'),
-    connectionsOf: async () => new Map(),
-    readSelf: unexpected('readSelf'),
-    readMany: unexpected('readMany'),
-    saveContexts: unexpected('saveContexts'),
-    claim: unexpected('claim'),
-    commit: unexpected('commit'),
+    connectionsOf: async (ids: readonly string[]) =>
+      new Map(ids.filter((id) => targets[id]).map((id) => [id, targets[id] ?? []])),
+    remove: async (input: { connectionId: string }) => {
+      removed.push(input.connectionId);
+      return { kind: 'removed', change: null } as const;
+    },
   } as unknown as PresenceStore;
-  const store = { ...base, ...over } as PresenceStore;
-  return new Proxy(Object.assign(store, { calls }), {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value === 'function' && prop !== 'calls') calls.push(String(prop));
-      return value;
+  const outbox: DeliveryStore = {
+    shardCount: 4,
+    shardOf: () => 0,
+    claimOutbox: async () => [],
+    claimMail: async () => [],
+    ackMail: async () => undefined,
+    settle: async (a, m) => {
+      acks.push(...a);
+      mail.push(...m);
     },
-  });
-}
-
-function fakeDeps(store: PresenceStore, contexts: Record<string, UserContext> = {}) {
-  const posts: { connectionId: string; message: Record<string, unknown> }[] = [];
-  const closed: string[] = [];
-  const gone = new Set<string>();
-  const failing = new Set<string>();
-  let queries = 0;
-  const deps: PresenceDeps = {
-    store,
-    directory: {
-      loadContexts: async (ids) => {
-        queries += 1;
-        if (contexts.__fail) throw new Error('postgres down');
-        return new Map(ids.map((id) => [id, contexts[id] ?? ctx(id, [])]));
-      },
-    },
-    gateway: {
-      post: async (_endpoint, connectionId, payload) => {
-        if (failing.has(connectionId)) throw new Error('boom');
-        posts.push({ connectionId, message: JSON.parse(payload) });
-        return gone.has(connectionId) ? 'gone' : 'sent';
-      },
-      close: async (_endpoint, connectionId) => {
-        closed.push(connectionId);
-      },
-    },
-    clock: () => 1000,
-    fanoutConcurrency: 4,
-    log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
   };
-  return { deps, posts, closed, gone, failing, queries: () => queries };
+  const gateway: ConnectionGateway = {
+    post: async (_e, connectionId, payload) => {
+      posts.push({ connectionId, body: JSON.parse(payload) as Record<string, unknown> });
+      return outcomes[connectionId] ?? 'sent';
+    },
+    close: async () => undefined,
+  };
+  const delivery = new DeliveryService(
+    {
+      store,
+      directory: {
+        loadContexts: async (ids) => {
+          if (directoryFails) throw new Error('postgres down');
+          return new Map(ids.map((id) => [id, ctx(id, ['ben'])]));
+        },
+      },
+      outbox,
+      gateway,
+      cap: { acquire: async (n) => ({ granted: n, retryInMs: 0 }), throttled: async () => undefined },
+      queue: { notify: async () => undefined },
+      events: { publish: async () => undefined },
+      clock: () => 1_000_000,
+      log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
+    },
+    {
+      concurrency: 4,
+      connectWindowMs: 10_000,
+      retryBaseMs: 1000,
+      retryMaxMs: 30_000,
+      maxBatchBytes: 32 * 1024,
+      leaseMs: 15_000,
+      claimLimit: 100,
+    },
+  );
+  return {
+    delivery,
+    store,
+    gateway,
+    posts,
+    acks,
+    mail,
+    removed,
+    failDirectory: () => {
+      directoryFails = true;
+    },
+  };
 }
 
-describe('announce', () => {
-  it('sends the friend view to every friend connection and the own view to the other own connections', async () => {
-    const store = fakeStore({ connectionsOf: async () => new Map([['ben', ['b1', 'b2']]]) });
-    const { deps, posts } = fakeDeps(store);
-    const own: View = { ...online, status: 'invisible' };
-    await announce(deps, 'http://x', [change({ friendView: OFFLINE_VIEW, ownView: own, ownConnectionIds: ['a2'] })]);
-    expect(posts).toEqual([
-      { connectionId: 'b1', message: { type: 'presence-timeout', userId: 'ann', lastSeen: 1 } },
-      { connectionId: 'b2', message: { type: 'presence-timeout', userId: 'ann', lastSeen: 1 } },
-      { connectionId: 'a2', message: expect.objectContaining({ type: 'update-presence', status: 'invisible' }) },
+describe('delivery', () => {
+  it('sends a change to every friend connection with its version, then acknowledges it', async () => {
+    const w = world({ ben: [target('b1'), target('b2')] });
+    await w.delivery.deliverChanges('e', [pending()]);
+    expect(w.posts.map((p) => p.connectionId).sort()).toEqual(['b1', 'b2']);
+    expect(w.posts[0]?.body).toMatchObject({ type: 'update-presence', userId: 'ann', v: 100 });
+    expect(w.acks).toEqual([{ userId: 'ann', v: 100 }]);
+    expect(w.mail).toEqual([]);
+  });
+
+  it('filters page-only changes out for status-detail connections before they cost a call', async () => {
+    const w = world({ ben: [target('full'), target('quiet', { detail: 'status' })] });
+    await w.delivery.deliverChanges('e', [pending({ statusChanged: false })]);
+    expect(w.posts.map((p) => p.connectionId)).toEqual(['full']);
+    await w.delivery.deliverChanges('e', [pending({ v: 101, statusChanged: true })]);
+    expect(w.posts.map((p) => p.connectionId).sort()).toEqual(['full', 'full', 'quiet'].sort());
+  });
+
+  it("tells the user's other connections, never the one that acted", async () => {
+    const w = world({ ann: [target('a1'), target('a2')] });
+    await w.delivery.deliverChanges('e', [pending({ friendsChanged: false, ownChanged: true, actor: 'a1' })]);
+    expect(w.posts.map((p) => p.connectionId)).toEqual(['a2']);
+  });
+
+  it('keeps failed and throttled deliveries in the mailbox, removes only old gone connections', async () => {
+    const w = world(
+      {
+        ben: [
+          target('fail'),
+          target('slow'),
+          target('old', { connectedAt: 1 }),
+          target('young', { connectedAt: 999_000 }),
+        ],
+      },
+      { fail: 'failed', slow: 'throttled', old: 'gone', young: 'gone' },
+    );
+    await w.delivery.deliverChanges('e', [pending()]);
+    expect(w.mail.map((d) => d.connectionId).sort()).toEqual(['fail', 'slow', 'young']);
+    expect(w.removed).toEqual(['old']);
+    expect(w.acks).toEqual([{ userId: 'ann', v: 100 }]);
+  });
+
+  it('leaves a change whose friend list cannot be loaded in the outbox for later (nothing lost)', async () => {
+    const w = world({ ben: [target('b1')] });
+    w.failDirectory();
+    await w.delivery.deliverChanges('e', [pending({}, null)]);
+    expect(w.posts).toEqual([]);
+    expect(w.acks).toEqual([{ userId: 'ann', v: 100, retryAt: expect.any(Number) }]);
+  });
+});
+
+describe('batches', () => {
+  const delivery = (from: string, v: number, batch = true, bytes = 10): Delivery => ({
+    ownerId: 'ben',
+    connectionId: 'b1',
+    connectedAt: 0,
+    batch,
+    fromUserId: from,
+    v,
+    message: { type: 'update-presence', userId: from, v, pad: 'x'.repeat(bytes) },
+  });
+
+  it('sends one presence-batch with the newest change per user to a connection that opted in', () => {
+    const calls = planCalls([delivery('a', 1), delivery('a', 2), delivery('c', 5)], 32 * 1024);
+    expect(calls).toHaveLength(1);
+    const body = JSON.parse(calls[0]?.body ?? '{}') as { type: string; changes: { userId: string; v: number }[] };
+    expect(body.type).toBe('presence-batch');
+    expect(body.changes.map((c) => [c.userId, c.v])).toEqual([
+      ['a', 2],
+      ['c', 5],
     ]);
   });
 
-  it('removes a gone connection from its owner only, deferring the announcement, and keeps going after failures', async () => {
-    const removed: unknown[] = [];
-    const store = fakeStore({
-      connectionsOf: async () => new Map([['ben', ['b1', 'b2', 'b3']]]),
-      remove: async (input) => {
-        removed.push(input);
-        return null;
+  it('splits batches so that none exceeds 32 KB', () => {
+    const many = Array.from({ length: 40 }, (_, i) => delivery(`u${i}`, 1, true, 2000));
+    const calls = planCalls(many, 32 * 1024);
+    expect(calls.length).toBeGreaterThan(1);
+    for (const call of calls) expect(Buffer.byteLength(call.body)).toBeLessThanOrEqual(32 * 1024);
+    expect(calls.flatMap((c) => c.deliveries)).toHaveLength(40);
+  });
+
+  it('sends each change as its own message to a connection without the opt-in', () => {
+    expect(planCalls([delivery('a', 1, false), delivery('c', 2, false)], 32 * 1024)).toHaveLength(2);
+  });
+});
+
+describe('use cases', () => {
+  const deps = (store: Partial<PresenceStore>, deliverChanges = jest.fn(async () => undefined)): PresenceDeps => ({
+    store: store as PresenceStore,
+    directory: { loadContexts: async (ids) => new Map(ids.map((id) => [id, ctx(id, ['ben'])])) },
+    gateway: { post: async () => 'sent', close: async () => undefined },
+    deliverer: { deliverChanges, sendTo: jest.fn(async () => undefined), drain: jest.fn() },
+    clock: () => 1,
+    log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
+  });
+
+  it('connect loads the context before anything is written when it is not cached', async () => {
+    const calls: unknown[] = [];
+    const store = {
+      connect: async (input: { context?: UserContext }) => {
+        calls.push(input.context ? 'with-context' : 'without');
+        return input.context
+          ? ({ kind: 'applied', change: pending(), resync: false } as const)
+          : ({ kind: 'need-context' } as const);
       },
-    });
-    const { deps, posts, gone, failing } = fakeDeps(store);
-    gone.add('b1');
-    failing.add('b2');
-    const stats = await announce(deps, 'http://x', [change()]);
-    expect(stats).toEqual({ sent: 1, gone: 1, failed: 1 });
-    expect(posts.map((p) => p.connectionId)).toEqual(['b1', 'b3']);
-    expect(removed).toEqual([{ userId: 'ben', connectionId: 'b1', now: 1000, deferAnnounce: true }]);
-  });
-});
-
-describe('connect', () => {
-  it('loads and caches the context in the same round trip as the fan-out when it is not cached', async () => {
-    let saved: readonly UserContext[] = [];
-    const store = fakeStore({
-      connect: async () => change({ friendIds: null }),
-      connectionsOf: async (_ids, save = []) => {
-        saved = save;
-        return new Map([['ben', ['b1']]]);
-      },
-    });
-    const { deps, posts, queries } = fakeDeps(store, { ann: ctx('ann', ['ben']) });
-    await connectUser(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'http://x' });
-    expect(queries()).toBe(1);
-    expect(saved.map((c) => c.userId)).toEqual(['ann']);
-    expect(posts.map((p) => p.connectionId)).toEqual(['b1']);
-  });
-});
-
-describe('update-presence', () => {
-  it('asks the directory once when the store needs the context, then applies the update with it', async () => {
-    const updates: unknown[] = [];
-    const store = fakeStore({
-      update: async (input) => {
-        updates.push(input);
-        return input.context ? { kind: 'changed', change: change() } : { kind: 'need-context' };
-      },
-    });
-    const { deps, queries } = fakeDeps(store, { ann: ctx('ann', ['ben']) });
-    await updatePresence(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'http://x', url: 'https://a.com/x?q=1', title: 'A' });
-    expect(queries()).toBe(1);
-    expect(updates).toHaveLength(2);
-    expect(updates[0]).toMatchObject({ page: { url: 'https://a.com/x', title: 'A', domain: 'a.com' } });
-    expect(updates[1]).toMatchObject({ context: { userId: 'ann' } });
-  });
-
-  it('sends a page that can never be shared as null, so the store clears it', async () => {
-    let seen: unknown;
-    const store = fakeStore({
-      update: async (input) => {
-        seen = input.page;
-        return { kind: 'changed', change: change({ friendView: null }) };
-      },
-    });
-    await updatePresence(fakeDeps(store).deps, { userId: 'ann', connectionId: 'a1', endpoint: 'x', url: 'chrome://flags' });
-    expect(seen).toBeNull();
-  });
-
-  it('throws RateLimitedError and notifies nobody when the connection is over its rate', async () => {
-    const store = fakeStore({ update: async () => ({ kind: 'rate-limited', notify: true }) });
-    const { deps, posts } = fakeDeps(store);
-    await expect(updatePresence(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'x', status: 'away' })).rejects.toBeInstanceOf(RateLimitedError);
-    expect(posts).toEqual([]);
-  });
-});
-
-describe('disconnect', () => {
-  it('stays silent when nothing visible changed', async () => {
-    const store = fakeStore({ remove: async () => change({ friendView: null, ownView: OFFLINE_VIEW, ownConnectionIds: [] }) });
-    const { deps, posts } = fakeDeps(store);
-    await disconnect(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'x' });
-    expect(posts).toEqual([]);
-    expect(store.calls).not.toContain('connectionsOf');
-  });
-});
-
-describe('get-user-presence', () => {
-  it('answers 403 for a non-friend without reading their state', async () => {
-    const store = fakeStore({ readSelf: async () => ({ snapshot, context: { friendIds: ['ben'], info: {} } }) });
-    await expect(getUserPresence(fakeDeps(store).deps, 'ann', 'cat')).rejects.toBeInstanceOf(ForbiddenError);
-    expect(store.calls).not.toContain('readMany');
-  });
-});
-
-describe('sweep', () => {
-  const claim = (shard: number): SweepClaim => ({
-    shard,
-    lease: 31_000,
-    members: shard === 1 ? ['c:x1:ann'] : [],
-    userIds: shard === 1 ? ['ann'] : [],
-    missingContexts: shard === 1 ? ['ann'] : [],
-  });
-
-  it('does not commit a batch whose friends cannot be loaded (the lease lapses and a later pass retries)', async () => {
-    const store = fakeStore({ claim: async (shard) => claim(shard) });
-    const { deps } = fakeDeps(store, { __fail: ctx('x', []) });
-    const stats = await sweepOnce(deps, { endpoint: 'x', leaseMs: 30_000, batchSize: 10, shardConcurrency: 2 });
-    expect(stats.shardErrors).toBe(1);
-    expect(store.calls).not.toContain('commit');
-  });
-
-  it('keeps sweeping the other shards when one fails, and closes reaped sockets', async () => {
-    const store = fakeStore({
-      claim: async (shard) => {
-        if (shard === 0) throw new Error('shard 0 down');
-        return claim(shard);
-      },
-      commit: async () => ({ reaped: [{ userId: 'ann', connectionId: 'x1' }], changes: [] }),
-    });
-    const { deps, closed } = fakeDeps(store);
-    const stats = await sweepOnce(deps, { endpoint: 'x', leaseMs: 30_000, batchSize: 10, shardConcurrency: 2 });
-    expect(stats).toMatchObject({ shardErrors: 1, reaped: 1, passes: 1 });
-    expect(closed).toEqual(['x1']);
-  });
-});
-
-describe('update-presence with an expired friend cache', () => {
-  it('loads the friend list once and still tells every friend', async () => {
-    let saved: readonly UserContext[] = [];
-    const store = fakeStore({
-      update: async () => ({ kind: 'changed', change: change({ friendIds: null }) }),
-      connectionsOf: async (_ids, save = []) => {
-        saved = save;
-        return new Map([['ben', ['b1']]]);
-      },
-    });
-    const { deps, posts, queries } = fakeDeps(store, { ann: ctx('ann', ['ben']) });
-    await updatePresence(deps, { userId: 'ann', connectionId: 'a1', endpoint: 'x', status: 'busy' });
-    expect(queries()).toBe(1);
-    expect(saved.map((c) => c.userId)).toEqual(['ann']);
-    expect(posts.map((p) => p.connectionId)).toEqual(['b1']);
-  });
-});
-
-describe('sweep friend lookups', () => {
-  it('never runs more directory queries at once than the pool has connections', async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const store = fakeStore({
-      claim: async (shard, _now, lease) => ({
-        shard,
-        lease,
-        members: [`c:x${shard}:u${shard}`],
-        userIds: [`u${shard}`],
-        missingContexts: [`u${shard}`],
-      }),
-      commit: async () => ({ reaped: [], changes: [] }),
-    });
-    const { deps } = fakeDeps(store);
-    deps.directory.loadContexts = async (ids) => {
-      inFlight += 1;
-      peak = Math.max(peak, inFlight);
-      await new Promise((r) => setTimeout(r, 5));
-      inFlight -= 1;
-      return new Map(ids.map((id) => [id, ctx(id, [])]));
     };
-    await sweepOnce(deps, { endpoint: 'x', leaseMs: 1, batchSize: 10, shardConcurrency: 4, directoryConcurrency: 2 });
-    expect(peak).toBe(2);
+    const deliver = jest.fn(async () => undefined);
+    await connectUser(deps(store as never, deliver), {
+      userId: 'ann',
+      connectionId: 'a1',
+      endpoint: 'e',
+      detail: 'full',
+      batch: false,
+      authorizedUntil: 0,
+    });
+    expect(calls).toEqual(['without', 'with-context']);
+    expect(deliver).toHaveBeenCalledTimes(1);
+  });
+
+  it('a failing delivery never fails the connect (the outbox keeps the change)', async () => {
+    const store = { connect: async () => ({ kind: 'applied', change: pending(), resync: false }) as const };
+    const deliver = jest.fn(async () => {
+      throw new Error('gateway down');
+    });
+    await expect(
+      connectUser(deps(store as never, deliver), {
+        userId: 'ann',
+        connectionId: 'a1',
+        endpoint: 'e',
+        detail: 'full',
+        batch: false,
+        authorizedUntil: 0,
+      }),
+    ).resolves.toBeUndefined();
+  });
+
+  it('update-presence throws RateLimitedError and delivers nothing when the connection is over its rate', async () => {
+    const deliver = jest.fn(async () => undefined);
+    const store = { update: async () => ({ kind: 'rate-limited', notify: true }) as const };
+    await expect(
+      updatePresence(deps(store as never, deliver), {
+        userId: 'ann',
+        connectionId: 'a1',
+        endpoint: 'e',
+        url: 'https://x.example/',
+      }),
+    ).rejects.toBeInstanceOf(RateLimitedError);
+    expect(deliver).not.toHaveBeenCalled();
+  });
+
+  it('update-presence with a stale seq changes nothing and raises nothing', async () => {
+    const deliver = jest.fn(async () => undefined);
+    const store = { update: async () => ({ kind: 'stale' }) as const };
+    await updatePresence(deps(store as never, deliver), { userId: 'ann', connectionId: 'a1', endpoint: 'e', seq: 1 });
+    expect(deliver).not.toHaveBeenCalled();
+  });
+
+  it('get-user-presence answers 403 for a non-friend without reading their state', async () => {
+    const store = {
+      readSelf: async () => ({ snapshot: {}, context: { friendIds: ['ben'], info: new Map() } }),
+      readMany: async () => {
+        throw new Error('must not read');
+      },
+    };
+    await expect(getUserPresence(deps(store as never), 'ann', 'eve')).rejects.toBeInstanceOf(ForbiddenError);
   });
 });
 

@@ -3,7 +3,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { extractToken, getVerifier, logger } from '@presence/layer';
 
 /** A policy allowing the whole stage, so a cached REST decision serves every route of the API. */
-function allow(userId: string, methodArn: string): APIGatewayAuthorizerResult {
+function allow(
+  userId: string,
+  methodArn: string,
+  context: { exp: number; groups: string },
+): APIGatewayAuthorizerResult {
   const [arn, stage] = methodArn.split('/');
   return {
     principalId: userId,
@@ -11,7 +15,8 @@ function allow(userId: string, methodArn: string): APIGatewayAuthorizerResult {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: stage ? `${arn}/${stage}/*` : methodArn }],
     },
-    context: { userId },
+    // API Gateway passes this to every later message of a WebSocket connection: exp bounds its authorization.
+    context: { userId, exp: context.exp, groups: context.groups },
   };
 }
 
@@ -19,13 +24,11 @@ function allow(userId: string, methodArn: string): APIGatewayAuthorizerResult {
 export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   const token = extractToken(event);
   if (!token) throw new Error('Unauthorized');
-  const verifier = getVerifier();
-  let userId: string;
   try {
-    userId = await verifier.verify(token);
+    const claims = await getVerifier().verifyClaims(token);
+    return allow(claims.userId, event.methodArn, { exp: claims.expiresAt, groups: claims.groups.join(',') });
   } catch (error) {
     logger.info('token rejected', { reason: (error as Error).name });
     throw new Error('Unauthorized');
   }
-  return allow(userId, event.methodArn);
 };

@@ -5,6 +5,7 @@ import { MAX_USER_ID_LENGTH, ValidationError, getUserPresence, handleRest } from
 export const handler = (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> =>
   handleRest(event, (deps, callerId) => {
     const targetId = event.pathParameters?.userId;
-    if (!targetId || targetId.length > MAX_USER_ID_LENGTH) throw new ValidationError('userId must be 1 to 128 characters');
+    if (!targetId || targetId.length > MAX_USER_ID_LENGTH)
+      throw new ValidationError('userId must be 1 to 128 characters');
     return getUserPresence(deps, callerId, targetId);
   });

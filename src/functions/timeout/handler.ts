@@ -1,29 +1,46 @@
-// The scheduled sweep (EventBridge, or the local timer): passes over all shards for SWEEP_WINDOW_SECONDS.
+// The scheduled sweep (EventBridge, or the local timer): passes over all shards for SWEEP_WINDOW_SECONDS, handed to the
+// queue-driven workers when there are any, else done here (this alone is a complete recovery path).
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import type { SweepStats } from '@presence/layer';
-import { ConfigError, getRuntime, logger, runSweep } from '@presence/layer';
+import { ConfigError, emptySweepStats, getRuntime, logger, runSweep, sweepOnce, sweepOptions } from '@presence/layer';
 
-/** Leases outlive a slow batch, yet a crashed sweep's entries come back within a pass or two. */
-const LEASE_MS = 30_000;
+/** Shards per work message when the pass is handed to the workers. */
+const SHARDS_PER_MESSAGE = 16;
 
-export const handler = async (_event: ScheduledEvent, context?: Partial<Context>): Promise<SweepStats> => {
-  const { config, deps } = await getRuntime();
-  if (!config.connectionsEndpoint) throw new ConfigError('Invalid configuration: CONNECTIONS_ENDPOINT is required by the sweep');
-  const stats = await runSweep(
-    deps,
-    {
-      endpoint: config.connectionsEndpoint,
-      leaseMs: LEASE_MS,
-      batchSize: config.sweepBatchSize,
-      shardConcurrency: 16,
-      directoryConcurrency: config.databasePoolMax,
-    },
+export const handler = async (
+  _event: ScheduledEvent,
+  context?: Partial<Context>,
+): Promise<SweepStats & { handedOff: number }> => {
+  const { config, deps, queue } = await getRuntime();
+  if (!config.connectionsEndpoint)
+    throw new ConfigError('Invalid configuration: CONNECTIONS_ENDPOINT is required by the sweep');
+  const options = sweepOptions(config, config.connectionsEndpoint);
+  const stats = emptySweepStats();
+  let handedOff = 0;
+  await runSweep(
     {
       windowMs: config.sweepWindowMs,
       intervalMs: config.sweepIntervalMs,
       remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
     },
+    async (deadline) => {
+      if (queue) {
+        try {
+          const shards = Array.from({ length: deps.store.shardCount }, (_, i) => i);
+          const messages = [];
+          for (let i = 0; i < shards.length; i += SHARDS_PER_MESSAGE) {
+            messages.push(queue.send({ shards: shards.slice(i, i + SHARDS_PER_MESSAGE), sweep: true }));
+          }
+          await Promise.all(messages);
+          handedOff += 1;
+          return;
+        } catch (error) {
+          logger.error('handing the sweep to the workers failed: sweeping here', { error: error as Error });
+        }
+      }
+      await sweepOnce(deps, options, stats, deadline);
+    },
   );
-  logger.info('sweep finished', { ...stats });
-  return stats;
+  logger.info('sweep finished', { ...stats, handedOff });
+  return { ...stats, handedOff };
 };

@@ -1,7 +1,15 @@
-// update-presence: validates the message, applies page/status/message, notifies friends and the user's other connections.
+// update-presence: validates the message, applies page/status/message/activity, notifies friends and own connections.
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import {
-  chargeRejectedMessage, getRuntime, parseClientMessage, replyWithError, updatePresence, webSocketCaller, wsResult,
+  chargeRejectedMessage,
+  getRuntime,
+  getVerifier,
+  parseClientMessage,
+  renewedUntil,
+  replyWithError,
+  updatePresence,
+  webSocketCaller,
+  wsResult,
 } from '@presence/layer';
 
 export const handler = async (event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResult> => {
@@ -19,9 +27,10 @@ export const handler = async (event: APIGatewayProxyWebsocketEventV2): Promise<A
     }
   }
   try {
+    const authorizedUntil = await renewedUntil(getVerifier, caller.userId, message.jwt);
     if (message.action === 'update-presence') {
-      const { action: _action, ...update } = message;
-      await updatePresence(deps, { ...caller, ...update });
+      const { action: _action, jwt: _jwt, ...update } = message;
+      await updatePresence(deps, { ...caller, ...update, ...(authorizedUntil ? { authorizedUntil } : {}) });
     }
     return wsResult(200);
   } catch (error) {

@@ -1,34 +1,80 @@
-// Use case: a connection opens. Adds it, warms the friend cache, and announces the user when they come online.
-import type { ConnectionStatus } from './model';
-import { hasNotifications } from './model';
-import type { PresenceDeps } from './ports';
-import { announce } from './announce';
+// Use case: a connection opens. Registers it (with the user's standing choice) and tells friends; nothing that can fail
+// after the registration may refuse the $connect, so a refused $connect never leaves a phantom behind.
+import { UnavailableError } from '../shared/errors';
+import type { ConnectionStatus, Detail } from './model';
+import type { ConnectResult, PresenceDeps } from './ports';
+import { RESYNC_MESSAGE } from './messages';
 
 /** Input of {@link connectUser}. */
-export interface ConnectInput {
+export interface ConnectUserInput {
   readonly userId: string;
   readonly connectionId: string;
   readonly endpoint: string;
-  /** Initial status of the connection (lets an invisible user reconnect without appearing online). */
+  /** `?status=`: overrides the standing choice (an invisible user never flashes online while reconnecting). */
   readonly status?: ConnectionStatus;
+  readonly detail: Detail;
+  readonly batch: boolean;
+  /** Epoch ms the token expires (0: unknown). */
+  readonly authorizedUntil: number;
 }
 
-/** Registers a new connection: at most 2 store round trips and 1 query (only when the friend list is not cached). */
-export async function connectUser(deps: PresenceDeps, input: ConnectInput): Promise<void> {
-  const now = deps.clock();
-  const change = await deps.store.connect({
+/** How long after `$connect` a message to the new connection waits (API Gateway answers 410 until it returned). */
+export const AFTER_CONNECT_MS = 1000;
+
+/**
+ * Registers a new connection: 1 store round trip with the friend list cached, else 1 query then 1 round trip (the
+ * query runs before anything is written). Deliveries follow; they never fail the connect (the outbox keeps them).
+ */
+export async function connectUser(deps: PresenceDeps, input: ConnectUserInput): Promise<void> {
+  const base = {
     userId: input.userId,
     connectionId: input.connectionId,
-    now,
+    now: deps.clock(),
+    detail: input.detail,
+    batch: input.batch,
+    authorizedUntil: input.authorizedUntil,
     ...(input.status ? { status: input.status } : {}),
-  });
-  if (change.friendIds !== null) {
-    if (hasNotifications(change)) await announce(deps, input.endpoint, [change]);
-    return;
+  };
+  let result: ConnectResult;
+  try {
+    result = await deps.store.connect(base);
+    if (result.kind === 'need-context') {
+      const context = (await deps.directory.loadContexts([input.userId])).get(input.userId);
+      if (!context) throw new Error('directory returned no context');
+      result = await deps.store.connect({ ...base, context });
+      if (result.kind === 'need-context') throw new Error('context was not cached');
+    }
+  } catch (error) {
+    // The $connect is refused: if the write went through before the store stopped answering, undo it.
+    if (error instanceof UnavailableError && error.dependency === 'redis') {
+      await deps.store
+        .remove({ userId: input.userId, connectionId: input.connectionId, now: deps.clock(), deliverInline: false })
+        .catch(() => undefined);
+    }
+    throw error;
   }
-  // Not cached: load and cache the context now, even when nobody is told anything, so the updates that follow a
-  // connect find it (the cache write rides on the fan-out's round trip).
-  const context = (await deps.directory.loadContexts([input.userId])).get(input.userId);
-  if (!context) return;
-  await announce(deps, input.endpoint, [{ ...change, friendIds: context.friendIds }], [context]);
+  // Committed: from here on, failures are the delivery module's to retry.
+  try {
+    if (result.resync) {
+      await deps.deliverer.sendTo(
+        input.endpoint,
+        {
+          ownerId: input.userId,
+          connectionId: input.connectionId,
+          connectedAt: base.now,
+          batch: false,
+          fromUserId: '',
+          v: 0,
+          message: RESYNC_MESSAGE,
+        },
+        AFTER_CONNECT_MS,
+      );
+    }
+    if (result.change) await deps.deliverer.deliverChanges(input.endpoint, [result.change]);
+  } catch (error) {
+    deps.log.warn('delivery after connect deferred to the workers', {
+      connectionId: input.connectionId,
+      error: String(error),
+    });
+  }
 }

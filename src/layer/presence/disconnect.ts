@@ -1,7 +1,5 @@
 // Use case: a connection closed ($disconnect, best effort). Removes exactly it; the last one starts the grace window.
-import { hasNotifications } from './model';
 import type { PresenceDeps } from './ports';
-import { announce } from './announce';
 
 /** Input of {@link disconnect}. */
 export interface DisconnectInput {
@@ -10,9 +8,8 @@ export interface DisconnectInput {
   readonly endpoint: string;
 }
 
-/** Removes the connection (at most 2 store round trips). Friends hear of it only if what they see changed. */
+/** Removes the connection (1 store round trip); friends hear of it only if what they see changed. */
 export async function disconnect(deps: PresenceDeps, input: DisconnectInput): Promise<void> {
-  const change = await deps.store.remove({ userId: input.userId, connectionId: input.connectionId, now: deps.clock() });
-  if (!change || !hasNotifications(change)) return;
-  await announce(deps, input.endpoint, [change]);
+  const result = await deps.store.remove({ userId: input.userId, connectionId: input.connectionId, now: deps.clock() });
+  if (result.kind === 'removed' && result.change) await deps.deliverer.deliverChanges(input.endpoint, [result.change]);
 }

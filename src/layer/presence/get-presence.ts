@@ -1,6 +1,6 @@
 // Use cases: REST snapshots of the caller's and friends' presence (privacy already applied by the stored views).
 import { ForbiddenError } from '../shared/errors';
-import type { Presence, UserContext, UserInfo } from './model';
+import type { Presence, PresenceSnapshot, UserContext, UserInfo } from './model';
 import type { FriendList, PresenceDeps } from './ports';
 import { toPresence } from './views';
 
@@ -22,13 +22,15 @@ async function selfAndFriends(deps: PresenceDeps, userId: string) {
 /** The caller's own presence and every accepted friend's: at most 2 store round trips and 1 query. */
 export async function getPresenceOverview(deps: PresenceDeps, userId: string): Promise<PresenceOverview> {
   const { snapshot, friends, save } = await selfAndFriends(deps, userId);
-  const snapshots =
+  const snapshots: Map<string, PresenceSnapshot> =
     friends.friendIds.length > 0 || save.length > 0 ? await deps.store.readMany(friends.friendIds, save) : new Map();
-  const userInfoMap: Record<string, UserInfo> = {};
-  for (const id of [userId, ...friends.friendIds]) {
-    const info = friends.info[id];
-    if (info) userInfoMap[id] = info;
-  }
+  // Object.fromEntries defines own properties: ids such as `__proto__` are ordinary keys.
+  const userInfoMap: Record<string, UserInfo> = Object.fromEntries(
+    [userId, ...friends.friendIds].flatMap((id) => {
+      const info = friends.info.get(id);
+      return info ? [[id, info] as const] : [];
+    }),
+  );
   return {
     userPresence: toPresence(userId, snapshot, 'own'),
     presenceArr: friends.friendIds.map((id) => toPresence(id, snapshots.get(id), 'friend')),

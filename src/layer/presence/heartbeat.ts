@@ -1,18 +1,22 @@
-// Use case: a heartbeat (or any other message) keeps the connection alive; notifies no one.
-import { RateLimitedError } from '../shared/errors';
+// Use case: a heartbeat (or any other message) keeps the connection alive; notifies no one. Also the token-expiry and
+// resync paths every message shares.
+import { RateLimitedError, TokenExpiredError } from '../shared/errors';
 import type { PresenceDeps } from './ports';
-import { announce } from './announce';
+import { RESYNC_MESSAGE, TOKEN_EXPIRED_MESSAGE } from './messages';
 
 /** Input of {@link heartbeat}. */
 export interface HeartbeatInput {
   readonly userId: string;
   readonly connectionId: string;
   readonly endpoint: string;
+  /** Expiry of a fresh token the message carried (epoch ms). */
+  readonly authorizedUntil?: number;
 }
 
 /**
  * Refreshes the connection's liveness in one store round trip. Throws {@link RateLimitedError} (with `notify` telling
- * whether to tell the client, at most once a second) when the connection exceeds its rate.
+ * whether to tell the client, at most once a second) when the connection exceeds its rate, and
+ * {@link TokenExpiredError} once the connection's token has expired (after {@link closeExpired}).
  */
 export async function heartbeat(deps: PresenceDeps, input: HeartbeatInput): Promise<void> {
   await touchOrThrow(deps, input, false);
@@ -26,16 +30,57 @@ export async function chargeRejectedMessage(deps: PresenceDeps, input: Heartbeat
   await touchOrThrow(deps, input, true);
 }
 
+/** Asks the client to resend its status and page (its user's choice is unknown: their state was lost). */
+export async function requestResync(deps: PresenceDeps, input: HeartbeatInput): Promise<void> {
+  await deps.deliverer.sendTo(input.endpoint, {
+    ownerId: input.userId,
+    connectionId: input.connectionId,
+    connectedAt: 0,
+    batch: false,
+    fromUserId: '',
+    v: 0,
+    message: RESYNC_MESSAGE,
+  });
+}
+
+/**
+ * Ends a connection whose token expired: tells it `token_expired`, closes the socket and removes the connection (the
+ * user's friends are told after the grace window, as for a timeout). Then throws {@link TokenExpiredError}.
+ */
+export async function closeExpired(deps: PresenceDeps, input: HeartbeatInput): Promise<never> {
+  await deps.gateway.post(input.endpoint, input.connectionId, JSON.stringify(TOKEN_EXPIRED_MESSAGE));
+  await deps.gateway.close(input.endpoint, input.connectionId).catch(() => undefined);
+  const removed = await deps.store.remove({
+    userId: input.userId,
+    connectionId: input.connectionId,
+    now: deps.clock(),
+  });
+  if (removed.kind === 'removed' && removed.change)
+    await deps.deliverer.deliverChanges(input.endpoint, [removed.change]);
+  throw new TokenExpiredError();
+}
+
 async function touchOrThrow(deps: PresenceDeps, input: HeartbeatInput, countOnly: boolean): Promise<void> {
   const result = await deps.store.touch({
     userId: input.userId,
     connectionId: input.connectionId,
     now: deps.clock(),
     countOnly,
+    ...(input.authorizedUntil ? { authorizedUntil: input.authorizedUntil } : {}),
   });
-  if (result.kind === 'rate-limited') throw new RateLimitedError(result.notify);
-  if (result.kind === 'revived') {
-    // Redis did not know this live connection (reaped in a race or lost): it counts as coming back online.
-    await announce(deps, input.endpoint, [result.change]);
+  switch (result.kind) {
+    case 'rate-limited':
+      throw new RateLimitedError(result.notify);
+    case 'expired':
+      return closeExpired(deps, input);
+    case 'resync':
+      return requestResync(deps, input);
+    case 'applied':
+      // Redis did not know this live connection (reaped in a race, or lost): it is back, as the user's choice allows.
+      if (result.change) await deps.deliverer.deliverChanges(input.endpoint, [result.change]);
+      if (result.resync) await requestResync(deps, input);
+      return;
+    default:
+      return;
   }
 }

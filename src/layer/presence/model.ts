@@ -1,6 +1,6 @@
-// The presence domain's data types: statuses, pages, views and the wire shapes built from them.
+// The presence domain's data types: statuses, pages, activity, views, pending changes and the REST shape built from them.
 
-/** A status a connection can report. */
+/** A status a client can send: `online`/`away` describe the connection, `busy`/`invisible` are standing user choices. */
 export type ConnectionStatus = 'online' | 'away' | 'busy' | 'invisible';
 
 /** What a user's presence says: `invisible` only ever appears in the user's own view. */
@@ -9,12 +9,18 @@ export type PresenceStatus = 'online' | 'away' | 'busy' | 'offline' | 'invisible
 /** Statuses a client may send, in the contract's order. */
 export const CONNECTION_STATUSES: readonly ConnectionStatus[] = ['online', 'away', 'busy', 'invisible'];
 
+/** How much of friends' presence a connection receives. */
+export type Detail = 'full' | 'status';
+
 /** A page as it may be shared: stripped URL, title and registrable domain. Empty strings when not shared. */
 export interface Page {
   readonly url: string;
   readonly title: string;
   readonly domain: string;
 }
+
+/** Application-defined activity: a flat object of strings, finite numbers and booleans. */
+export type Activity = Readonly<Record<string, string | number | boolean>>;
 
 /** The presence of one user, as the REST API returns it. */
 export interface Presence {
@@ -23,17 +29,18 @@ export interface Presence {
   readonly page: Page | null;
   readonly latestPage: Page | null;
   readonly message: string | null;
+  readonly activity: Activity | null;
   readonly lastSeen: number | null;
+  /** Version of what friends see (strictly increasing per user); null for a user never seen. */
+  readonly v: number | null;
 }
 
-/**
- * A view as the store keeps it: what one audience (friends, or the user's own connections) was last told.
- * Stored as the JSON array `[status, url, title, domain, message]`.
- */
+/** A view: what one audience (friends, or the user's own connections) sees of the user. */
 export interface View {
   readonly status: PresenceStatus;
   readonly page: Page;
   readonly message: string;
+  readonly activity: Activity | null;
 }
 
 /** What the store knows about a user besides the views. */
@@ -44,10 +51,12 @@ export interface PresenceSnapshot {
   readonly ownView: View | null;
   /** Last activity (the user's own view). */
   readonly lastSeen: number | null;
-  /** Last activity while visible (what friends see). */
+  /** Last activity while visible (what friends see; exact once offline). */
   readonly publicLastSeen: number | null;
   /** Last page shared while visible. */
   readonly latestPage: Page | null;
+  /** Version of the views. */
+  readonly v: number | null;
 }
 
 /** A row of `user_table` as clients get it in `userInfoMap`. */
@@ -58,7 +67,7 @@ export interface UserInfo {
   readonly profile_image_extension: string | null;
 }
 
-/** Page-sharing settings of a user. `domains` is the allow list (default_none) or the deny list (default_all). */
+/** Page-sharing settings of a user. `domains` is the allow list (default_none) or the deny list (default_all), as hosts. */
 export interface PrivacySettings {
   readonly shareMode: 'default_none' | 'default_all';
   readonly domains: readonly string[];
@@ -70,21 +79,49 @@ export interface UserContext {
   readonly settings: PrivacySettings;
   /** Accepted friends' ids. */
   readonly friendIds: readonly string[];
-  /** user_table rows of the user and their friends, by id. */
-  readonly info: Readonly<Record<string, UserInfo>>;
+  /** user_table rows of the user and their friends, by id (a Map: ids such as `__proto__` are ordinary keys). */
+  readonly info: ReadonlyMap<string, UserInfo>;
+  /** Groups the user is a member of. */
+  readonly groupIds: readonly string[];
 }
 
-/** The result of a state change: which audiences must be told what. */
-export interface PresenceChange {
+/** A visible status change, published as a presence event. */
+export interface StatusEvent {
+  readonly status: PresenceStatus;
+  readonly previousStatus: PresenceStatus;
+  readonly v: number;
+  readonly at: number;
+}
+
+/**
+ * One user's pending delivery as the outbox holds it: the latest views (intermediate ones are never delivered), what
+ * changed since the last acknowledged delivery, and the status events not yet published.
+ */
+export interface ChangeRecord {
   readonly userId: string;
-  /** Set when what friends see changed. */
-  readonly friendView: View | null;
-  /** Set when what the user's own connections see changed. */
-  readonly ownView: View | null;
-  readonly snapshot: PresenceSnapshot;
+  readonly v: number;
+  readonly friendView: View;
+  readonly ownView: View;
+  /** What friends see changed. */
+  readonly friendsChanged: boolean;
+  /** What the user's own connections see changed. */
+  readonly ownChanged: boolean;
+  /** The status, message or online state changed (what `status`-detail connections receive). */
+  readonly statusChanged: boolean;
+  /** The connection that made the last own change (it is not told its own change). */
+  readonly actor: string;
+  readonly lastSeen: number | null;
+  readonly publicLastSeen: number | null;
+  readonly latestPage: Page | null;
+  readonly events: readonly StatusEvent[];
+}
+
+/** A change ready for fan-out: the record plus whom it concerns, as known when it was made. */
+export interface PendingChange {
+  readonly record: ChangeRecord;
   /** Cached friend ids, or null when the context was not cached. */
   readonly friendIds: readonly string[] | null;
-  /** The user's other connections (never the one that acted). */
+  /** The user's connections (the acting one included). */
   readonly ownConnectionIds: readonly string[];
 }
 
@@ -92,9 +129,4 @@ export interface PresenceChange {
 export const NO_PAGE: Page = Object.freeze({ url: '', title: '', domain: '' });
 
 /** The view of a user nobody can see. */
-export const OFFLINE_VIEW: View = Object.freeze({ status: 'offline', page: NO_PAGE, message: '' });
-
-/** Whether a change needs any notification. */
-export function hasNotifications(change: PresenceChange): boolean {
-  return change.friendView !== null || (change.ownView !== null && change.ownConnectionIds.length > 0);
-}
+export const OFFLINE_VIEW: View = Object.freeze({ status: 'offline', page: NO_PAGE, message: '', activity: null });

@@ -1,8 +1,12 @@
 // Ports: the interfaces the presence domain needs from the outside world; adapters implement them.
-import type { ConnectionStatus, Page, PresenceChange, PresenceSnapshot, UserContext } from './model';
+import type { Delivery } from '../delivery/ports';
+import type { ConnectionStatus, Detail, PendingChange, Page, PresenceSnapshot, UserContext, UserInfo } from './model';
 
 /** The cached part of a context that reads need: friend ids and user info. */
-export type FriendList = Pick<UserContext, 'friendIds' | 'info'>;
+export interface FriendList {
+  readonly friendIds: readonly string[];
+  readonly info: ReadonlyMap<string, UserInfo>;
+}
 
 /** Input of a connection-scoped store operation. */
 export interface ConnectionRef {
@@ -11,27 +15,79 @@ export interface ConnectionRef {
   readonly now: number;
 }
 
+/** A state change the store applied: what to deliver (null when nobody must be told) and whether to ask for a resync. */
+export interface Applied {
+  readonly kind: 'applied';
+  readonly change: PendingChange | null;
+  /** The user's standing choice is unknown (their state was lost): the client must resend its status and page. */
+  readonly resync: boolean;
+}
+
+/** Result of `connect`. */
+export type ConnectResult = Applied | { readonly kind: 'need-context' };
+
 /** Result of `touch` (heartbeat and other messages). */
 export type TouchResult =
   | { readonly kind: 'ok' }
+  | { readonly kind: 'resync' }
+  | { readonly kind: 'expired' }
   | { readonly kind: 'rate-limited'; readonly notify: boolean }
-  | { readonly kind: 'revived'; readonly change: PresenceChange };
+  | Applied;
 
 /** Result of `update`. */
 export type UpdateResult =
-  | { readonly kind: 'changed'; readonly change: PresenceChange }
-  | { readonly kind: 'rate-limited'; readonly notify: boolean }
-  | { readonly kind: 'need-context' };
+  | Applied
+  | { readonly kind: 'need-context' }
+  | { readonly kind: 'stale' }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'rate-limited'; readonly notify: boolean };
+
+/** Result of `remove`. */
+export type RemoveResult =
+  | { readonly kind: 'removed'; readonly change: PendingChange | null }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'protected' };
+
+/** A page candidate for sharing: the stripped page and its ASCII host (privacy is decided against the host). */
+export interface PageCandidate extends Page {
+  readonly host: string;
+}
+
+/** What a new connection starts with. */
+export interface ConnectInput extends ConnectionRef {
+  /** `?status=` on connect: overrides the standing choice. */
+  readonly status?: ConnectionStatus;
+  readonly detail: Detail;
+  readonly batch: boolean;
+  /** Epoch ms the connection's token expires (0: unknown / never). */
+  readonly authorizedUntil: number;
+  /** Context to cache first (after a `need-context` answer). */
+  readonly context?: UserContext;
+}
 
 /** What a presence update asks for; `undefined` fields are left as they are. */
 export interface UpdateInput extends ConnectionRef {
   readonly status?: ConnectionStatus;
   /** `null` clears the message. */
   readonly message?: string | null;
-  /** The page candidate (already stripped); `null` means "on a page that can never be shared". */
-  readonly page?: Page | null;
+  /** The page candidate; `null` means "on a page that can never be shared". */
+  readonly page?: PageCandidate | null;
+  /** The activity as JSON text; `null` clears it. */
+  readonly activity?: string | null;
+  readonly seq?: number;
+  /** A renewed token's expiry (epoch ms). */
+  readonly authorizedUntil?: number;
   /** Context to cache first (after a `need-context` answer). */
   readonly context?: UserContext;
+}
+
+/** A connection as a fan-out target. */
+export interface TargetConnection {
+  readonly connectionId: string;
+  readonly detail: Detail;
+  readonly batch: boolean;
+  readonly connectedAt: number;
+  readonly groups: readonly string[];
 }
 
 /** A due entry of the expiry index taken by one sweep pass. */
@@ -41,46 +97,59 @@ export interface SweepClaim {
   readonly members: readonly string[];
   /** Users the members belong to. */
   readonly userIds: readonly string[];
-  /** Users whose context is not cached. */
-  readonly missingContexts: readonly string[];
 }
+
+/** Why the sweep removed a connection. */
+export type ReapReason = 'expired' | 'token';
 
 /** What one sweep commit did. */
 export interface SweepCommit {
-  /** Connections removed because they expired: their sockets must be closed. */
-  readonly reaped: readonly { readonly userId: string; readonly connectionId: string }[];
-  readonly changes: readonly PresenceChange[];
+  /** Connections removed: their sockets must be closed (after a `token_expired` message for `token`). */
+  readonly reaped: readonly { readonly userId: string; readonly connectionId: string; readonly reason: ReapReason }[];
+  /** Users whose change now waits in the shard's outbox. */
+  readonly changedUsers: readonly string[];
 }
 
-/** Live presence (Redis). Every method is atomic per user. */
+/** Live presence (Redis). Every method is atomic per user; every change is recorded for delivery in the same step. */
 export interface PresenceStore {
-  /** Adds a connection; the change's `friendIds` is null when the user's context is not cached. */
-  connect(input: ConnectionRef & { readonly status?: ConnectionStatus }): Promise<PresenceChange>;
+  /** Number of shards (expiry index, outbox, mailbox). */
+  readonly shardCount: number;
+  /** Adds a connection; `need-context` (nothing changed) when the user's context must be loaded first. */
+  connect(input: ConnectInput): Promise<ConnectResult>;
   /** Refreshes liveness and charges the rate limit; with `countOnly`, only charges the rate limit. */
-  touch(input: ConnectionRef & { readonly countOnly?: boolean }): Promise<TouchResult>;
+  touch(
+    input: ConnectionRef & { readonly countOnly?: boolean; readonly authorizedUntil?: number },
+  ): Promise<TouchResult>;
   update(input: UpdateInput): Promise<UpdateResult>;
+  /** Sets what a connection receives; false when the store does not know the connection. */
+  subscribe(input: ConnectionRef & { readonly detail?: Detail; readonly groups?: readonly string[] }): Promise<boolean>;
   /**
-   * Removes exactly this connection of this user (no-op if absent). With `deferAnnounce` the resulting change is
-   * left to the sweep (used by 410 cleanup, which runs inside another user's fan-out).
+   * Removes exactly this connection of this user. With `protectMs`, a connection that completed `$connect` less than
+   * that long ago is kept (`protected`). With `deliverInline` false the change is left to the workers.
    */
-  remove(input: ConnectionRef & { readonly deferAnnounce?: boolean }): Promise<PresenceChange | null>;
-  /** Connection ids of each user (users without connections are absent); may cache contexts in the same round trip. */
-  connectionsOf(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, string[]>>;
+  remove(
+    input: ConnectionRef & { readonly protectMs?: number; readonly deliverInline?: boolean },
+  ): Promise<RemoveResult>;
+  /** Connections of each user (users without connections are absent); may cache contexts in the same round trip. */
+  connectionsOf(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, TargetConnection[]>>;
   /** The user's own snapshot and cached context (one round trip). */
   readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: FriendList | null }>;
-  /**
-   * What friends see of many users (one round trip; `ownView` and `lastSeen` are not filled); may cache a context in
-   * the same round trip.
-   */
+  /** What friends see of many users (one round trip); may cache contexts in the same round trip. */
   readMany(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, PresenceSnapshot>>;
   /** Caches contexts. */
   saveContexts(contexts: readonly UserContext[]): Promise<void>;
-  /** Number of expiry-index shards. */
-  readonly shardCount: number;
-  /** Takes up to `limit` due entries of one shard under a lease. */
+  /** Takes up to `limit` due entries of one shard's expiry index under a lease. */
   claim(shard: number, now: number, leaseMs: number, limit: number): Promise<SweepClaim>;
-  /** Applies a claim: reaps expired connections, ends grace windows, and reports what changed. */
-  commit(claim: SweepClaim, now: number, save?: readonly UserContext[]): Promise<SweepCommit>;
+  /** Applies a claim: reaps, ends grace windows, auto-away; the changes wait in the shard's outbox, due at once. */
+  commit(claim: SweepClaim, now: number): Promise<SweepCommit>;
+  /** Users of one shard whose page settings are due to be re-applied (leased). */
+  claimRechecks(shard: number, now: number, leaseMs: number, limit: number): Promise<string[]>;
+  /** Caches fresh settings and re-applies them to the pages friends see. */
+  recheck(userId: string, now: number, context: UserContext): Promise<void>;
+  /** Marks every shard's data complete (a new, empty store): users without state then start with no choice. */
+  markFresh(): Promise<void>;
+  /** Users with a connection and open connections, summed over the shards (exact counters). */
+  usage(): Promise<{ users: number; connections: number }>;
 }
 
 /** Friends and settings (Postgres, read-only). */
@@ -90,14 +159,31 @@ export interface FriendDirectory {
 }
 
 /** Result of posting to one connection. */
-export type PostOutcome = 'sent' | 'gone';
+export type PostOutcome = 'sent' | 'gone' | 'throttled' | 'failed';
 
 /** The API Gateway `@connections` management API. */
 export interface ConnectionGateway {
-  /** Sends `payload` (a JSON text) to a connection; `gone` when the connection no longer exists (410). */
+  /** Sends `payload` (a JSON text) to a connection; never throws: `gone` (410), `throttled` (429), `failed` (anything else). */
   post(endpoint: string, connectionId: string, payload: string): Promise<PostOutcome>;
   /** Closes a connection; resolves also when it is already gone. */
   close(endpoint: string, connectionId: string): Promise<void>;
+}
+
+/** Hands deliveries to the delivery module (which posts, retries, batches and rate-limits them). */
+export interface Deliverer {
+  /** Delivers changes just made by this caller (it holds their outbox lease); failures are retried by the workers. */
+  deliverChanges(endpoint: string, changes: readonly PendingChange[]): Promise<unknown>;
+  /**
+   * Sends one message to one connection reliably: retried by the workers if it fails now. With `delayMs` it is only
+   * stored and delivered by the workers after that delay (a connection whose `$connect` has not returned yet).
+   */
+  sendTo(endpoint: string, target: Delivery, delayMs?: number): Promise<void>;
+  /** Delivers what is due in one shard (outbox and mailboxes) until `deadline`. */
+  drain(
+    endpoint: string,
+    shard: number,
+    deadline: number,
+  ): Promise<{ calls: number; sent: number; gone: number; retried: number }>;
 }
 
 /** Everything a use case may need, plus tuning. */
@@ -105,8 +191,8 @@ export interface PresenceDeps {
   readonly store: PresenceStore;
   readonly directory: FriendDirectory;
   readonly gateway: ConnectionGateway;
+  readonly deliverer: Deliverer;
   readonly clock: () => number;
-  readonly fanoutConcurrency: number;
   readonly log: DomainLog;
 }
 

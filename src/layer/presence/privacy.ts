@@ -1,12 +1,13 @@
 // Page privacy: which URLs may ever be shared, how they are stripped, and the allow/deny decision by registrable domain.
 import { getDomain, getHostname } from 'tldts';
-import type { Page, PrivacySettings } from './model';
+import type { PrivacySettings } from './model';
+import type { PageCandidate } from './ports';
 
 /**
  * The shareable form of a page: http(s) only, query string and fragment removed, registrable domain computed.
  * Returns null when the page can never be shared (other schemes, unparsable URLs).
  */
-export function shareablePage(url: string, title: string): Page | null {
+export function shareablePage(url: string, title: string): PageCandidate | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -20,7 +21,9 @@ export function shareablePage(url: string, title: string): Page | null {
   parsed.hash = '';
   parsed.username = '';
   parsed.password = '';
-  return { url: parsed.toString(), title, domain };
+  // URL gives the host lowercased and in ASCII (punycode), without a trailing dot once stripped.
+  const host = parsed.hostname.replace(/\.$/, '');
+  return { url: parsed.toString(), title, domain, host };
 }
 
 /** The registrable domain (eTLD+1) of a host name; the host itself for IPs, `localhost` and private names. */

@@ -1,8 +1,9 @@
-// Use case: the sweep, source of truth for liveness. Reaps expired connections, ends grace windows, notifies, closes zombies.
-import { createLimiter, mapSettled, sleep } from '../shared/async';
+// Use case: the sweep, source of truth for liveness and the complete recovery path of delivery. Per shard: reaps
+// expired connections (never waiting for Postgres), re-applies changed page settings, delivers what is due.
+import { mapSettled, sleep } from '../shared/async';
 import type { UserContext } from './model';
 import type { PresenceDeps } from './ports';
-import { announce } from './announce';
+import { TOKEN_EXPIRED_MESSAGE } from './messages';
 
 /** Tuning of one sweep pass. */
 export interface SweepOptions {
@@ -24,71 +25,124 @@ export interface SweepStats {
   claimed: number;
   reaped: number;
   changes: number;
+  rechecked: number;
+  calls: number;
   sent: number;
   gone: number;
-  failed: number;
+  retried: number;
   closeFailures: number;
   shardErrors: number;
 }
 
 /** An empty {@link SweepStats}. */
 export function emptySweepStats(): SweepStats {
-  return { passes: 0, claimed: 0, reaped: 0, changes: 0, sent: 0, gone: 0, failed: 0, closeFailures: 0, shardErrors: 0 };
+  return {
+    passes: 0,
+    claimed: 0,
+    reaped: 0,
+    changes: 0,
+    rechecked: 0,
+    calls: 0,
+    sent: 0,
+    gone: 0,
+    retried: 0,
+    closeFailures: 0,
+    shardErrors: 0,
+  };
 }
 
-type Limiter = ReturnType<typeof createLimiter>;
-
-/** Users per friend lookup query in the sweep. */
+/** Users per friend lookup query. */
 const DIRECTORY_CHUNK = 100;
+
+/** Reaps the shard's due entries: needs Redis and @connections only (never Postgres). */
+async function reapShard(
+  deps: PresenceDeps,
+  shard: number,
+  options: SweepOptions,
+  stats: SweepStats,
+  deadline: number,
+) {
+  while (deps.clock() < deadline) {
+    const now = deps.clock();
+    const claim = await deps.store.claim(shard, now, options.leaseMs, options.batchSize);
+    if (claim.members.length === 0) return;
+    stats.claimed += claim.members.length;
+    const commit = await deps.store.commit(claim, now);
+    stats.reaped += commit.reaped.length;
+    stats.changes += commit.changedUsers.length;
+    const closed = await mapSettled(commit.reaped, 32, async (r) => {
+      if (r.reason === 'token')
+        await deps.gateway.post(options.endpoint, r.connectionId, JSON.stringify(TOKEN_EXPIRED_MESSAGE));
+      await deps.gateway.close(options.endpoint, r.connectionId);
+    });
+    stats.closeFailures += closed.filter((r) => r.status === 'rejected').length;
+    if (claim.members.length < options.batchSize) return;
+  }
+}
+
+/** Re-applies page settings of users whose cached settings are due (needs Postgres; on failure the lease lapses). */
+async function recheckShard(
+  deps: PresenceDeps,
+  shard: number,
+  options: SweepOptions,
+  stats: SweepStats,
+  deadline: number,
+) {
+  while (deps.clock() < deadline) {
+    const users = await deps.store.claimRechecks(shard, deps.clock(), options.leaseMs, DIRECTORY_CHUNK);
+    if (users.length === 0) return;
+    const contexts: Map<string, UserContext> = await deps.directory.loadContexts(users);
+    const now = deps.clock();
+    await mapSettled(users, 8, async (userId) => {
+      const context = contexts.get(userId);
+      if (context) await deps.store.recheck(userId, now, context);
+    });
+    stats.rechecked += users.length;
+    if (users.length < DIRECTORY_CHUNK) return;
+  }
+}
 
 async function sweepShard(
   deps: PresenceDeps,
   shard: number,
   options: SweepOptions,
   stats: SweepStats,
-  directorySlot: Limiter,
-): Promise<void> {
-  for (;;) {
-    const now = deps.clock();
-    const claim = await deps.store.claim(shard, now, options.leaseMs, options.batchSize);
-    if (claim.members.length === 0) return;
-    stats.claimed += claim.members.length;
-    // Friends of the whole batch in one query, before anything changes: if Postgres fails, the lease lapses and a
-    // later pass retries, so no user is lost.
-    const loaded: UserContext[] = [];
-    for (let i = 0; i < claim.missingContexts.length; i += DIRECTORY_CHUNK) {
-      // Chunks keep each query well inside STORE_TIMEOUT_MS however large the claimed batch is.
-      const chunk = claim.missingContexts.slice(i, i + DIRECTORY_CHUNK);
-      loaded.push(...(await directorySlot(() => deps.directory.loadContexts(chunk))).values());
-    }
-    const commit = await deps.store.commit(claim, now, loaded);
-    stats.reaped += commit.reaped.length;
-    stats.changes += commit.changes.length;
-    const [announced, closed] = await Promise.all([
-      announce(deps, options.endpoint, commit.changes),
-      mapSettled(commit.reaped, deps.fanoutConcurrency, (r) => deps.gateway.close(options.endpoint, r.connectionId)),
-    ]);
-    stats.sent += announced.sent;
-    stats.gone += announced.gone;
-    stats.failed += announced.failed;
-    stats.closeFailures += closed.filter((r) => r.status === 'rejected').length;
-    if (claim.members.length < options.batchSize) return;
+  deadline: number,
+) {
+  await reapShard(deps, shard, options, stats, deadline);
+  try {
+    await recheckShard(deps, shard, options, stats, deadline);
+  } catch (error) {
+    // Postgres (or the proxy) is down: settings are re-applied on a later pass; reaping and delivery go on.
+    deps.log.warn('re-applying page settings failed; retried later', { shard, error: String(error) });
   }
+  const delivered = await deps.deliverer.drain(options.endpoint, shard, deadline);
+  stats.calls += delivered.calls;
+  stats.sent += delivered.sent;
+  stats.gone += delivered.gone;
+  stats.retried += delivered.retried;
 }
 
-/** One pass over every shard. A failing shard is logged and retried by the next pass; it never stops the others. */
-export async function sweepOnce(deps: PresenceDeps, options: SweepOptions, stats = emptySweepStats()): Promise<SweepStats> {
-  const shards = Array.from({ length: deps.store.shardCount }, (_, i) => i);
-  const directorySlot = createLimiter(options.directoryConcurrency ?? 2);
+/**
+ * One pass over `shards` (all of them by default) until `deadline`. A failing shard is logged and retried by the next
+ * pass; it never stops the others.
+ */
+export async function sweepOnce(
+  deps: PresenceDeps,
+  options: SweepOptions,
+  stats = emptySweepStats(),
+  deadline = Number.POSITIVE_INFINITY,
+  shards: readonly number[] = Array.from({ length: deps.store.shardCount }, (_, i) => i),
+): Promise<SweepStats> {
   const results = await mapSettled(shards, options.shardConcurrency, (shard) =>
-    sweepShard(deps, shard, options, stats, directorySlot),
+    sweepShard(deps, shard, options, stats, deadline),
   );
-  results.forEach((result, shard) => {
+  results.forEach((result, i) => {
     if (result.status === 'rejected') {
       stats.shardErrors += 1;
       const reason = result.reason as { dependency?: string; cause?: unknown };
       deps.log.error('sweep of a shard failed', {
-        shard,
+        shard: shards[i],
         error: String(result.reason),
         ...(reason.dependency ? { dependency: reason.dependency } : {}),
         ...(reason.cause ? { cause: String(reason.cause) } : {}),
@@ -111,17 +165,36 @@ export interface SweepWindow {
   readonly safetyMs?: number;
 }
 
-/** Runs passes `intervalMs` apart for `windowMs`, so a once-a-minute schedule detects dead connections within seconds. */
-export async function runSweep(deps: PresenceDeps, options: SweepOptions, window: SweepWindow): Promise<SweepStats> {
-  const stats = emptySweepStats();
+/**
+ * Runs passes `intervalMs` apart for `windowMs`, so a once-a-minute schedule detects dead connections within seconds.
+ * `pass` runs one pass (in-process, or handed to the queue workers) and never runs past `deadline`.
+ */
+export async function runSweep(window: SweepWindow, pass: (deadline: number) => Promise<void>): Promise<number> {
   const start = Date.now();
   const safety = window.safetyMs ?? 5000;
+  let passes = 0;
   for (;;) {
-    await sweepOnce(deps, options, stats);
-    const nextAt = start + stats.passes * window.intervalMs;
+    const hostDeadline = Date.now() + window.remainingMs() - safety;
+    await pass(Math.min(hostDeadline, start + Math.max(window.windowMs, window.intervalMs)));
+    passes += 1;
+    const nextAt = start + passes * window.intervalMs;
     const wait = nextAt - Date.now();
-    if (nextAt - start >= window.windowMs) return stats;
-    if (window.remainingMs() - Math.max(0, wait) < safety) return stats;
+    if (nextAt - start >= window.windowMs) return passes;
+    if (window.remainingMs() - Math.max(0, wait) < safety) return passes;
     if (wait > 0) await sleep(wait);
   }
+}
+
+/** The sweep's tuning from the configuration. */
+export function sweepOptions(
+  config: { sweepBatchSize: number; databasePoolMax: number },
+  endpoint: string,
+): SweepOptions {
+  return {
+    endpoint,
+    leaseMs: 30_000,
+    batchSize: config.sweepBatchSize,
+    shardConcurrency: 16,
+    directoryConcurrency: config.databasePoolMax,
+  };
 }

@@ -9,6 +9,9 @@ import { UnauthorizedError } from './errors';
 /** The WebSocket subprotocol of this API; the token travels as the second protocol value. */
 export const SUBPROTOCOL = 'presence.v1';
 
+/** The version 2 subprotocol: like presence.v1, and the connection opts in to `presence-batch` messages. */
+export const SUBPROTOCOL_V2 = 'presence.v2';
+
 /** Longest accepted user id. */
 export const MAX_USER_ID_LENGTH = 128;
 
@@ -32,10 +35,14 @@ export function tokenFromAuthorizationHeader(value: string | undefined): string 
 
 /** Whether the client offered the `presence.v1` subprotocol. */
 export function offersSubprotocol(headers: Headers): boolean {
-  return (headerOf(headers, 'Sec-WebSocket-Protocol') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .includes(SUBPROTOCOL);
+  return chosenSubprotocol(headers) !== undefined;
+}
+
+/** The subprotocol the server answers with: `presence.v2` or `presence.v1` when offered (v2 preferred). */
+export function chosenSubprotocol(headers: Headers): string | undefined {
+  const offered = (headerOf(headers, 'Sec-WebSocket-Protocol') ?? '').split(',').map((p) => p.trim());
+  if (offered.includes(SUBPROTOCOL_V2)) return SUBPROTOCOL_V2;
+  return offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
 }
 
 /**
@@ -53,8 +60,8 @@ export function extractToken(request: {
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean);
-  if (protocols.includes(SUBPROTOCOL)) {
-    const token = protocols.find((p) => p !== SUBPROTOCOL);
+  if (protocols.includes(SUBPROTOCOL) || protocols.includes(SUBPROTOCOL_V2)) {
+    const token = protocols.find((p) => p !== SUBPROTOCOL && p !== SUBPROTOCOL_V2);
     if (token) return token;
   }
   return tokenFromAuthorizationHeader(headerOf(request.headers, 'Authorization'));
@@ -71,9 +78,36 @@ export class HttpJwksFetcher implements Fetcher {
   }
 }
 
-/** Verifies tokens and returns the user id. */
+/** What a verified token says. */
+export interface VerifiedToken {
+  readonly userId: string;
+  /** Epoch ms the token expires (0: no `exp`). */
+  readonly expiresAt: number;
+  /** `cognito:groups`. */
+  readonly groups: readonly string[];
+}
+
+/** Verifies tokens and returns the user id (or all the claims the service uses). */
 export interface TokenVerifier {
   verify(token: string): Promise<string>;
+  verifyClaims(token: string): Promise<VerifiedToken>;
+}
+
+/** The claims of a verified payload the service uses. */
+export function claimsOf(payload: JwtPayload): VerifiedToken {
+  const groups = payload['cognito:groups'];
+  return {
+    userId: userIdOf(payload),
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : 0,
+    groups: Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [],
+  };
+}
+
+function verifierOf(verify: (token: string) => Promise<JwtPayload>): TokenVerifier {
+  return {
+    verify: async (token) => userIdOf(await verify(token)),
+    verifyClaims: async (token) => claimsOf(await verify(token)),
+  };
 }
 
 /** The user id of a verified payload: `cognito:username`, else `username`, else `sub`. */
@@ -96,7 +130,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       { userPoolId: config.cognitoUserPoolId, tokenUse, clientId: config.audience },
       { jwksCache },
     );
-    return { verify: async (token) => userIdOf(await verifier.verify(token)) };
+    return verifierOf((token) => verifier.verify(token) as Promise<JwtPayload>);
   }
   const verifier = JwtRsaVerifier.create(
     {
@@ -115,5 +149,5 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     },
     { jwksCache },
   );
-  return { verify: async (token) => userIdOf(await verifier.verify(token)) };
+  return verifierOf((token) => verifier.verify(token) as Promise<JwtPayload>);
 }

@@ -33,6 +33,16 @@ const coreSchema = z
     RATE_LIMIT_BURST: positive(20),
     STORE_TIMEOUT_MS: positive(1500),
     FANOUT_CONCURRENCY: positive(32),
+    DELIVERY_MAX_CALLS_PER_SECOND: positive(5000),
+    AUTH_GRACE_SECONDS: seconds(300),
+    GROUPS_PER_CONNECTION: positive(10),
+    GROUP_MAX_MEMBERS: positive(1000),
+    IDLE_AWAY_SECONDS: seconds(0),
+    USAGE_RETENTION_DAYS: positive(90),
+    ADMIN_GROUP: z._default(z.string().check(z.minLength(1)), 'presence-admin'),
+    WORK_QUEUE_URL: z.optional(z.url()),
+    EVENT_BUS_NAME: optionalString(),
+    CONNECT_WINDOW_SECONDS: positive(10),
   })
   .check(
     z.refine((env) => Boolean(env.DATABASE_URL || (env.DATABASE_SECRET_ARN && env.DATABASE_HOST)), {
@@ -91,6 +101,21 @@ export interface CoreConfig {
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly storeTimeoutMs: number;
   readonly fanoutConcurrency: number;
+  /** Deployment-wide cap on @connections calls per second. */
+  readonly deliveryMaxCallsPerSecond: number;
+  readonly authGraceMs: number;
+  readonly groupsPerConnection: number;
+  readonly groupMaxMembers: number;
+  /** Auto-away after this long without update-presence (0: off). */
+  readonly idleAwayMs: number;
+  readonly usageRetentionDays: number;
+  readonly adminGroup: string;
+  /** SQS queue of the delivery/sweep workers (AWS); unset: the sweep does all the work. */
+  readonly workQueueUrl: string | undefined;
+  /** EventBridge bus for presence events; unset: events are not published (locally: the local publisher). */
+  readonly eventBusName: string | undefined;
+  /** A 410 within this long after $connect means "not yet established", not "gone". */
+  readonly connectWindowMs: number;
 }
 
 /** Settings of the token verifier (the authorizer only). */
@@ -151,6 +176,16 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     fanoutConcurrency: e.FANOUT_CONCURRENCY,
+    deliveryMaxCallsPerSecond: e.DELIVERY_MAX_CALLS_PER_SECOND,
+    authGraceMs: e.AUTH_GRACE_SECONDS * 1000,
+    groupsPerConnection: e.GROUPS_PER_CONNECTION,
+    groupMaxMembers: e.GROUP_MAX_MEMBERS,
+    idleAwayMs: e.IDLE_AWAY_SECONDS * 1000,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    adminGroup: e.ADMIN_GROUP,
+    workQueueUrl: e.WORK_QUEUE_URL,
+    eventBusName: e.EVENT_BUS_NAME,
+    connectWindowMs: e.CONNECT_WINDOW_SECONDS * 1000,
   });
 }
 

@@ -48,7 +48,10 @@ export class RateLimitedError extends AppError {
 
 /** A backing store (Redis, Postgres) is unreachable or too slow: the client may retry. */
 export class UnavailableError extends AppError {
-  constructor(readonly dependency: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly dependency: string,
+    options?: { cause?: unknown },
+  ) {
     super('Service temporarily unavailable, please retry', 'unavailable', 503, true, options);
   }
 }
@@ -57,5 +60,12 @@ export class UnavailableError extends AppError {
 export class ConfigError extends AppError {
   constructor(message: string) {
     super(message, 'config', 500, false);
+  }
+}
+
+/** The connection's token expired (plus AUTH_GRACE_SECONDS): it was told `token_expired` and closed. */
+export class TokenExpiredError extends AppError {
+  constructor() {
+    super('The token of this connection expired', 'token_expired', 401, true);
   }
 }

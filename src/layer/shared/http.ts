@@ -38,7 +38,8 @@ export function jsonResponse(
 
 /** Maps an error to its status and a safe body: domain errors keep their message; anything else is a generic 500. */
 export function errorBody(error: unknown): { statusCode: number; body: { message: string } } {
-  if (error instanceof AppError && error.expose) return { statusCode: error.statusCode, body: { message: error.message } };
+  if (error instanceof AppError && error.expose)
+    return { statusCode: error.statusCode, body: { message: error.message } };
   return { statusCode: 500, body: { message: 'Internal server error' } };
 }
 

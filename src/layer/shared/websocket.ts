@@ -3,7 +3,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { errorMessage } from '../presence/messages';
 import type { ConnectionGateway } from '../presence/ports';
 import type { CoreConfig } from './config';
-import { AppError, RateLimitedError, UnauthorizedError, UnavailableError } from './errors';
+import { AppError, RateLimitedError, TokenExpiredError, UnauthorizedError, UnavailableError } from './errors';
 import { logger } from './logger';
 
 /** The parts of a WebSocket event's requestContext the handlers read. */
@@ -58,9 +58,14 @@ export async function replyWithError(
   if (error instanceof RateLimitedError && !error.notify) {
     return wsResult(429);
   }
-  const message = known && error.expose ? errorMessage(error.code, error.message) : errorMessage('internal', 'Internal error');
+  // The connection was already told `token_expired` and closed.
+  if (error instanceof TokenExpiredError) return wsResult(401);
+  const message =
+    known && error.expose ? errorMessage(error.code, error.message) : errorMessage('internal', 'Internal error');
   await gateway
     .post(caller.endpoint, caller.connectionId, JSON.stringify(message))
-    .catch((postError: unknown) => logger.warn('could not send error to sender', { connectionId: caller.connectionId, error: String(postError) }));
+    .catch((postError: unknown) =>
+      logger.warn('could not send error to sender', { connectionId: caller.connectionId, error: String(postError) }),
+    );
   return wsResult(known ? error.statusCode : 500);
 }

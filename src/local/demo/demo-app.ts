@@ -21,7 +21,6 @@ const friends = new Map<string, Presence>();
 let self: Presence | undefined;
 let info: Record<string, UserInfo> = {};
 
-
 function displayName(userId: string): string {
   const u = info[userId];
   const name = [u?.first_name, u?.last_name].filter(Boolean).join(' ');

@@ -14,6 +14,16 @@ export function isGone(error: unknown): boolean {
   return e?.name === 'GoneException' || e?.$metadata?.httpStatusCode === 410;
 }
 
+/** Whether an SDK error is API Gateway throttling the account's @connections calls. */
+export function isThrottled(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  return (
+    e?.name === 'TooManyRequestsException' ||
+    e?.name === 'LimitExceededException' ||
+    e?.$metadata?.httpStatusCode === 429
+  );
+}
+
 /** {@link ConnectionGateway} with one client per endpoint, created once per container; throttling is retried with backoff. */
 export class ApiGatewayConnectionGateway implements ConnectionGateway {
   private readonly clients = new Map<string, ApiGatewayManagementApiClient>();
@@ -26,7 +36,11 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
   private readonly inFlight: ReturnType<typeof createLimiter>;
 
   constructor(
-    private readonly options: { readonly maxAttempts?: number; readonly requestTimeoutMs?: number; readonly maxSockets?: number } = {},
+    private readonly options: {
+      readonly maxAttempts?: number;
+      readonly requestTimeoutMs?: number;
+      readonly maxSockets?: number;
+    } = {},
   ) {
     this.inFlight = createLimiter(options.maxSockets ?? 64);
   }
@@ -35,18 +49,27 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     this.posts += 1;
     try {
       await this.inFlight(() =>
-        this.client(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) })),
+        this.client(endpoint).send(
+          new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) }),
+        ),
       );
       return 'sent';
     } catch (error) {
       if (isGone(error)) return 'gone';
-      throw error;
+      if (isThrottled(error)) return 'throttled';
+      this.failures += 1;
+      return 'failed';
     }
   }
 
+  /** Posts that failed for another reason than 410/429 (5xx, timeouts, network). */
+  failures = 0;
+
   async close(endpoint: string, connectionId: string): Promise<void> {
     try {
-      await this.inFlight(() => this.client(endpoint).send(new DeleteConnectionCommand({ ConnectionId: connectionId })));
+      await this.inFlight(() =>
+        this.client(endpoint).send(new DeleteConnectionCommand({ ConnectionId: connectionId })),
+      );
     } catch (error) {
       if (!isGone(error)) throw error;
     }
@@ -57,7 +80,9 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     if (!client) {
       client = new ApiGatewayManagementApiClient({
         endpoint,
-        maxAttempts: this.options.maxAttempts ?? 4,
+        // One attempt: the delivery module retries through the mailboxes, under the deployment-wide rate cap, instead
+        // of every function retrying on its own.
+        maxAttempts: this.options.maxAttempts ?? 1,
         retryMode: 'standard',
         requestHandler: new NodeHttpHandler({
           connectionTimeout: 1000,

@@ -64,29 +64,35 @@ export class PostgresFriendDirectory implements FriendDirectory {
     try {
       const pool = await withDeadline(this.pool(), this.timeoutMs, () => new UnavailableError('postgres'));
       rows = (
-        await withDeadline(pool.query<ContextRow>(CONTEXTS_SQL, [userIds]), this.timeoutMs, () => new UnavailableError('postgres'))
+        await withDeadline(
+          pool.query<ContextRow>(CONTEXTS_SQL, [userIds]),
+          this.timeoutMs,
+          () => new UnavailableError('postgres'),
+        )
       ).rows;
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
       throw new UnavailableError('postgres', { cause: error });
     }
     for (const row of rows) {
-      const info: Record<string, UserInfo> = {};
+      // A Map: ids such as `__proto__` or `constructor` are ordinary keys.
+      const info = new Map<string, UserInfo>();
       if (row.known) {
-        info[row.owner] = {
+        info.set(row.owner, {
           user_id: row.owner,
           first_name: row.first_name,
           last_name: row.last_name,
           profile_image_extension: row.profile_image_extension,
-        };
+        });
       }
       const friends = row.friends.filter((f): f is UserInfo => f !== null);
-      for (const friend of friends) info[friend.user_id] = friend;
+      for (const friend of friends) info.set(friend.user_id, friend);
       result.set(row.owner, {
         userId: row.owner,
         settings: settingsOf(row),
         friendIds: friends.map((f) => f.user_id),
         info,
+        groupIds: [],
       });
     }
     return result;

@@ -55,8 +55,61 @@ export class RedisKeys {
     return `${this.prefix}{${shard}}:e`;
   }
 
-  /** The five keys every per-user script takes, in script order. */
-  userKeys(userId: string): [string, string, string, string, string] {
-    return [this.conns(userId), this.state(userId), this.expiry(shardOf(userId)), this.context(userId), this.view(userId)];
+  /** Sorted set: the shard's outbox (`u:{userId}` by due time or lease deadline). */
+  outbox(shard: number): string {
+    return `${this.prefix}{${shard}}:o`;
+  }
+
+  /** Hash: the shard's outbox entries (`u:{userId}` -> pending change). */
+  outboxBodies(shard: number): string {
+    return `${this.prefix}{${shard}}:ob`;
+  }
+
+  /** Sorted set: connections of the shard with messages waiting for retry, by due time or lease deadline. */
+  mailbox(shard: number): string {
+    return `${this.prefix}{${shard}}:m`;
+  }
+
+  /** Hash: connectionId -> waiting messages. */
+  mailboxBodies(shard: number): string {
+    return `${this.prefix}{${shard}}:mb`;
+  }
+
+  /** Hash: the shard's usage counters and data-completeness mark. */
+  shard(shard: number): string {
+    return `${this.prefix}{${shard}}:k`;
+  }
+
+  /** Sorted set: users whose page settings are due to be re-applied. */
+  recheck(shard: number): string {
+    return `${this.prefix}{${shard}}:r`;
+  }
+
+  /** The keys every per-user script takes, in script order (see scripts.ts). */
+  userKeys(userId: string): string[] {
+    const s = shardOf(userId);
+    return [
+      this.conns(userId),
+      this.state(userId),
+      this.expiry(s),
+      this.context(userId),
+      this.view(userId),
+      this.outbox(s),
+      this.outboxBodies(s),
+      this.mailbox(s),
+      this.mailboxBodies(s),
+      this.shard(s),
+      this.recheck(s),
+    ];
+  }
+
+  /** Keys of the deployment-wide rate cap's buckets (spread over slots). */
+  rateBucket(index: number): string {
+    return `${this.prefix}{rc${index}}:cap`;
+  }
+
+  /** Key of the per-minute usage series. */
+  usageSeries(): string {
+    return `${this.prefix}{usage}:series`;
   }
 }

@@ -1,18 +1,28 @@
-// PresenceStore on Redis: one Lua script (one slot, one round trip) per state change; reads batched per round trip.
+// PresenceStore on Redis: one Lua script (one slot, one round trip) per state change, which also records the change
+// in the shard's outbox; reads batched per round trip.
 import type {
-  ConnectionStatus,
+  Activity,
+  ChangeRecord,
   Page,
-  PresenceChange,
+  PendingChange,
   PresenceSnapshot,
+  PresenceStatus,
+  StatusEvent,
   UserContext,
+  UserInfo,
   View,
 } from '../../presence/model';
 import type {
+  Applied,
+  ConnectInput,
+  ConnectResult,
   ConnectionRef,
   FriendList,
   PresenceStore,
+  RemoveResult,
   SweepClaim,
   SweepCommit,
+  TargetConnection,
   TouchResult,
   UpdateInput,
   UpdateResult,
@@ -20,6 +30,7 @@ import type {
 import type { RedisCommand, RedisExecutor } from './client';
 import { RedisKeys, SHARD_COUNT, shardOf, userOfMember } from './keys';
 import type { ScriptName } from './scripts';
+import { USER_KEY_COUNT } from './scripts';
 
 /** Tuning the store needs. */
 export interface RedisStoreSettings {
@@ -28,26 +39,41 @@ export interface RedisStoreSettings {
   readonly retentionSeconds: number;
   readonly friendCacheSeconds: number;
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
+  /** Auto-away after this long without update-presence (0: off). */
+  readonly idleMs: number;
+  /** How long a connection may outlive its token. */
+  readonly authGraceMs: number;
+  /** How long the caller of a state change holds the delivery of that change before the workers take it over. */
+  readonly leaseMs: number;
 }
-
-const SNAPSHOT_FIELDS = ['fv', 'ov', 'ls', 'lsp', 'lu', 'lt', 'ld'] as const;
 
 type Reply = (string | number | Reply)[];
 
 function num(value: unknown): number | null {
   if (value === null || value === undefined || value === '') return null;
   const n = Number(value);
-  return Number.isFinite(n) ? n : null;
+  return Number.isFinite(n) && n !== 0 ? n : null;
 }
 
 function str(value: unknown): string {
   return typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value);
 }
 
-function parseView(json: unknown): View | null {
+function parseActivity(text: unknown): Activity | null {
+  if (typeof text !== 'string' || text === '') return null;
+  return JSON.parse(text) as Activity;
+}
+
+/** A view from its stored JSON array `[status, url, title, domain, message, activity]`. */
+export function parseView(json: unknown): View | null {
   if (typeof json !== 'string' || json === '') return null;
-  const [status, url, title, domain, message] = JSON.parse(json) as string[];
-  return { status: status as View['status'], page: { url: url ?? '', title: title ?? '', domain: domain ?? '' }, message: message ?? '' };
+  const [status, url, title, domain, message, activity] = JSON.parse(json) as string[];
+  return {
+    status: status as PresenceStatus,
+    page: { url: url ?? '', title: title ?? '', domain: domain ?? '' },
+    message: message ?? '',
+    activity: parseActivity(activity),
+  };
 }
 
 function latestPage(url: unknown, title: unknown, domain: unknown): Page | null {
@@ -55,62 +81,94 @@ function latestPage(url: unknown, title: unknown, domain: unknown): Page | null 
   return u === '' ? null : { url: u, title: str(title), domain: str(domain) };
 }
 
-function snapshotOf(fields: readonly unknown[]): PresenceSnapshot {
-  const [fv, ov, ls, lsp, lu, lt, ld] = fields;
+const OFFLINE_JSON = '["offline","","","","",""]';
+
+/** A change record from its outbox body. */
+export function parseChangeRecord(userId: string, body: string): ChangeRecord {
+  const b = JSON.parse(body) as {
+    ver: number;
+    fv: string;
+    ov: string;
+    ls: number;
+    lsp: number;
+    lu: string;
+    lt: string;
+    ld: string;
+    f: number;
+    o: number;
+    s: number;
+    x?: string;
+    e: { s: string; p: string; v: number; at: number }[] | Record<string, never>;
+  };
+  const events: StatusEvent[] = (Array.isArray(b.e) ? b.e : []).map((e) => ({
+    status: e.s as PresenceStatus,
+    previousStatus: e.p as PresenceStatus,
+    v: e.v,
+    at: e.at,
+  }));
   return {
-    friendView: parseView(fv),
-    ownView: parseView(ov),
-    lastSeen: num(ls),
-    publicLastSeen: num(lsp),
-    latestPage: latestPage(lu, lt, ld),
+    userId,
+    v: b.ver,
+    friendView: parseView(b.fv || OFFLINE_JSON) as View,
+    ownView: parseView(b.ov || OFFLINE_JSON) as View,
+    friendsChanged: b.f === 1,
+    ownChanged: b.o === 1,
+    statusChanged: b.s === 1,
+    actor: b.x ?? '',
+    lastSeen: num(b.ls),
+    publicLastSeen: num(b.lsp),
+    latestPage: latestPage(b.lu, b.lt, b.ld),
+    events,
   };
 }
 
-/** A friend's snapshot from their read-model string `[friend view, public last seen, latest url, title, domain]`. */
+/** A friend's snapshot from their read-model string `[friend view, public last seen, latest url, title, domain, v]`. */
 function friendSnapshotOf(view: string | null): PresenceSnapshot {
-  if (view === null) return { friendView: null, ownView: null, lastSeen: null, publicLastSeen: null, latestPage: null };
-  const [fv, lsp, lu, lt, ld] = JSON.parse(view) as string[];
+  if (view === null)
+    return { friendView: null, ownView: null, lastSeen: null, publicLastSeen: null, latestPage: null, v: null };
+  const [fv, lsp, lu, lt, ld, v] = JSON.parse(view) as string[];
   return {
     friendView: parseView(fv),
     ownView: null,
     lastSeen: null,
     publicLastSeen: num(lsp),
     latestPage: latestPage(lu, lt, ld),
+    v: num(v),
   };
 }
 
-/** Parses the `change` tuple the scripts return: {fch, och, fv, ov, ls, lsp, lu, lt, ld, friendIds, hasContext, others}. */
-function parseChange(userId: string, reply: Reply, offset: number): PresenceChange {
-  const at = (i: number): unknown => reply[offset + i];
-  const friends = str(at(9));
-  const hasContext = Number(at(10)) === 1;
-  const snapshot: PresenceSnapshot = {
-    friendView: parseView(at(2)),
-    ownView: parseView(at(3)),
-    lastSeen: num(at(4)),
-    publicLastSeen: num(at(5)),
-    latestPage: latestPage(at(6), at(7), at(8)),
-  };
-  return {
-    userId,
-    friendView: Number(at(0)) === 1 ? snapshot.friendView : null,
-    ownView: Number(at(1)) === 1 ? snapshot.ownView : null,
-    snapshot,
-    friendIds: hasContext ? (friends === '' ? [] : (JSON.parse(friends) as string[])) : null,
-    ownConnectionIds: ((at(11) as Reply | undefined) ?? []).map(String),
-  };
+/** Parses the reply of a state change: {kind, v, friend ids, has context, connection ids, resync, change body}. */
+function parseApplied(userId: string, reply: Reply): Applied {
+  const body = str(reply[6]);
+  const friends = str(reply[2]);
+  const hasContext = Number(reply[3]) === 1;
+  const change: PendingChange | null =
+    body === ''
+      ? null
+      : {
+          record: parseChangeRecord(userId, body),
+          friendIds: hasContext ? (friends === '' ? [] : (JSON.parse(friends) as string[])) : null,
+          ownConnectionIds: ((reply[4] as Reply | undefined) ?? []).map(String),
+        };
+  return { kind: 'applied', change, resync: Number(reply[5]) === 1 };
 }
 
-/** Arguments that cache a context: ttl, mode, ids, info, n, domains... */
-function contextArgs(context: UserContext, ttl: number): (string | number)[] {
+/** Arguments that cache a context: ttl, mode, ids, info, n, domains..., groups. */
+export function contextArgs(context: UserContext, ttl: number): (string | number)[] {
   return [
     ttl,
     context.settings.shareMode,
     JSON.stringify(context.friendIds),
-    JSON.stringify(context.info),
+    JSON.stringify(Object.fromEntries(context.info)),
     context.settings.domains.length,
     ...context.settings.domains,
+    JSON.stringify(context.groupIds),
   ];
+}
+
+/** User info from its cached JSON (an object whose keys are user ids). */
+export function parseInfo(json: string | null | undefined): Map<string, UserInfo> {
+  return new Map(Object.entries(JSON.parse(json ?? '{}') as Record<string, UserInfo>));
 }
 
 /** {@link PresenceStore} on Redis (standalone or cluster). */
@@ -123,33 +181,58 @@ export class RedisPresenceStore implements PresenceStore {
     private readonly settings: RedisStoreSettings,
   ) {}
 
-  async connect(input: ConnectionRef & { status?: ConnectionStatus }): Promise<PresenceChange> {
-    const reply = await this.userScript('presenceConnect', input, [
-      input.status ?? '',
-      this.settings.rateLimit.burst,
-      this.settings.retentionSeconds,
-    ]);
-    return parseChange(input.userId, reply, 0);
+  /** The ten settings every script takes first (see scripts.ts). */
+  settingsArgs(now: number, lease: number): (string | number)[] {
+    const s = this.settings;
+    return [
+      now,
+      s.timeoutMs,
+      s.graceMs,
+      s.retentionSeconds,
+      s.rateLimit.perSecond,
+      s.rateLimit.burst,
+      s.idleMs,
+      s.authGraceMs,
+      lease,
+      s.friendCacheSeconds,
+    ];
   }
 
-  async touch(input: ConnectionRef & { countOnly?: boolean }): Promise<TouchResult> {
-    const reply = await this.userScript('presenceTouch', input, [
-      this.settings.rateLimit.perSecond,
-      this.settings.rateLimit.burst,
-      this.settings.retentionSeconds,
-      input.countOnly ? '1' : '0',
+  async connect(input: ConnectInput): Promise<ConnectResult> {
+    const reply = await this.userScript('presenceConnect', input, input.now + this.settings.leaseMs, [
+      input.status ?? '',
+      input.detail === 'status' ? 's' : 'f',
+      input.batch ? 1 : 0,
+      input.authorizedUntil,
+      input.context ? '1' : '0',
+      ...(input.context ? contextArgs(input.context, this.settings.friendCacheSeconds) : []),
     ]);
-    if (reply[0] === 'ok') return { kind: 'ok' };
-    if (reply[0] === 'limited') return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
-    return { kind: 'revived', change: parseChange(input.userId, reply, 1) };
+    if (reply[0] === 'need-context') return { kind: 'need-context' };
+    return parseApplied(input.userId, reply);
+  }
+
+  async touch(input: ConnectionRef & { countOnly?: boolean; authorizedUntil?: number }): Promise<TouchResult> {
+    const reply = await this.userScript('presenceTouch', input, input.now + this.settings.leaseMs, [
+      input.countOnly ? '1' : '0',
+      input.authorizedUntil ?? '',
+    ]);
+    switch (reply[0]) {
+      case 'ok':
+        return { kind: 'ok' };
+      case 'resync':
+        return { kind: 'resync' };
+      case 'expired':
+        return { kind: 'expired' };
+      case 'limited':
+        return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
+      default:
+        return parseApplied(input.userId, reply);
+    }
   }
 
   async update(input: UpdateInput): Promise<UpdateResult> {
     const page = input.page;
-    const reply = await this.userScript('presenceUpdate', input, [
-      this.settings.rateLimit.perSecond,
-      this.settings.rateLimit.burst,
-      this.settings.retentionSeconds,
+    const reply = await this.userScript('presenceUpdate', input, input.now + this.settings.leaseMs, [
       input.status === undefined ? '0' : '1',
       input.status ?? '',
       input.message === undefined ? '0' : '1',
@@ -158,53 +241,114 @@ export class RedisPresenceStore implements PresenceStore {
       page?.url ?? '',
       page?.title ?? '',
       page?.domain ?? '',
+      page?.host ?? '',
+      input.activity === undefined ? '0' : '1',
+      input.activity ?? '',
+      input.seq ?? '',
+      input.authorizedUntil ?? '',
       input.context ? '1' : '0',
       ...(input.context ? contextArgs(input.context, this.settings.friendCacheSeconds) : []),
     ]);
-    if (reply[0] === 'need-context') return { kind: 'need-context' };
-    if (reply[0] === 'limited') return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
-    return { kind: 'changed', change: parseChange(input.userId, reply, 1) };
+    switch (reply[0]) {
+      case 'need-context':
+        return { kind: 'need-context' };
+      case 'stale':
+        return { kind: 'stale' };
+      case 'expired':
+        return { kind: 'expired' };
+      case 'limited':
+        return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
+      default:
+        return parseApplied(input.userId, reply);
+    }
   }
 
-  async remove(input: ConnectionRef & { deferAnnounce?: boolean }): Promise<PresenceChange | null> {
-    const reply = await this.userScript('presenceRemove', input, [
-      this.settings.graceMs,
-      this.settings.retentionSeconds,
-      input.deferAnnounce ? '1' : '0',
+  async subscribe(input: ConnectionRef & { detail?: 'full' | 'status'; groups?: readonly string[] }): Promise<boolean> {
+    const reply = await this.userScript('presenceSubscribe', input, input.now, [
+      input.detail === undefined ? '' : input.detail === 'status' ? 's' : 'f',
+      input.groups === undefined ? '' : JSON.stringify(input.groups),
     ]);
-    return reply[0] === 'removed' ? parseChange(input.userId, reply, 1) : null;
+    return reply[0] === 'ok';
   }
 
-  async connectionsOf(userIds: readonly string[], save: readonly UserContext[] = []): Promise<Map<string, string[]>> {
+  async remove(input: ConnectionRef & { protectMs?: number; deliverInline?: boolean }): Promise<RemoveResult> {
+    const lease = input.deliverInline === false ? input.now : input.now + this.settings.leaseMs;
+    const reply = await this.userScript('presenceRemove', input, lease, [
+      input.protectMs !== undefined ? '1' : '0',
+      input.protectMs ?? 0,
+    ]);
+    if (reply[0] === 'absent') return { kind: 'absent' };
+    if (reply[0] === 'protected') return { kind: 'protected' };
+    return { kind: 'removed', change: parseApplied(input.userId, reply).change };
+  }
+
+  async connectionsOf(
+    userIds: readonly string[],
+    save: readonly UserContext[] = [],
+  ): Promise<Map<string, TargetConnection[]>> {
     const groups = this.groupBySlot(userIds);
     const replies = await this.redis.run([
       ...this.saveCommands(save),
-      ...groups.map((ids): RedisCommand => ['presenceConnectionsMany', ids.length, ...ids.map((id) => this.keys.conns(id))]),
+      ...groups.map((ids): RedisCommand => [
+        'presenceConnectionsMany',
+        ids.length,
+        ...ids.map((id) => this.keys.conns(id)),
+      ]),
     ]);
-    const result = new Map<string, string[]>();
+    const result = new Map<string, TargetConnection[]>();
     groups.forEach((ids, g) => {
-      const lists = JSON.parse(String(replies[save.length + g])) as (string[] | false)[];
+      const lists = JSON.parse(String(replies[save.length + g])) as (
+        [string, string, number, number, string][] | false
+      )[];
       ids.forEach((id, i) => {
         const list = lists[i];
-        if (list) result.set(id, list);
+        if (!list) return;
+        result.set(
+          id,
+          list.map(([connectionId, detail, batch, connectedAt, groupsJson]) => ({
+            connectionId,
+            detail: detail === 's' ? 'status' : 'full',
+            batch: batch === 1,
+            connectedAt,
+            groups: groupsJson ? (JSON.parse(groupsJson) as string[]) : [],
+          })),
+        );
       });
     });
     return result;
   }
 
   async readSelf(userId: string): Promise<{ snapshot: PresenceSnapshot; context: FriendList | null }> {
-    const [state, context] = (await this.redis.run([
-      ['hmget', this.keys.state(userId), ...SNAPSHOT_FIELDS],
+    const [state, context, conns] = (await this.redis.run([
+      ['hmget', this.keys.state(userId), 'fv', 'ov', 'ls', 'lsp', 'lu', 'lt', 'ld', 'v'],
       ['hmget', this.keys.context(userId), 'ids', 'info'],
-    ])) as [unknown[], (string | null)[]];
+      ['hvals', this.keys.conns(userId)],
+    ])) as [unknown[], (string | null)[], string[]];
+    const [fv, ov, ls, lsp, lu, lt, ld, v] = state;
+    // Heartbeats only touch the connections: the user's own last activity is the newest of theirs.
+    let lastSeen = num(ls);
+    for (const raw of conns) {
+      const a = (JSON.parse(raw) as { a?: number }).a ?? 0;
+      if (a > (lastSeen ?? 0)) lastSeen = a;
+    }
     const [ids, info] = context;
     return {
-      snapshot: snapshotOf(state),
-      context: ids == null ? null : { friendIds: JSON.parse(ids) as string[], info: JSON.parse(info ?? '{}') as UserContext['info'] },
+      snapshot: {
+        friendView: parseView(fv),
+        ownView: parseView(ov),
+        lastSeen,
+        publicLastSeen: num(lsp),
+        latestPage: latestPage(lu, lt, ld),
+        v: num(v),
+      },
+      context: ids == null ? null : { friendIds: JSON.parse(ids) as string[], info: parseInfo(info) },
     };
   }
 
-  async readMany(userIds: readonly string[], save: readonly UserContext[] = []): Promise<Map<string, PresenceSnapshot>> {
+  async readMany(
+    userIds: readonly string[],
+    save: readonly UserContext[] = [],
+  ): Promise<Map<string, PresenceSnapshot>> {
     const groups = this.groupBySlot(userIds);
     const replies = await this.redis.run([
       ...this.saveCommands(save),
@@ -225,46 +369,80 @@ export class RedisPresenceStore implements PresenceStore {
   async claim(shard: number, now: number, leaseMs: number, limit: number): Promise<SweepClaim> {
     const lease = now + leaseMs;
     const members = await this.redis.one<string[]>(['presenceClaim', 1, this.keys.expiry(shard), now, lease, limit]);
-    const userIds = [...new Set(members.map(userOfMember))];
-    const exists = userIds.length
-      ? await this.redis.run(userIds.map((id): RedisCommand => ['exists', this.keys.context(id)]))
-      : [];
-    return {
-      shard,
-      lease,
-      members,
-      userIds,
-      missingContexts: userIds.filter((_, i) => Number(exists[i]) === 0),
-    };
+    return { shard, lease, members, userIds: [...new Set(members.map(userOfMember))] };
   }
 
-  async commit(claim: SweepClaim, now: number, save: readonly UserContext[] = []): Promise<SweepCommit> {
-    if (claim.members.length === 0) return { reaped: [], changes: [] };
-    const keys = [this.keys.expiry(claim.shard)];
+  async commit(claim: SweepClaim, now: number): Promise<SweepCommit> {
+    if (claim.members.length === 0) return { reaped: [], changedUsers: [] };
+    const s = claim.shard;
+    const keys = [
+      this.keys.expiry(s),
+      this.keys.outbox(s),
+      this.keys.outboxBodies(s),
+      this.keys.shard(s),
+      this.keys.recheck(s),
+    ];
     for (const id of claim.userIds) {
       keys.push(this.keys.conns(id), this.keys.state(id), this.keys.context(id), this.keys.view(id));
     }
-    const replies = await this.redis.run([
-      ...this.saveCommands(save),
-      [
-        'presenceCommit',
-        keys.length,
-        ...keys,
-        now,
-        claim.lease,
-        this.settings.graceMs,
-        this.settings.retentionSeconds,
-        claim.userIds.length,
-        ...claim.userIds,
-        ...claim.members,
-      ],
+    const [reapedFlat, changed] = await this.redis.one<[string[], string[]]>([
+      'presenceCommit',
+      keys.length,
+      ...keys,
+      ...this.settingsArgs(now, claim.lease),
+      claim.userIds.length,
+      ...claim.userIds,
+      ...claim.members,
     ]);
-    const [reapedFlat, changes] = replies[replies.length - 1] as [string[], Reply[]];
-    const reaped: { userId: string; connectionId: string }[] = [];
-    for (let i = 0; i < reapedFlat.length; i += 2) {
-      reaped.push({ userId: String(reapedFlat[i]), connectionId: String(reapedFlat[i + 1]) });
+    const reaped: SweepCommit['reaped'][number][] = [];
+    for (let i = 0; i < reapedFlat.length; i += 3) {
+      reaped.push({
+        userId: String(reapedFlat[i]),
+        connectionId: String(reapedFlat[i + 1]),
+        reason: reapedFlat[i + 2] === 'token' ? 'token' : 'expired',
+      });
     }
-    return { reaped, changes: changes.map((c) => parseChange(String(c[0]), c, 1)) };
+    return { reaped, changedUsers: changed.map(String) };
+  }
+
+  async claimRechecks(shard: number, now: number, leaseMs: number, limit: number): Promise<string[]> {
+    return this.redis.one<string[]>(['presenceClaim', 1, this.keys.recheck(shard), now, now + leaseMs, limit]);
+  }
+
+  async recheck(userId: string, now: number, context: UserContext): Promise<void> {
+    await this.redis.one([
+      'presenceRecheck',
+      USER_KEY_COUNT,
+      ...this.keys.userKeys(userId),
+      ...this.settingsArgs(now, now + this.settings.leaseMs),
+      userId,
+      '1',
+      ...contextArgs(context, this.settings.friendCacheSeconds),
+    ]);
+  }
+
+  async markFresh(): Promise<void> {
+    await this.redis.run(
+      Array.from({ length: SHARD_COUNT }, (_, s): RedisCommand => [
+        'presenceShardInfo',
+        1,
+        this.keys.shard(s),
+        'fresh',
+      ]),
+    );
+  }
+
+  async usage(): Promise<{ users: number; connections: number }> {
+    const replies = (await this.redis.run(
+      Array.from({ length: SHARD_COUNT }, (_, s): RedisCommand => ['presenceShardInfo', 1, this.keys.shard(s), '']),
+    )) as [number, number][];
+    let users = 0;
+    let connections = 0;
+    for (const [u, n] of replies) {
+      users += Number(u);
+      connections += Number(n);
+    }
+    return { users, connections };
   }
 
   /**
@@ -282,14 +460,22 @@ export class RedisPresenceStore implements PresenceStore {
     return [...groups.values()];
   }
 
-  /**
-   * Runs a per-user script: KEYS conns, state, expiry, context; ARGV user, connection, now, then the connect, touch
-   * and update scripts take the new expiry, then `extra`.
-   */
-  private userScript(name: ScriptName, input: ConnectionRef, extra: (string | number)[]): Promise<Reply> {
-    const head: (string | number)[] = [input.userId, input.connectionId, input.now];
-    if (name !== 'presenceRemove') head.push(input.now + this.settings.timeoutMs);
-    return this.redis.one<Reply>([name, 5, ...this.keys.userKeys(input.userId), ...head, ...extra]);
+  /** Runs a per-user script: KEYS (see {@link RedisKeys.userKeys}); ARGV the settings, user, connection, then `extra`. */
+  private userScript(
+    name: ScriptName,
+    input: ConnectionRef,
+    lease: number,
+    extra: (string | number)[],
+  ): Promise<Reply> {
+    return this.redis.one<Reply>([
+      name,
+      USER_KEY_COUNT,
+      ...this.keys.userKeys(input.userId),
+      ...this.settingsArgs(input.now, lease),
+      input.userId,
+      input.connectionId,
+      ...extra,
+    ]);
   }
 
   private saveCommands(contexts: readonly UserContext[]): RedisCommand[] {
@@ -301,4 +487,3 @@ export class RedisPresenceStore implements PresenceStore {
     ]);
   }
 }
-

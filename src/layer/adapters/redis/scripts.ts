@@ -1,252 +1,514 @@
-// Lua scripts of the presence store. Each touches the keys of one shard only (one hash slot), so each is atomic
-// and runs unchanged on Redis Cluster, ElastiCache cluster mode and ElastiCache Serverless.
+// Lua scripts of the presence store. Each touches the keys of one shard only (one hash slot), so each is atomic and
+// runs unchanged on Redis Cluster, ElastiCache cluster mode and ElastiCache Serverless. Every state change that
+// someone must be told about is written to the shard's outbox in the same script that makes it.
+import { RATE_CAP_SCRIPT } from './rate-cap';
 
 /**
- * Shared functions. Connection record (JSON): s status, u/t/d shared page (empty when not shared), ts time of the
- * last page update, a last activity, e expiry, c connected at, tk/tr rate-limit tokens and refill time, rn time of the
- * last rate-limit notice. Views are JSON arrays [status, url, title, domain, message].
+ * Every per-user and per-shard script takes the same ten settings first (ARGV 1..10), so the store builds them once:
+ * now, timeout, grace, retention (s), rate, burst, idle (0 = off), auth grace, lease deadline, context ttl (s).
+ *
+ * Connection record (JSON): s connection status (online|away), u/t/d/h shared page (empty when not shared; h is the
+ * ASCII host), act activity JSON ('' none), ts time of the last page/activity update, a last activity, hb last
+ * heartbeat, hi heartbeat interval, e liveness expiry, c connected at, tk/tr/rn rate limit, q last seq, dt detail
+ * (f|s), bt batch opt-in, gr subscribed groups, x authorized until (0 none), iu last update-presence, id idle.
+ *
+ * State hash: ch standing choice ('' none, busy, invisible, ? unknown), m message, v version, fv/ov views
+ * [status, url, title, domain, message, activity], ls/lsp last seen (own/public), lu/lt/ld/lh latest shared page,
+ * pu/pt/pd/ph/pa current page and activity (seeds a reconnect within grace).
  */
 const PRELUDE = `
-local RANK = {invisible = 4, busy = 3, online = 2, away = 1}
-local OFFLINE = '["offline","","","",""]'
+local NOW, TIMEOUT, GRACE, RETENTION = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local RATE, BURST, IDLE, AUTH_GRACE = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+local LEASE, CTX_TTL = tonumber(ARGV[9]), tonumber(ARGV[10])
+local OUTBOX_AT = LEASE
+local RANK = {busy = 3, online = 2, away = 1}
+local OFFLINE = '["offline","","","","",""]'
+local MAX_TIMEOUT = 900000
+local RECOVERY = RETENTION * 1000
 
-local function view_json(status, u, t, d, m)
-  return cjson.encode({status, u, t, d, m})
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function new_record(now, expiry, status, burst)
-  return {s = status, u = '', t = '', d = '', ts = 0, a = now, e = expiry, c = now, tk = burst, tr = now, rn = 0}
+local function view_json(status, u, t, d, m, act)
+  return cjson.encode({status, u, t, d, m, act})
 end
 
-local function take_token(r, now, rate, burst)
-  local tk = math.min(burst, (r.tk or burst) + math.max(0, now - (r.tr or now)) * rate / 1000)
-  r.tr = now
+-- A connection is alive for the timeout, and never less than 2.5 heartbeat intervals of its own.
+local function liveness(r)
+  local t = TIMEOUT
+  local hi = tonumber(r.hi) or 0
+  if hi * 2.5 > t then t = math.min(hi * 2.5, MAX_TIMEOUT) end
+  return (tonumber(r.a) or NOW) + t
+end
+
+-- The next time the sweep must look at a connection: expiry, end of its authorization, or auto-away.
+local function deadline(r)
+  local d = tonumber(r.e)
+  local x = tonumber(r.x) or 0
+  if x > 0 and x + AUTH_GRACE < d then d = x + AUTH_GRACE end
+  if IDLE > 0 and (tonumber(r.id) or 0) == 0 then
+    local idle_at = (tonumber(r.iu) or tonumber(r.c) or NOW) + IDLE
+    if idle_at < d then d = idle_at end
+  end
+  return d
+end
+
+local function new_record(status)
+  return {s = status, u = '', t = '', d = '', h = '', act = '', ts = 0, a = NOW, hb = NOW, hi = 0, e = NOW + TIMEOUT,
+    c = NOW, tk = BURST, tr = NOW, rn = 0, q = -1, dt = 'f', bt = 0, x = 0, iu = NOW, id = 0}
+end
+
+local function take_token(r)
+  local tk = math.min(BURST, (tonumber(r.tk) or BURST) + math.max(0, NOW - (tonumber(r.tr) or NOW)) * RATE / 1000)
+  r.tr = NOW
   if tk < 1 then
     r.tk = tk
     local notify = 0
-    if now - (r.rn or 0) >= 1000 then r.rn = now; notify = 1 end
+    if NOW - (tonumber(r.rn) or 0) >= 1000 then r.rn = NOW; notify = 1 end
     return false, notify
   end
   r.tk = tk - 1
   return true, 0
 end
 
+local function index_connection(K, user, conn, r)
+  redis.call('ZADD', K[3], deadline(r), 'c:' .. conn .. ':' .. user)
+end
+
+-- Usage counters of the shard (users with a connection, open connections), exact because every change is atomic.
+local function count(K, users, conns)
+  if users ~= 0 then redis.call('HINCRBY', K[10], 'u', users) end
+  if conns ~= 0 then redis.call('HINCRBY', K[10], 'n', conns) end
+end
+
+-- Whether the user's standing choice is known for a user without state: after a loss of this shard's data it is not.
+local function choice_for_new_user(K)
+  local mark = redis.call('HGET', K[10], 'f')
+  if not mark then
+    redis.call('HSET', K[10], 'f', NOW + RECOVERY)
+    return '?'
+  end
+  if mark ~= 'fresh' and tonumber(mark) > NOW then return '?' end
+  return ''
+end
+
 local function rollup(conns)
   local all = redis.call('HGETALL', conns)
-  local n, best, rank, page, pts, ids = 0, 'offline', 0, nil, -1, {}
+  local n, rank, best, page, pts, ids = 0, 0, 'offline', nil, -1, {}
   for i = 1, #all, 2 do
     local r = cjson.decode(all[i + 1])
     n = n + 1
-    ids[#ids + 1] = all[i]
-    local k = RANK[r.s] or 2
-    if k > rank then rank = k; best = r.s end
+    ids[n] = all[i]
+    local st = r.s
+    if (tonumber(r.id) or 0) == 1 then st = 'away' end
+    local k = RANK[st] or 2
+    if k > rank then rank = k; best = st end
     local ts = tonumber(r.ts) or 0
     if ts > pts then pts = ts; page = r end
   end
   return n, best, page, ids
 end
 
--- The friends' read model: one string per user, [friend view, public last seen, latest url, title, domain], so a
--- friend list is read with one MGET instead of one HMGET per friend.
-local function write_view(st, vk, retention)
-  local v = redis.call('HMGET', st, 'fv', 'lsp', 'lu', 'lt', 'ld')
-  redis.call('SET', vk, cjson.encode({v[1] or OFFLINE, v[2] or '', v[3] or '', v[4] or '', v[5] or ''}), 'EX', retention)
-end
-
--- mode: 'active' (activity now), 'passive' (no activity), 'pending' (no connection, grace running), 'final' (offline)
-local function settle(st, vk, n, status, page, now, mode, retention)
-  local cur = redis.call('HMGET', st, 'fv', 'ov', 'm')
-  local oldfv, oldov, m = cur[1] or OFFLINE, cur[2] or OFFLINE, cur[3] or ''
-  local fv, ov
-  if n > 0 then
-    local u, t, d = '', '', ''
-    if page then u = page.u or ''; t = page.t or ''; d = page.d or '' end
-    redis.call('HSET', st, 's', status, 'rs', status, 'pu', u, 'pt', t, 'pd', d)
-    if mode == 'active' then
-      if status == 'invisible' then redis.call('HSET', st, 'ls', now)
-      else redis.call('HSET', st, 'ls', now, 'lsp', now) end
-    end
-    if status ~= 'invisible' and u ~= '' then redis.call('HSET', st, 'lu', u, 'lt', t, 'ld', d) end
-    ov = view_json(status, u, t, d, m)
-    if status == 'invisible' then fv = OFFLINE else fv = ov end
-  elseif mode == 'pending' then
-    redis.call('HSET', st, 's', 'offline')
-    fv = oldfv; ov = OFFLINE
-  else
-    redis.call('HSET', st, 's', 'offline', 'pu', '', 'pt', '', 'pd', '')
-    fv = OFFLINE; ov = OFFLINE
+-- Is a page on host h shared under the cached settings? An entry matches the host or any parent at a label boundary.
+local function shared_host(ctx, mode, h)
+  if h == nil or h == '' then return false end
+  local listed = false
+  local cand = h
+  local ip = string.match(h, '^[%d%.]+$') ~= nil or string.sub(h, 1, 1) == '['
+  while cand and cand ~= '' do
+    if redis.call('HEXISTS', ctx, 'd:' .. cand) == 1 then listed = true; break end
+    if ip then break end
+    local dot = string.find(cand, '.', 1, true)
+    if not dot then break end
+    cand = string.sub(cand, dot + 1)
   end
-  local fch, och = fv ~= oldfv, ov ~= oldov
-  if fch then redis.call('HSET', st, 'fv', fv) end
-  if och then redis.call('HSET', st, 'ov', ov) end
-  redis.call('EXPIRE', st, retention)
-  write_view(st, vk, retention)
-  return fch, och, fv, ov
-end
-
--- {fch, och, fv, ov, ls, lsp, lu, lt, ld, friendIdsJson, hasContext, otherConnectionIds}
-local function change(st, ctx, fch, och, fv, ov, ids, self_conn)
-  local s = redis.call('HMGET', st, 'ls', 'lsp', 'lu', 'lt', 'ld')
-  local friends, has = '', redis.call('EXISTS', ctx)
-  if fch and has == 1 then friends = redis.call('HGET', ctx, 'ids') or '' end
-  local others = {}
-  if och then
-    for _, id in ipairs(ids) do if id ~= self_conn then others[#others + 1] = id end end
-  end
-  return {fch and 1 or 0, och and 1 or 0, fv, ov, s[1] or '', s[2] or '', s[3] or '', s[4] or '', s[5] or '',
-    friends, has, others}
+  if mode == 'default_all' then return not listed end
+  return listed
 end
 
 local function write_context(key, argv, i)
-  local ttl, nd = tonumber(argv[i]), tonumber(argv[i + 4])
+  local nd = tonumber(argv[i + 4])
   redis.call('DEL', key)
-  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3]}
+  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3], 'grp', argv[i + 5 + nd]}
   for j = 1, nd do
     fields[#fields + 1] = 'd:' .. argv[i + 4 + j]
     fields[#fields + 1] = '1'
   end
   redis.call('HSET', key, unpack(fields))
-  redis.call('EXPIRE', key, ttl)
+  redis.call('EXPIRE', key, tonumber(argv[i]))
+end
+
+-- Records (or coalesces into) the user's pending delivery: only the latest views are ever delivered, flags and
+-- events accumulate until a deliverer acknowledges this version.
+local function outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, st)
+  local key = 'u:' .. user
+  local old = redis.call('HGET', K[7], key)
+  local b
+  if old then b = cjson.decode(old) else b = {f = 0, o = 0, s = 0, e = {}} end
+  local snap = redis.call('HMGET', st, 'ls', 'lsp', 'lu', 'lt', 'ld')
+  b.ver = v; b.fv = fv; b.ov = ov
+  b.ls = tonumber(snap[1]) or 0; b.lsp = tonumber(snap[2]) or 0
+  b.lu = snap[3] or ''; b.lt = snap[4] or ''; b.ld = snap[5] or ''
+  if fch then b.f = 1 end
+  if och then b.o = 1; b.x = actor or '' end
+  if sl then b.s = 1 end
+  if type(b.e) ~= 'table' then b.e = {} end
+  if ev then b.e[#b.e + 1] = ev end
+  redis.call('HSET', K[7], key, cjson.encode(b))
+  redis.call('ZADD', K[6], OUTBOX_AT, key)
+end
+
+local function status_of(view)
+  return string.match(view, '^%["([^"]*)"')
+end
+
+-- Rolls the user's connections up into the views friends and the user's own connections see; on a change, bumps the
+-- version (Redis clock, never backwards), rewrites the friends' read model and records the delivery.
+-- mode: 'active' (activity now), 'passive', 'pending' (no connection, grace running), 'final' (offline).
+-- lastact: a last-activity time to fold into lastSeen (the connect/update time, or a removed connection's).
+local function settle(K, user, n, best, page, mode, actor, lastact, force)
+  local st, vk = K[2], K[5]
+  local cur = redis.call('HMGET', st, 'fv', 'ov', 'm', 'ch', 'ls', 'lsp', 'lu')
+  local oldfv, oldov, m, ch = cur[1] or OFFLINE, cur[2] or OFFLINE, cur[3] or '', cur[4] or ''
+  local hidden = ch == 'invisible' or ch == '?'
+  local ls, lsp = tonumber(cur[5]) or 0, tonumber(cur[6]) or 0
+  if lastact and lastact > ls then ls = lastact; redis.call('HSET', st, 'ls', ls) end
+  local fv, ov, status
+  local latest_changed = false
+  if n > 0 then
+    status = best
+    if ch == 'busy' then status = 'busy' end
+    local u, t, d, h, act = '', '', '', '', ''
+    if page then u = page.u or ''; t = page.t or ''; d = page.d or ''; h = page.h or ''; act = page.act or '' end
+    redis.call('HSET', st, 'pu', u, 'pt', t, 'pd', d, 'ph', h, 'pa', act)
+    if hidden then
+      ov = view_json('invisible', u, t, d, m, act); fv = OFFLINE
+    else
+      ov = view_json(status, u, t, d, m, act); fv = ov
+      if u ~= '' and u ~= (cur[7] or '') then
+        redis.call('HSET', st, 'lu', u, 'lt', t, 'ld', d, 'lh', h)
+        latest_changed = true
+      end
+    end
+  elseif mode == 'pending' then
+    -- friends keep the last view during grace, with the page as (re)checked against the settings
+    if oldfv == OFFLINE then fv = OFFLINE else
+      local a = cjson.decode(oldfv)
+      local p = redis.call('HMGET', st, 'pu', 'pt', 'pd', 'pa')
+      fv = view_json(a[1], p[1] or '', p[2] or '', p[3] or '', a[5] or '', p[4] or '')
+    end
+    ov = OFFLINE
+  else
+    redis.call('HSET', st, 'pu', '', 'pt', '', 'pd', '', 'ph', '', 'pa', '')
+    fv = OFFLINE; ov = OFFLINE
+  end
+  local fch, och = fv ~= oldfv or force == true, ov ~= oldov
+  -- what friends see of lastSeen moves with the versions (exact once offline)
+  if (fch or mode == 'final') and not hidden and ls > lsp then lsp = ls; redis.call('HSET', st, 'lsp', lsp) end
+  local v = nil
+  if fch or och then
+    local prev = tonumber(redis.call('HGET', st, 'v') or '0') or 0
+    v = clock_ms()
+    if v <= prev then v = prev + 1 end
+    redis.call('HSET', st, 'v', v)
+    if fch then redis.call('HSET', st, 'fv', fv) end
+    if och then redis.call('HSET', st, 'ov', ov) end
+    local sl = false
+    local ev = nil
+    if fch then
+      local a, b = cjson.decode(oldfv), cjson.decode(fv)
+      sl = a[1] ~= b[1] or a[5] ~= b[5]
+      if a[1] ~= b[1] then ev = {s = b[1], p = a[1], v = v, at = NOW} end
+    end
+    outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, st)
+  end
+  redis.call('EXPIRE', st, RETENTION)
+  if fch or latest_changed or v ~= nil then
+    local r = redis.call('HMGET', st, 'fv', 'lsp', 'lu', 'lt', 'ld', 'v')
+    redis.call('SET', vk, cjson.encode({r[1] or OFFLINE, r[2] or '', r[3] or '', r[4] or '', r[5] or '', r[6] or ''}),
+      'EX', RETENTION)
+  end
+  return v
+end
+
+-- The reply of a state change: {kind, v or '', friend ids JSON or '', has context, connection ids, resync, change}.
+local function reply(K, kind, v, ids, resync, user)
+  local friends, has = '', redis.call('EXISTS', K[4])
+  if has == 1 then friends = redis.call('HGET', K[4], 'ids') or '' end
+  local body = ''
+  if v then body = redis.call('HGET', K[7], 'u:' .. user) or '' end
+  return {kind, v and tostring(v) or '', friends, has, ids or {}, resync and 1 or 0, body}
+end
+
+-- A standing choice from an explicit status: online clears it, busy/invisible set it; away only idles the connection.
+local function apply_status(K, r, status)
+  if status == 'online' then redis.call('HSET', K[2], 'ch', ''); r.s = 'online'
+  elseif status == 'away' then
+    r.s = 'away'
+    if redis.call('HGET', K[2], 'ch') == '?' then redis.call('HSET', K[2], 'ch', '') end
+  else redis.call('HSET', K[2], 'ch', status); r.s = 'online' end
+end
+
+-- Re-applies the (new) page settings to what is stored: a page they no longer share is cleared everywhere.
+local function recheck_pages(K)
+  local mode = redis.call('HGET', K[4], 'mode')
+  if not mode then return false end
+  local changed = false
+  local all = redis.call('HGETALL', K[1])
+  for i = 1, #all, 2 do
+    local r = cjson.decode(all[i + 1])
+    if (r.u or '') ~= '' and not shared_host(K[4], mode, r.h) then
+      r.u = ''; r.t = ''; r.d = ''; r.h = ''
+      redis.call('HSET', K[1], all[i], cjson.encode(r))
+      changed = true
+    end
+  end
+  local ph = redis.call('HGET', K[2], 'ph')
+  if (redis.call('HGET', K[2], 'pu') or '') ~= '' and not shared_host(K[4], mode, ph) then
+    redis.call('HSET', K[2], 'pu', '', 'pt', '', 'pd', '', 'ph', '')
+    changed = true
+  end
+  local lh = redis.call('HGET', K[2], 'lh')
+  local lu = redis.call('HGET', K[2], 'lu')
+  if lu and lu ~= '' and not shared_host(K[4], mode, lh) then
+    redis.call('HSET', K[2], 'lu', '', 'lt', '', 'ld', '', 'lh', '')
+    changed = true
+  end
+  return changed
+end
+
+local function has_shared_page(K)
+  local lu = redis.call('HGET', K[2], 'lu')
+  return lu ~= false and lu ~= nil and lu ~= ''
 end
 `;
 
-/** KEYS conns, state, expiry, context, view. ARGV user, conn, now, expiry, status ('' = default), burst, retention. */
+/** KEYS of a per-user script: conns, state, expiry, context, view, outbox, outbox bodies, mailbox, mailbox bodies, shard, recheck. */
+export const USER_KEY_COUNT = 11;
+
+/**
+ * KEYS per user. ARGV 11 user, 12 conn, 13 status ('' none), 14 detail (f|s), 15 batch (0|1), 16 authorized until,
+ * 17 has context, 18.. context. Answers need-context (changing nothing) when the friend list is not cached.
+ */
 export const CONNECT = `${PRELUDE}
-local user, conn, now, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+if ARGV[17] == '1' then write_context(K[4], ARGV, 18) end
+if redis.call('EXISTS', K[4]) == 0 then return {'need-context'} end
+local existed = redis.call('EXISTS', K[2]) == 1
 local gm = 'g:' .. user
-local in_grace = redis.call('ZSCORE', KEYS[3], gm)
-local r = new_record(now, expiry, 'online', tonumber(ARGV[6]))
-if in_grace and redis.call('HLEN', KEYS[1]) == 0 then
+local in_grace = redis.call('ZSCORE', K[3], gm)
+local before = redis.call('HLEN', K[1])
+local r = new_record('online')
+r.dt = ARGV[14]; r.bt = tonumber(ARGV[15]); r.x = tonumber(ARGV[16]) or 0
+if in_grace and before == 0 then
   -- reconnecting within grace: continue where the last connection left off, so nobody sees a flap
-  local prev = redis.call('HMGET', KEYS[2], 'rs', 'pu', 'pt', 'pd')
-  if prev[1] and prev[1] ~= 'offline' then r.s = prev[1] end
-  r.u = prev[2] or ''; r.t = prev[3] or ''; r.d = prev[4] or ''; r.ts = now
+  local prev = redis.call('HMGET', K[2], 'pu', 'pt', 'pd', 'ph', 'pa')
+  r.u = prev[1] or ''; r.t = prev[2] or ''; r.d = prev[3] or ''; r.h = prev[4] or ''; r.act = prev[5] or ''; r.ts = NOW
 end
-if ARGV[5] ~= '' then r.s = ARGV[5] end
-redis.call('HSET', KEYS[1], conn, cjson.encode(r))
-redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
-if in_grace then redis.call('ZREM', KEYS[3], gm) end
-local n, best, page, ids = rollup(KEYS[1])
-local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', tonumber(ARGV[7]))
-return change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
+local resync = false
+if ARGV[13] ~= '' then apply_status(K, r, ARGV[13])
+elseif not existed then
+  local ch = choice_for_new_user(K)
+  redis.call('HSET', K[2], 'ch', ch)
+  resync = ch == '?'
+elseif redis.call('HGET', K[2], 'ch') == '?' then resync = true end
+r.e = liveness(r)
+if redis.call('HSET', K[1], conn, cjson.encode(r)) == 1 then count(K, before == 0 and 1 or 0, 1) end
+index_connection(K, user, conn, r)
+if in_grace then redis.call('ZREM', K[3], gm) end
+local n, best, page, ids = rollup(K[1])
+local v = settle(K, user, n, best, page, 'active', conn, NOW)
+return reply(K, 'changed', v, ids, resync, user)
 `;
 
 /**
- * KEYS conns, state, expiry, context, view. ARGV user, conn, now, expiry, rate, burst, retention, countOnly ('1': only
- * charge the rate limit, for messages that are rejected and must change nothing else).
+ * The heartbeat: refreshes liveness and charges the rate limit, nothing else (no state, no read model). KEYS per
+ * user. ARGV 11 user, 12 conn, 13 countOnly ('1': only charge the rate limit), 14 authorized until ('' unchanged).
  */
 export const TOUCH = `${PRELUDE}
-local user, conn, now, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local rate, burst, retention, count_only = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[8] == '1'
-local raw = redis.call('HGET', KEYS[1], conn)
-if not raw and count_only then return {'ok'} end
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+local raw = redis.call('HGET', K[1], conn)
 if not raw then
-  -- a live socket Redis does not know (reaped in a race, or data lost): bring it back
-  local r = new_record(now, expiry, 'online', burst)
-  r.tk = burst - 1
-  redis.call('HSET', KEYS[1], conn, cjson.encode(r))
-  redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
-  redis.call('ZREM', KEYS[3], 'g:' .. user)
-  local n, best, page, ids = rollup(KEYS[1])
-  local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', retention)
-  local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
-  table.insert(c, 1, 'revived')
-  return c
+  if ARGV[13] == '1' then return {'ok'} end
+  -- a live socket Redis does not know (reaped in a race, or data lost): bring it back; with the user's state lost,
+  -- their choice is unknown, so it comes back hidden and the client is asked to resend its state
+  local r = new_record('online')
+  r.c = 0
+  r.x = tonumber(ARGV[14]) or 0
+  local resync = false
+  if redis.call('EXISTS', K[2]) == 0 or redis.call('HGET', K[2], 'ch') == '?' then
+    redis.call('HSET', K[2], 'ch', '?')
+    resync = true
+  end
+  r.e = liveness(r)
+  local before = redis.call('HLEN', K[1])
+  redis.call('HSET', K[1], conn, cjson.encode(r))
+  count(K, before == 0 and 1 or 0, 1)
+  index_connection(K, user, conn, r)
+  redis.call('ZREM', K[3], 'g:' .. user)
+  local n, best, page, ids = rollup(K[1])
+  local v = settle(K, user, n, best, page, 'active', conn, NOW)
+  return reply(K, 'revived', v, ids, resync, user)
 end
 local r = cjson.decode(raw)
-local ok, notify = take_token(r, now, rate, burst)
-if not ok then
-  redis.call('HSET', KEYS[1], conn, cjson.encode(r))
-  return {'limited', notify}
-end
-if count_only then
-  redis.call('HSET', KEYS[1], conn, cjson.encode(r))
+local x = tonumber(r.x) or 0
+if ARGV[14] ~= '' then x = math.max(x, tonumber(ARGV[14])); r.x = x end
+if x > 0 and NOW > x + AUTH_GRACE then return {'expired'} end
+local ok, notify = take_token(r)
+if not ok or ARGV[13] == '1' then
+  redis.call('HSET', K[1], conn, cjson.encode(r))
+  if not ok then return {'limited', notify} end
   return {'ok'}
 end
-r.a = now; r.e = expiry
-redis.call('HSET', KEYS[1], conn, cjson.encode(r))
-redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
-if redis.call('HGET', KEYS[2], 's') == 'invisible' then redis.call('HSET', KEYS[2], 'ls', now)
-else
-  redis.call('HSET', KEYS[2], 'ls', now, 'lsp', now)
-  write_view(KEYS[2], KEYS[5], retention)
-end
-redis.call('EXPIRE', KEYS[2], retention)
+local hb = tonumber(r.hb) or 0
+if hb > 0 then r.hi = math.max(NOW - hb, math.floor((tonumber(r.hi) or 0) * 0.75)) end
+r.hb = NOW; r.a = NOW
+r.e = liveness(r)
+redis.call('HSET', K[1], conn, cjson.encode(r))
+index_connection(K, user, conn, r)
+if redis.call('HGET', K[2], 'ch') == '?' then return {'resync'} end
 return {'ok'}
 `;
 
 /**
- * KEYS conns, state, expiry, context, view. ARGV 1 user, 2 conn, 3 now, 4 expiry, 5 rate, 6 burst, 7 retention,
- * 8 hasStatus, 9 status, 10 hasMessage, 11 message, 12 hasPage, 13 url, 14 title, 15 domain, 16 hasContext,
- * 17.. context (ttl, mode, ids, info, n, domains...).
+ * KEYS per user. ARGV 11 user, 12 conn, 13 hasStatus, 14 status, 15 hasMessage, 16 message, 17 hasPage, 18 url,
+ * 19 title, 20 domain, 21 host, 22 hasActivity, 23 activity JSON ('' clears), 24 seq ('' none), 25 authorized until
+ * ('' unchanged), 26 hasContext, 27.. context.
  */
 export const UPDATE = `${PRELUDE}
-local user, conn, now, expiry = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local rate, burst, retention = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
-if ARGV[16] == '1' then write_context(KEYS[4], ARGV, 17) end
-local shared = false
-if ARGV[12] == '1' and ARGV[15] ~= '' then
-  local mode = redis.call('HGET', KEYS[4], 'mode')
-  if not mode then return {'need-context'} end
-  local listed = redis.call('HEXISTS', KEYS[4], 'd:' .. ARGV[15]) == 1
-  if mode == 'default_all' then shared = not listed else shared = listed end
-end
-local raw = redis.call('HGET', KEYS[1], conn)
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+if ARGV[26] == '1' then write_context(K[4], ARGV, 27) end
+local raw = redis.call('HGET', K[1], conn)
 local r
-if raw then r = cjson.decode(raw) else r = new_record(now, expiry, 'online', burst) end
-local ok, notify = take_token(r, now, rate, burst)
+if raw then r = cjson.decode(raw) end
+local seq = tonumber(ARGV[24])
+if r and seq and (tonumber(r.q) or -1) >= seq then return {'stale'} end
+local mode = redis.call('HGET', K[4], 'mode')
+if not mode then return {'need-context'} end
+local known_state = redis.call('EXISTS', K[2]) == 1
+local before = redis.call('HLEN', K[1])
+if not r then r = new_record('online'); r.c = 0 end
+local x = tonumber(r.x) or 0
+if ARGV[25] ~= '' then x = math.max(x, tonumber(ARGV[25])); r.x = x end
+if raw and x > 0 and NOW > x + AUTH_GRACE then return {'expired'} end
+local ok, notify = take_token(r)
 if not ok then
-  if raw then redis.call('HSET', KEYS[1], conn, cjson.encode(r)) end
+  if raw then redis.call('HSET', K[1], conn, cjson.encode(r)) end
   return {'limited', notify}
 end
-if ARGV[8] == '1' then r.s = ARGV[9] end
-if ARGV[12] == '1' then
-  if shared then r.u = ARGV[13]; r.t = ARGV[14]; r.d = ARGV[15] else r.u = ''; r.t = ''; r.d = '' end
-  r.ts = now
+if seq then r.q = seq end
+local resync = false
+if ARGV[13] == '1' then apply_status(K, r, ARGV[14])
+elseif not known_state or redis.call('HGET', K[2], 'ch') == '?' then
+  redis.call('HSET', K[2], 'ch', '?')
+  resync = true
 end
-r.a = now; r.e = expiry
-redis.call('HSET', KEYS[1], conn, cjson.encode(r))
-redis.call('ZADD', KEYS[3], expiry, 'c:' .. conn .. ':' .. user)
-redis.call('ZREM', KEYS[3], 'g:' .. user)
-if ARGV[10] == '1' then
-  if ARGV[11] == '' then redis.call('HDEL', KEYS[2], 'm') else redis.call('HSET', KEYS[2], 'm', ARGV[11]) end
+if ARGV[15] == '1' then
+  if ARGV[16] == '' then redis.call('HDEL', K[2], 'm') else redis.call('HSET', K[2], 'm', ARGV[16]) end
 end
-local n, best, page, ids = rollup(KEYS[1])
-local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, 'active', retention)
-local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
-table.insert(c, 1, 'changed')
-return c
+if ARGV[17] == '1' then
+  if ARGV[18] ~= '' and shared_host(K[4], mode, ARGV[21]) then
+    r.u = ARGV[18]; r.t = ARGV[19]; r.d = ARGV[20]; r.h = ARGV[21]
+    redis.call('ZADD', K[11], 'NX', NOW + CTX_TTL * 1000, user)
+  else
+    r.u = ''; r.t = ''; r.d = ''; r.h = ''
+  end
+  r.ts = NOW
+end
+if ARGV[22] == '1' then r.act = ARGV[23]; r.ts = NOW end
+r.a = NOW; r.iu = NOW; r.id = 0
+r.e = liveness(r)
+redis.call('HSET', K[1], conn, cjson.encode(r))
+if not raw then count(K, before == 0 and 1 or 0, 1) end
+index_connection(K, user, conn, r)
+redis.call('ZREM', K[3], 'g:' .. user)
+if ARGV[26] == '1' then recheck_pages(K) end
+local n, best, page, ids = rollup(K[1])
+local v = settle(K, user, n, best, page, 'active', conn, NOW)
+return reply(K, 'changed', v, ids, resync, user)
 `;
 
-/** KEYS conns, state, expiry, context, view. ARGV user, conn, now, grace, retention, defer ('1' leaves the announcement to the sweep). */
+/**
+ * KEYS per user. ARGV 11 user, 12 conn, 13 detail ('' unchanged), 14 groups JSON ('' unchanged). Sets what the
+ * connection receives; answers absent for a connection Redis does not know.
+ */
+export const SUBSCRIBE = `${PRELUDE}
+local conn = ARGV[12]
+local raw = redis.call('HGET', KEYS[1], conn)
+if not raw then return {'absent'} end
+local r = cjson.decode(raw)
+if ARGV[13] ~= '' then r.dt = ARGV[13] end
+if ARGV[14] ~= '' then
+  local g = cjson.decode(ARGV[14])
+  if #g == 0 then r.gr = nil else r.gr = g end
+end
+redis.call('HSET', KEYS[1], conn, cjson.encode(r))
+return {'ok', r.dt}
+`;
+
+/**
+ * KEYS per user. ARGV 11 user, 12 conn, 13 protect ('1': keep a connection whose $connect completed less than
+ * 14 ms ago: API Gateway answers 410 until then). Removes exactly this connection of this user; the last one starts
+ * the grace window (or ends the presence at once when GRACE is 0).
+ */
 export const REMOVE = `${PRELUDE}
-local user, conn, now, grace = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local retention, defer = tonumber(ARGV[5]), ARGV[6] == '1'
-if redis.call('HDEL', KEYS[1], conn) == 0 then return {'absent'} end
-redis.call('ZREM', KEYS[3], 'c:' .. conn .. ':' .. user)
-local n, best, page, ids = rollup(KEYS[1])
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+local raw = redis.call('HGET', K[1], conn)
+if not raw then return {'absent'} end
+local r = cjson.decode(raw)
+if ARGV[13] == '1' and NOW - (tonumber(r.c) or 0) < tonumber(ARGV[14]) then return {'protected'} end
+redis.call('HDEL', K[1], conn)
+redis.call('ZREM', K[3], 'c:' .. conn .. ':' .. user)
+local n, best, page, ids = rollup(K[1])
+count(K, n == 0 and -1 or 0, -1)
 local gm = 'g:' .. user
 local mode = 'passive'
 if n == 0 then
-  if grace > 0 or defer then
-    redis.call('ZADD', KEYS[3], now + grace, gm)
+  if GRACE > 0 then
+    redis.call('ZADD', K[3], NOW + GRACE, gm)
     mode = 'pending'
   else
-    redis.call('ZREM', KEYS[3], gm)
+    redis.call('ZREM', K[3], gm)
     mode = 'final'
   end
-elseif defer then
-  redis.call('ZADD', KEYS[3], now, gm)
-  return {'deferred'}
 end
-local fch, och, fv, ov = settle(KEYS[2], KEYS[5], n, best, page, now, mode, retention)
-if defer then return {'deferred'} end
-local c = change(KEYS[2], KEYS[4], fch, och, fv, ov, ids, conn)
-table.insert(c, 1, 'removed')
-return c
+local v = settle(K, user, n, best, page, mode, nil, tonumber(r.a))
+return reply(K, 'removed', v, ids, false, user)
 `;
 
-/** KEYS expiry. ARGV now, lease score, limit. Moves up to `limit` due entries to the lease score and returns them. */
+/**
+ * KEYS per user. ARGV 11 user, 12 has context, 13.. context. Caches the (fresh) settings and re-applies them to the
+ * pages friends see; keeps the user on the recheck schedule while they have a shared page.
+ */
+export const RECHECK = `${PRELUDE}
+local user = ARGV[11]
+local K = KEYS
+if ARGV[12] == '1' then write_context(K[4], ARGV, 13) end
+local changed = recheck_pages(K)
+local v = nil
+if changed then
+  local n, best, page, ids = rollup(K[1])
+  local mode = 'passive'
+  if n == 0 then
+    if redis.call('ZSCORE', K[3], 'g:' .. user) then mode = 'pending' else mode = 'final' end
+  end
+  v = settle(K, user, n, best, page, mode, nil, nil, true)
+end
+if has_shared_page(K) or redis.call('HLEN', K[1]) > 0 then
+  redis.call('ZADD', K[11], NOW + CTX_TTL * 1000, user)
+else
+  redis.call('ZREM', K[11], user)
+end
+return {v and tostring(v) or ''}
+`;
+
+/** KEYS a sorted set. ARGV now, lease deadline, limit. Moves up to `limit` due members to the lease score and returns them. */
 export const CLAIM = `
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
 for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
@@ -254,38 +516,59 @@ return due
 `;
 
 /**
- * KEYS 1 expiry, then per user (conns, state, context, view). ARGV 1 now, 2 lease, 3 grace, 4 retention, 5 n users,
- * 6..5+n user ids, then the claimed members. Acts only on members still under this lease.
- * Returns {reaped (user, conn, user, conn...), changes ({user, ...change}...)}.
+ * The sweep's step for claimed expiry entries. KEYS 1 expiry, 2 outbox, 3 outbox bodies, 4 shard, 5 recheck, then
+ * per user (conns, state, context, view). ARGV 1..10 settings (ARGV 9: this pass's lease), 11 n users, 12..11+n user
+ * ids, then the claimed members. Acts only on members still under this lease: reaps expired connections and those
+ * whose authorization ended, ends grace windows, marks idle connections away.
+ * Returns {reaped ({user, conn, reason}...), changed users}.
  */
 export const COMMIT = `${PRELUDE}
-local now, lease, grace, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local nu = tonumber(ARGV[5])
+OUTBOX_AT = NOW
+local nu = tonumber(ARGV[11])
 local idx = {}
-for i = 1, nu do idx[ARGV[5 + i]] = i end
-local touched, order, ended, reaped = {}, {}, {}, {}
-for j = 6 + nu, #ARGV do
+for i = 1, nu do idx[ARGV[11 + i]] = i end
+local function keys_of(user)
+  local b = 6 + 4 * (idx[user] - 1)
+  return {KEYS[b], KEYS[b + 1], KEYS[1], KEYS[b + 2], KEYS[b + 3], KEYS[2], KEYS[3], '', '', KEYS[4], KEYS[5]}
+end
+local touched, order, ended, reaped, lastact = {}, {}, {}, {}, {}
+for j = 12 + nu, #ARGV do
   local m = ARGV[j]
   local sc = redis.call('ZSCORE', KEYS[1], m)
-  if sc and tonumber(sc) == lease then
+  if sc and tonumber(sc) == LEASE then
     local user
     if string.sub(m, 1, 2) == 'c:' then
       local rest = string.sub(m, 3)
       local p = string.find(rest, ':', 1, true)
       local conn = string.sub(rest, 1, p - 1)
       user = string.sub(rest, p + 1)
-      local conns = KEYS[2 + 4 * (idx[user] - 1)]
-      local raw = redis.call('HGET', conns, conn)
-      local rec = raw and cjson.decode(raw)
-      if rec and (tonumber(rec.e) or 0) > now then
-        redis.call('ZADD', KEYS[1], rec.e, m)
-        user = nil
+      local K = keys_of(user)
+      local raw = redis.call('HGET', K[1], conn)
+      local r = raw and cjson.decode(raw)
+      local reason = nil
+      if r then
+        local x = tonumber(r.x) or 0
+        if tonumber(r.e) <= NOW then reason = 'expired'
+        elseif x > 0 and x + AUTH_GRACE <= NOW then reason = 'token' end
+      end
+      if r and not reason then
+        if IDLE > 0 and (tonumber(r.id) or 0) == 0 and (tonumber(r.iu) or 0) + IDLE <= NOW then
+          r.id = 1
+          redis.call('HSET', K[1], conn, cjson.encode(r))
+        else
+          user = nil
+        end
+        redis.call('ZADD', KEYS[1], deadline(r), m)
       else
         redis.call('ZREM', KEYS[1], m)
-        if rec then
-          redis.call('HDEL', conns, conn)
+        if r then
+          redis.call('HDEL', K[1], conn)
+          count(K, 0, -1)
           reaped[#reaped + 1] = user
           reaped[#reaped + 1] = conn
+          reaped[#reaped + 1] = reason
+          local a = tonumber(r.a) or 0
+          if a > (lastact[user] or 0) then lastact[user] = a end
         end
       end
     else
@@ -296,56 +579,197 @@ for j = 6 + nu, #ARGV do
     if user and not touched[user] then touched[user] = true; order[#order + 1] = user end
   end
 end
-local changes = {}
+local changed = {}
 for _, user in ipairs(order) do
-  local base = 2 + 4 * (idx[user] - 1)
-  local conns, st, ctx, vk = KEYS[base], KEYS[base + 1], KEYS[base + 2], KEYS[base + 3]
-  local n, best, page, ids = rollup(conns)
+  local K = keys_of(user)
+  local n, best, page, ids = rollup(K[1])
   local mode = 'passive'
   if n == 0 then
-    if ended[user] or grace == 0 then
+    if lastact[user] then count(K, -1, 0) end
+    if ended[user] or GRACE == 0 then
       mode = 'final'
     else
-      redis.call('ZADD', KEYS[1], now + grace, 'g:' .. user)
+      redis.call('ZADD', KEYS[1], NOW + GRACE, 'g:' .. user)
       mode = 'pending'
     end
   end
-  local fch, och, fv, ov = settle(st, vk, n, best, page, now, mode, retention)
-  if fch or och then
-    local c = change(st, ctx, fch, och, fv, ov, ids, nil)
-    table.insert(c, 1, user)
-    changes[#changes + 1] = c
-  end
+  local v = settle(K, user, n, best, page, mode, nil, lastact[user])
+  if v then changed[#changed + 1] = user end
 end
-return {reaped, changes}
+return {reaped, changed}
 `;
 
-/** KEYS context. ARGV ttl, mode, ids, info, n, domains... Replaces a cached context. */
-export const SAVE_CONTEXT = `${PRELUDE}
+/** KEYS context. ARGV ttl, mode, ids, info, n, domains..., groups. Replaces a cached context. */
+export const SAVE_CONTEXT = `
+local function write_context(key, argv, i)
+  local nd = tonumber(argv[i + 4])
+  redis.call('DEL', key)
+  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3], 'grp', argv[i + 5 + nd]}
+  for j = 1, nd do
+    fields[#fields + 1] = 'd:' .. argv[i + 4 + j]
+    fields[#fields + 1] = '1'
+  end
+  redis.call('HSET', key, unpack(fields))
+  redis.call('EXPIRE', key, tonumber(argv[i]))
+end
 write_context(KEYS[1], ARGV, 1)
 return 1
 `;
 
-/** KEYS connection hashes. One JSON text with, per key, its connection ids. */
+/**
+ * KEYS connection hashes. One JSON text with, per key, its connections as [id, detail, batch, connectedAt, groups]
+ * (read with patterns, not decoded: this runs for every fan-out).
+ */
 export const CONNECTIONS_MANY = `
 local out = {}
 for i, key in ipairs(KEYS) do
-  local ids = redis.call('HKEYS', key)
-  if #ids == 0 then out[i] = false else out[i] = ids end
+  local all = redis.call('HGETALL', key)
+  if #all == 0 then out[i] = false else
+    local list = {}
+    for j = 1, #all, 2 do
+      local raw = all[j + 1]
+      list[#list + 1] = {all[j], string.match(raw, '"dt":"(%a)"') or 'f', tonumber(string.match(raw, '"bt":(%d)') or '0'),
+        tonumber(string.match(raw, '"c":(%d+)') or '0'), string.match(raw, '"gr":(%b[])') or ''}
+    end
+    out[i] = list
+  end
 end
 return cjson.encode(out)
 `;
 
+/**
+ * KEYS outbox, outbox bodies. ARGV now, lease deadline, limit. Leases up to `limit` due deliveries and returns
+ * {member, body, ...}.
+ */
+export const OUTBOX_CLAIM = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, m in ipairs(due) do
+  local body = redis.call('HGET', KEYS[2], m)
+  if body then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m)
+    out[#out + 1] = m
+    out[#out + 1] = body
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
+`;
+
+/**
+ * KEYS outbox, outbox bodies. ARGV triples (member, version, retry at: '' = done). Forgets a delivery only if no
+ * newer change replaced it meanwhile (then the newer one's writer owns it); otherwise reschedules it.
+ */
+export const OUTBOX_ACK = `
+local done = 0
+for i = 1, #ARGV, 3 do
+  local m, v, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local body = redis.call('HGET', KEYS[2], m)
+  if body and string.match(body, '"ver":(%d+)') == v then
+    if at == '' then
+      redis.call('HDEL', KEYS[2], m)
+      redis.call('ZREM', KEYS[1], m)
+      done = done + 1
+    else
+      redis.call('ZADD', KEYS[1], at, m)
+    end
+  end
+end
+return done
+`;
+
+/**
+ * KEYS mailbox, mailbox bodies (the target connections' shard). ARGV due, then per item (conn, owner, connectedAt,
+ * batch, from user, version, payload). Keeps, per connection and source user, only the newest message.
+ */
+export const MAILBOX_PUT = `
+local due = ARGV[1]
+for i = 2, #ARGV, 7 do
+  local conn, from, v = ARGV[i], ARGV[i + 4], tonumber(ARGV[i + 5])
+  local raw = redis.call('HGET', KEYS[2], conn)
+  local b
+  if raw then b = cjson.decode(raw) else b = {o = ARGV[i + 1], c = tonumber(ARGV[i + 2]), b = tonumber(ARGV[i + 3]), n = 0, i = {}} end
+  if type(b.i) ~= 'table' then b.i = {} end
+  local found = false
+  for _, item in ipairs(b.i) do
+    if item[1] == from then
+      found = true
+      if v > tonumber(item[2]) then item[2] = v; item[3] = ARGV[i + 6] end
+    end
+  end
+  if not found then b.i[#b.i + 1] = {from, v, ARGV[i + 6]} end
+  redis.call('HSET', KEYS[2], conn, cjson.encode(b))
+  redis.call('ZADD', KEYS[1], 'NX', due, conn)
+end
+return 1
+`;
+
+/** KEYS mailbox, mailbox bodies. ARGV now, lease deadline, limit. Leases due connections' mail; {conn, body, ...}. */
+export const MAILBOX_CLAIM = OUTBOX_CLAIM;
+
+/**
+ * KEYS mailbox, mailbox bodies. ARGV per connection (conn, outcome sent|retry|gone, retry at, delivered JSON
+ * [[from, v]...]). Drops what was delivered (a newer message that arrived meanwhile stays and is due at once).
+ */
+export const MAILBOX_ACK = `
+for i = 1, #ARGV, 4 do
+  local conn, outcome, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local raw = redis.call('HGET', KEYS[2], conn)
+  if raw then
+    if outcome == 'gone' then
+      redis.call('HDEL', KEYS[2], conn)
+      redis.call('ZREM', KEYS[1], conn)
+    else
+      local b = cjson.decode(raw)
+      local delivered = {}
+      for _, d in ipairs(cjson.decode(ARGV[i + 3])) do delivered[d[1]] = tonumber(d[2]) end
+      local left = {}
+      for _, item in ipairs(b.i) do
+        local dv = delivered[item[1]]
+        if not dv or tonumber(item[2]) > dv then left[#left + 1] = item end
+      end
+      if #left == 0 then
+        redis.call('HDEL', KEYS[2], conn)
+        redis.call('ZREM', KEYS[1], conn)
+      else
+        b.i = left
+        if outcome == 'retry' then b.n = (tonumber(b.n) or 0) + 1 else b.n = 0; at = '0' end
+        redis.call('HSET', KEYS[2], conn, cjson.encode(b))
+        redis.call('ZADD', KEYS[1], at, conn)
+      end
+    end
+  end
+end
+return 1
+`;
+
+/** KEYS shard hash. ARGV 'fresh' marks the shard's data as complete (a new store); returns {users, connections}. */
+export const SHARD_INFO = `
+if ARGV[1] == 'fresh' then redis.call('HSETNX', KEYS[1], 'f', 'fresh') end
+local r = redis.call('HMGET', KEYS[1], 'u', 'n')
+return {tonumber(r[1] or '0'), tonumber(r[2] or '0')}
+`;
+
 /** Script names (ioredis custom commands) and their sources. */
 export const SCRIPTS = {
+  presenceRateCap: RATE_CAP_SCRIPT,
   presenceConnect: CONNECT,
   presenceTouch: TOUCH,
   presenceUpdate: UPDATE,
+  presenceSubscribe: SUBSCRIBE,
   presenceRemove: REMOVE,
+  presenceRecheck: RECHECK,
   presenceClaim: CLAIM,
   presenceCommit: COMMIT,
   presenceSaveContext: SAVE_CONTEXT,
   presenceConnectionsMany: CONNECTIONS_MANY,
+  presenceOutboxClaim: OUTBOX_CLAIM,
+  presenceOutboxAck: OUTBOX_ACK,
+  presenceMailboxPut: MAILBOX_PUT,
+  presenceMailboxClaim: MAILBOX_CLAIM,
+  presenceMailboxAck: MAILBOX_ACK,
+  presenceShardInfo: SHARD_INFO,
 } as const;
 
 /** A script's command name. */

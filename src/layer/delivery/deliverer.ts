@@ -1,0 +1,387 @@
+// The delivery module: turns pending changes into messages for the connections interested in them, posts them under
+// the deployment-wide rate cap, keeps what failed in the targets' mailboxes for retry, and acknowledges the outbox.
+import { mapSettled } from '../shared/async';
+import type { PendingChange, UserContext } from '../presence/model';
+import type {
+  ConnectionGateway,
+  Deliverer,
+  DomainLog,
+  FriendDirectory,
+  PresenceStore,
+  TargetConnection,
+} from '../presence/ports';
+import { messageForChange } from '../presence/views';
+import type { Delivery, DeliveryStore, EventPublisher, MailResult, OutboxAck, RateCap, WorkQueue } from './ports';
+import { planCalls } from './batches';
+import type { Call } from './batches';
+
+/** Tuning of the delivery module. */
+export interface DeliverySettings {
+  /** `@connections` calls in flight per container. */
+  readonly concurrency: number;
+  /** A 410 for a connection whose `$connect` ran less than this long ago means "not yet", not "gone". */
+  readonly connectWindowMs: number;
+  /** First retry delay; doubles per failed attempt up to `retryMaxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Largest `presence-batch` message. */
+  readonly maxBatchBytes: number;
+  /** How long a claimed outbox entry or mailbox stays ours. */
+  readonly leaseMs: number;
+  /** Entries claimed per step. */
+  readonly claimLimit: number;
+}
+
+/** What the delivery module needs. */
+export interface DeliveryDeps {
+  readonly store: PresenceStore;
+  readonly directory: FriendDirectory;
+  readonly outbox: DeliveryStore;
+  readonly gateway: ConnectionGateway;
+  readonly cap: RateCap;
+  readonly queue: WorkQueue;
+  readonly events: EventPublisher;
+  readonly clock: () => number;
+  readonly log: DomainLog;
+}
+
+/** Counts of one delivery step. */
+export interface DeliveryStats {
+  changes: number;
+  calls: number;
+  sent: number;
+  gone: number;
+  retried: number;
+  deferred: number;
+  events: number;
+}
+
+/** An empty {@link DeliveryStats}. */
+export function emptyDeliveryStats(): DeliveryStats {
+  return { changes: 0, calls: 0, sent: 0, gone: 0, retried: 0, deferred: 0, events: 0 };
+}
+
+type CallOutcome = 'sent' | 'gone' | 'retry';
+
+/** The delivery module (one per container). */
+export class DeliveryService implements Deliverer {
+  constructor(
+    private readonly deps: DeliveryDeps,
+    readonly settings: DeliverySettings,
+  ) {}
+
+  /** Delay before attempt `attempts + 1`, with jitter so retries of many functions do not line up. */
+  backoff(attempts: number): number {
+    const base = Math.min(this.settings.retryMaxMs, this.settings.retryBaseMs * 2 ** Math.min(attempts, 10));
+    return Math.round(base * (0.75 + Math.random() * 0.5));
+  }
+
+  async deliverChanges(
+    endpoint: string,
+    changes: readonly PendingChange[],
+    stats = emptyDeliveryStats(),
+  ): Promise<DeliveryStats> {
+    if (changes.length === 0) return stats;
+    const { deps } = this;
+    const now = deps.clock();
+    const acks: OutboxAck[] = [];
+    const retryShards = new Set<number>();
+    stats.changes += changes.length;
+
+    // Friend lists that were not cached come from the directory; if it is down, those changes wait (nothing is lost).
+    const missing = [
+      ...new Set(changes.filter((c) => c.record.friendsChanged && c.friendIds === null).map((c) => c.record.userId)),
+    ];
+    let loaded = new Map<string, UserContext>();
+    let ready = changes;
+    if (missing.length > 0) {
+      try {
+        loaded = await deps.directory.loadContexts(missing);
+      } catch (error) {
+        deps.log.warn('friend lists unavailable: deliveries wait', { users: missing.length, error: String(error) });
+        const waiting = new Set(missing);
+        ready = changes.filter(
+          (c) => !waiting.has(c.record.userId) || !c.record.friendsChanged || c.friendIds !== null,
+        );
+        for (const c of changes) {
+          if (!ready.includes(c)) {
+            acks.push({ userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) });
+            retryShards.add(deps.outbox.shardOf(c.record.userId));
+          }
+        }
+      }
+    }
+    const friendsOf = (c: PendingChange): readonly string[] =>
+      c.friendIds ?? loaded.get(c.record.userId)?.friendIds ?? [];
+
+    // Targets: friends' connections for friend changes, the user's own for own changes (one round trip).
+    const users = new Set<string>();
+    for (const c of ready) {
+      if (c.record.friendsChanged) for (const id of friendsOf(c)) users.add(id);
+      if (c.record.ownChanged) users.add(c.record.userId);
+    }
+    const targets =
+      users.size > 0 || loaded.size > 0
+        ? await deps.store.connectionsOf([...users], [...loaded.values()])
+        : new Map<string, TargetConnection[]>();
+
+    const deliveries: Delivery[] = [];
+    for (const c of ready) deliveries.push(...this.plan(c, friendsOf(c), targets));
+    const calls = planCalls(deliveries, this.settings.maxBatchBytes);
+    const { outcomes, deferred } = await this.post(endpoint, calls, stats);
+
+    // Events leave with the change: if publishing fails, the whole change is retried later (same v: duplicates only).
+    const failedEvents = new Set<string>();
+    const withEvents = ready.filter((c) => c.record.events.length > 0);
+    if (withEvents.length > 0) {
+      try {
+        await deps.events.publish(
+          withEvents.flatMap((c) =>
+            c.record.events.map((e) => ({
+              userId: c.record.userId,
+              status: e.status,
+              previousStatus: e.previousStatus,
+              v: e.v,
+              at: e.at,
+            })),
+          ),
+        );
+        stats.events += withEvents.reduce((n, c) => n + c.record.events.length, 0);
+      } catch (error) {
+        deps.log.warn('publishing presence events failed: retried later', { error: String(error) });
+        for (const c of withEvents) failedEvents.add(c.record.userId);
+      }
+    }
+    for (const c of ready) {
+      const retry = failedEvents.has(c.record.userId);
+      acks.push(
+        retry
+          ? { userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) }
+          : { userId: c.record.userId, v: c.record.v },
+      );
+      if (retry) retryShards.add(deps.outbox.shardOf(c.record.userId));
+    }
+
+    // What was not delivered now waits in its target's mailbox (newest per source user), retried by the workers.
+    const mail: Delivery[] = [...deferred];
+    const gone: Call[] = [];
+    calls.forEach((call, i) => {
+      const outcome = outcomes[i];
+      if (outcome === 'retry') mail.push(...call.deliveries);
+      else if (outcome === 'gone') gone.push(call);
+    });
+    mail.push(...(await this.removeGone(gone, stats)));
+    stats.retried += mail.length - deferred.length;
+    stats.deferred += deferred.length;
+    await deps.outbox.settle(acks, mail, now + this.backoff(0));
+    for (const d of mail) retryShards.add(deps.outbox.shardOf(d.ownerId));
+    if (retryShards.size > 0) await this.notify([...retryShards], this.settings.retryBaseMs);
+    return stats;
+  }
+
+  async sendTo(endpoint: string, target: Delivery, delayMs?: number): Promise<void> {
+    if (delayMs !== undefined) return this.sendLater(target, delayMs);
+    const stats = emptyDeliveryStats();
+    const calls = planCalls([target], this.settings.maxBatchBytes);
+    const { outcomes, deferred } = await this.post(endpoint, calls, stats);
+    const mail = outcomes[0] === 'retry' || deferred.length > 0 ? [target] : [];
+    if (outcomes[0] === 'gone') mail.push(...(await this.removeGone(calls, stats)));
+    if (mail.length > 0) {
+      await this.deps.outbox.settle([], mail, this.deps.clock() + this.settings.retryBaseMs);
+      await this.notify([this.deps.outbox.shardOf(target.ownerId)], this.settings.retryBaseMs);
+    }
+  }
+
+  /** Stores a message for a connection to be delivered by the workers after `delayMs` (e.g. after `$connect`). */
+  async sendLater(target: Delivery, delayMs: number): Promise<void> {
+    await this.deps.outbox.settle([], [target], this.deps.clock() + delayMs);
+    await this.notify([this.deps.outbox.shardOf(target.ownerId)], delayMs);
+  }
+
+  async drain(endpoint: string, shard: number, deadline: number): Promise<DeliveryStats> {
+    const stats = await this.drainOutbox(endpoint, shard, deadline);
+    return this.drainMail(endpoint, shard, deadline, stats);
+  }
+
+  /** Delivers due outbox entries of one shard until none is left or `deadline` passes. */
+  async drainOutbox(
+    endpoint: string,
+    shard: number,
+    deadline: number,
+    stats = emptyDeliveryStats(),
+  ): Promise<DeliveryStats> {
+    while (this.deps.clock() < deadline) {
+      const changes = await this.deps.outbox.claimOutbox(
+        shard,
+        this.deps.clock(),
+        this.settings.leaseMs,
+        this.settings.claimLimit,
+      );
+      if (changes.length === 0) break;
+      await this.deliverChanges(endpoint, changes, stats);
+      if (changes.length < this.settings.claimLimit) break;
+    }
+    return stats;
+  }
+
+  /** Delivers due mailboxes of one shard until none is left or `deadline` passes. */
+  async drainMail(
+    endpoint: string,
+    shard: number,
+    deadline: number,
+    stats = emptyDeliveryStats(),
+  ): Promise<DeliveryStats> {
+    const { deps } = this;
+    while (deps.clock() < deadline) {
+      const boxes = await deps.outbox.claimMail(shard, deps.clock(), this.settings.leaseMs, this.settings.claimLimit);
+      if (boxes.length === 0) break;
+      const deliveries: Delivery[] = boxes.flatMap((box) =>
+        box.items.map((item) => ({
+          ownerId: box.ownerId,
+          connectionId: box.connectionId,
+          connectedAt: box.connectedAt,
+          batch: box.batch,
+          fromUserId: item.fromUserId,
+          v: item.v,
+          message: item.message,
+        })),
+      );
+      const calls = planCalls(deliveries, this.settings.maxBatchBytes);
+      const { outcomes } = await this.post(endpoint, calls, stats);
+      const byConnection = new Map<string, { sent: [string, number][]; retry: boolean; gone: boolean }>();
+      const goneCalls: Call[] = [];
+      calls.forEach((call, i) => {
+        const entry = byConnection.get(call.connectionId) ?? { sent: [], retry: false, gone: false };
+        const outcome = outcomes[i];
+        if (outcome === 'sent') entry.sent.push(...call.deliveries.map((d): [string, number] => [d.fromUserId, d.v]));
+        else if (outcome === 'gone') {
+          entry.gone = true;
+          goneCalls.push(call);
+        } else entry.retry = true;
+        byConnection.set(call.connectionId, entry);
+      });
+      const kept = new Set((await this.removeGone(goneCalls, stats)).map((d) => d.connectionId));
+      const now = deps.clock();
+      const results: (MailResult & { ownerId: string })[] = boxes.map((box) => {
+        const entry = byConnection.get(box.connectionId) ?? { sent: [], retry: true, gone: false };
+        if (entry.gone && !kept.has(box.connectionId)) {
+          return { connectionId: box.connectionId, ownerId: box.ownerId, outcome: 'gone', delivered: [] };
+        }
+        const retry = entry.retry || kept.has(box.connectionId);
+        if (retry) stats.retried += 1;
+        return {
+          connectionId: box.connectionId,
+          ownerId: box.ownerId,
+          outcome: retry ? 'retry' : 'sent',
+          retryAt: now + this.backoff(box.attempts),
+          delivered: entry.sent,
+        };
+      });
+      await deps.outbox.ackMail(results);
+      if (boxes.length < this.settings.claimLimit) break;
+    }
+    return stats;
+  }
+
+  /** The messages of one change for every interested connection. */
+  private plan(
+    change: PendingChange,
+    friendIds: readonly string[],
+    targets: Map<string, TargetConnection[]>,
+  ): Delivery[] {
+    const { record } = change;
+    const out: Delivery[] = [];
+    const add = (ownerId: string, t: TargetConnection, message: Record<string, unknown>) => {
+      // A status-detail connection hears only of status, message and online-state changes.
+      if (t.detail === 'status' && !record.statusChanged) return;
+      out.push({
+        ownerId,
+        connectionId: t.connectionId,
+        connectedAt: t.connectedAt,
+        batch: t.batch,
+        fromUserId: record.userId,
+        v: record.v,
+        message,
+      });
+    };
+    if (record.friendsChanged) {
+      const message = messageForChange(record, 'friend');
+      for (const friendId of friendIds) for (const t of targets.get(friendId) ?? []) add(friendId, t, message);
+    }
+    if (record.ownChanged) {
+      const message = messageForChange(record, 'own');
+      for (const t of targets.get(record.userId) ?? [])
+        if (t.connectionId !== record.actor) add(record.userId, t, message);
+    }
+    return out;
+  }
+
+  /** Posts calls under the rate cap; calls without a permit are returned as deferred deliveries. */
+  private async post(
+    endpoint: string,
+    calls: readonly Call[],
+    stats: DeliveryStats,
+  ): Promise<{ outcomes: CallOutcome[]; deferred: Delivery[] }> {
+    const outcomes: CallOutcome[] = new Array(calls.length).fill('retry');
+    if (calls.length === 0) return { outcomes, deferred: [] };
+    let permits = (await this.deps.cap.acquire(calls.length)).granted;
+    if (permits < calls.length) permits += (await this.deps.cap.acquire(calls.length - permits)).granted;
+    const allowed = calls.slice(0, permits);
+    const deferred = calls.slice(permits).flatMap((c) => c.deliveries);
+    let throttled = false;
+    await mapSettled(allowed, this.settings.concurrency, async (call, i) => {
+      stats.calls += 1;
+      const result = await this.deps.gateway.post(endpoint, call.connectionId, call.body);
+      if (result === 'sent') {
+        stats.sent += 1;
+        outcomes[i] = 'sent';
+      } else if (result === 'gone') {
+        // API Gateway answers 410 until $connect has returned: a young connection is retried, not removed.
+        const young = this.deps.clock() - call.connectedAt < this.settings.connectWindowMs;
+        outcomes[i] = young ? 'retry' : 'gone';
+      } else {
+        if (result === 'throttled') throttled = true;
+        outcomes[i] = 'retry';
+      }
+    });
+    if (throttled) await this.deps.cap.throttled().catch(() => undefined);
+    return { outcomes, deferred };
+  }
+
+  /** Removes connections that are gone (410) from their owners; returns deliveries to keep for the protected ones. */
+  private async removeGone(calls: readonly Call[], stats: DeliveryStats): Promise<Delivery[]> {
+    if (calls.length === 0) return [];
+    const now = this.deps.clock();
+    const keep: Delivery[] = [];
+    const shards = new Set<number>();
+    const results = await mapSettled(calls, this.settings.concurrency, (call) =>
+      this.deps.store.remove({
+        userId: call.ownerId,
+        connectionId: call.connectionId,
+        now,
+        protectMs: this.settings.connectWindowMs,
+        deliverInline: false,
+      }),
+    );
+    results.forEach((result, i) => {
+      const call = calls[i] as Call;
+      if (result.status === 'fulfilled' && result.value.kind !== 'protected') {
+        stats.gone += 1;
+        if (result.value.kind === 'removed' && result.value.change) shards.add(this.deps.outbox.shardOf(call.ownerId));
+      } else {
+        if (result.status === 'rejected')
+          this.deps.log.warn('removing a gone connection failed', { error: String(result.reason) });
+        keep.push(...call.deliveries);
+      }
+    });
+    if (shards.size > 0) await this.notify([...shards], 0);
+    return keep;
+  }
+
+  private async notify(shards: number[], delayMs: number): Promise<void> {
+    await this.deps.queue.notify(shards, delayMs).catch((error: unknown) => {
+      // The sweep picks the work up anyway: the queue only makes it faster.
+      this.deps.log.warn('work queue notification failed', { error: String(error) });
+    });
+  }
+}

@@ -232,7 +232,7 @@ describe('the local stack with real WebSocket clients', () => {
     noisy.send({ action: 'dance' });
     noisy.send({ action: 'update-presence', url: `https://example.com/${'x'.repeat(2100)}`, title: 't' });
     noisy.send({ action: 'update-presence', status: 'sleeping' });
-    noisy.send({ action: 'heartbeat', jwt: 'ignored' });
+    noisy.send({ action: 'heartbeat', jwt: 'not-a-token' });
     noisy.send({ action: 'update-presence', url: 'https://github.com/ok', title: 'OK' });
     // Assert
     await quiet.waitFor((m) => m.userId === u.noisy && m.url === 'https://github.com/ok', 5000, 'the good update');
@@ -242,6 +242,8 @@ describe('the local stack with real WebSocket clients', () => {
       'unknown_action',
       'invalid_message',
       'invalid_message',
+      // a malformed token in a message is refused (contract, "Token lifetime") and that message dropped
+      'unauthorized',
     ]);
     expect(String(errors[2]?.message)).toContain('url');
     expect(String(errors[3]?.message)).toContain('status');
@@ -285,7 +287,9 @@ describe('the local stack with real WebSocket clients', () => {
       page: { url: pushed.url, title: pushed.title, domain: pushed.domain },
       latestPage: { url: pushed.latestUrl, title: pushed.latestTitle, domain: pushed.latestDomain },
       message: pushed.message,
+      activity: pushed.activity,
       lastSeen: pushed.lastSeen,
+      v: pushed.v,
     };
     expect(overview.status).toBe(200);
     expect(overview.body.presenceArr).toEqual([expected]);

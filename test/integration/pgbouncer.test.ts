@@ -50,7 +50,9 @@ describe('the Postgres adapter through PgBouncer (transaction pooling)', () => {
 
   it('refuses a pool that sends statement_timeout as a startup parameter, as RDS Proxy does (the old pool settings)', async () => {
     const withStartupTimeout = otherPool({ query_timeout: TIMEOUT_MS, statement_timeout: TIMEOUT_MS });
-    await expect(withStartupTimeout.query('SELECT 1')).rejects.toThrow(/unsupported startup parameter.*statement_timeout/i);
+    await expect(withStartupTimeout.query('SELECT 1')).rejects.toThrow(
+      /unsupported startup parameter.*statement_timeout/i,
+    );
   });
 
   it('refuses a schema chosen with options=-c search_path (a startup parameter too)', async () => {
@@ -69,9 +71,15 @@ describe('the Postgres adapter through PgBouncer (transaction pooling)', () => {
       friendIds: ['bob', 'carol'],
       info: { bob: expect.objectContaining({ user_id: 'bob', first_name: 'Bob' }) },
     });
-    expect(contexts.get('bob')).toMatchObject({ settings: { shareMode: 'default_none', domains: ['wikipedia.org'] }, friendIds: ['alice'] });
+    expect(contexts.get('bob')).toMatchObject({
+      settings: { shareMode: 'default_none', domains: ['wikipedia.org'] },
+      friendIds: ['alice'],
+    });
     expect(contexts.get('dave')?.friendIds).toEqual([]);
-    expect(contexts.get('nobody')).toMatchObject({ friendIds: [], settings: { shareMode: 'default_none', domains: [] } });
+    expect(contexts.get('nobody')).toMatchObject({
+      friendIds: [],
+      settings: { shareMode: 'default_none', domains: [] },
+    });
     expect(directory.queries).toBe(1);
   });
 
@@ -114,7 +122,8 @@ describe('the handlers with DATABASE_URL pointing at PgBouncer', () => {
   const conn = (label: string) => `${label}${(seq += 1)}Pgb=`;
   const open = (userId: string, id: string) => connect(wsEvent('connect', userId, id) as never);
   const hangUp = (userId: string, id: string) => close(wsEvent('close', userId, id) as never);
-  const send = (userId: string, id: string, body: unknown) => updatePresence(wsEvent('update-presence', userId, id, body) as never);
+  const send = (userId: string, id: string, body: unknown) =>
+    updatePresence(wsEvent('update-presence', userId, id, body) as never);
   const sweep = () => timeout(loadEvent('timeout') as never, { getRemainingTimeInMillis: () => 60_000 });
   const rest = async (userId: string, target?: string) => {
     const result = (await (target === undefined
@@ -159,7 +168,9 @@ describe('the handlers with DATABASE_URL pointing at PgBouncer', () => {
 
     expect(status).toBe(200);
     expect(queries).toBeGreaterThanOrEqual(1);
-    expect(env.api.messagesTo(bob1)).toEqual([expect.objectContaining({ type: 'update-presence', userId: 'alice', status: 'online' })]);
+    expect(env.api.messagesTo(bob1)).toEqual([
+      expect.objectContaining({ type: 'update-presence', userId: 'alice', status: 'online' }),
+    ]);
     await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);
   });
 
@@ -172,14 +183,20 @@ describe('the handlers with DATABASE_URL pointing at PgBouncer', () => {
 
     let status = 0;
     const queries = await queriesDuring(async () => {
-      status = (await send('bob', bob1, { action: 'update-presence', url: 'https://en.wikipedia.org/wiki/Pool', title: 'Pool' }))
-        .statusCode;
+      status = (
+        await send('bob', bob1, { action: 'update-presence', url: 'https://en.wikipedia.org/wiki/Pool', title: 'Pool' })
+      ).statusCode;
     });
 
     expect(status).toBe(200);
     expect(queries).toBeGreaterThanOrEqual(1);
     expect(env.api.messagesTo(alice1)).toEqual([
-      expect.objectContaining({ type: 'update-presence', userId: 'bob', url: 'https://en.wikipedia.org/wiki/Pool', domain: 'wikipedia.org' }),
+      expect.objectContaining({
+        type: 'update-presence',
+        userId: 'bob',
+        url: 'https://en.wikipedia.org/wiki/Pool',
+        domain: 'wikipedia.org',
+      }),
     ]);
     await Promise.all([hangUp('alice', alice1), hangUp('bob', bob1)]);
   });
@@ -197,7 +214,9 @@ describe('the handlers with DATABASE_URL pointing at PgBouncer', () => {
     expect(all.status).toBe(200);
     expect(queries).toBeGreaterThanOrEqual(1);
     expect(all.body.presenceArr.map((p: { userId: string }) => p.userId).sort()).toEqual(['bob', 'carol']);
-    expect(all.body.presenceArr.find((p: { userId: string }) => p.userId === 'bob')).toMatchObject({ status: 'online' });
+    expect(all.body.presenceArr.find((p: { userId: string }) => p.userId === 'bob')).toMatchObject({
+      status: 'online',
+    });
     expect(all.body.userInfoMap.carol).toMatchObject({ user_id: 'carol', first_name: 'Carol' });
     expect(await rest('alice', 'bob')).toMatchObject({ status: 200, body: { userId: 'bob', status: 'online' } });
     expect(await rest('alice', 'dave')).toMatchObject({ status: 403 });

@@ -20,7 +20,9 @@ export function findPgBouncer(): string | undefined {
   if (process.env.PGBOUNCER_BIN) return process.env.PGBOUNCER_BIN;
   const found = spawnSync('sh', ['-c', 'command -v pgbouncer'], { encoding: 'utf8' }).stdout?.trim();
   if (found) return found;
-  return ['/usr/sbin/pgbouncer', '/usr/local/sbin/pgbouncer', '/usr/local/bin/pgbouncer'].find((path) => existsSync(path));
+  return ['/usr/sbin/pgbouncer', '/usr/local/sbin/pgbouncer', '/usr/local/bin/pgbouncer'].find((path) =>
+    existsSync(path),
+  );
 }
 
 /** Quotes a value for pgbouncer.ini / the auth file (double quotes, doubled inside). */
@@ -121,7 +123,9 @@ export async function startPgBouncer(upstreamUrl: string): Promise<RunningPgBoun
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
-      throw new Error(`pgbouncer (${binary}) did not start on port ${port}: ${output.trim().split('\n').slice(-3).join(' | ')}`);
+      throw new Error(
+        `pgbouncer (${binary}) did not start on port ${port}: ${output.trim().split('\n').slice(-3).join(' | ')}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 30));
   }

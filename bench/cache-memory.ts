@@ -170,7 +170,7 @@ export async function benchCacheMemory(stores: BenchStores, sizes: CacheMemorySi
     if (status !== undefined && (status < 200 || status >= 300)) failures += 1;
   };
   try {
-    const [connect, update, close] = await Promise.all(['connect', 'update-presence', 'close'].map(loadHandler)) as [
+    const [connect, update, close] = (await Promise.all(['connect', 'update-presence', 'close'].map(loadHandler))) as [
       Handler,
       Handler,
       Handler,

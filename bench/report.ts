@@ -1,6 +1,7 @@
 // Writes the bench results: results.json (every figure), report.md (tables, targets, cost), chart.svg; prints a summary.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CacheMemoryFigure } from './cache-memory';
 import type { ColdStartFigures } from './cold-start';
 import type { CostAssumptions, CostModel } from './cost';
 import { PRICES } from './cost';
@@ -23,6 +24,7 @@ export interface BenchResults {
   readonly floors: Floors | null;
   readonly handlers: HandlerFigure[];
   readonly sweep: SweepFigure[];
+  readonly cacheMemory: CacheMemoryFigure | null;
   readonly gateway: GatewayLoadFigure | null;
   readonly coldStart: ColdStartFigures | null;
   readonly cost: { assumptions: CostAssumptions; models: CostModel[] } | null;
@@ -416,6 +418,53 @@ function sweepSection(r: BenchResults): string[] {
   return lines;
 }
 
+/** One line for the console: the cache sizing figures. */
+export function cacheMemorySummary(m: CacheMemoryFigure): string {
+  return `cache memory (${m.redisVersion}, ${m.users} users): ${fmt(m.bytesPerOnlineUser, 0)} B per online user + ${fmt(m.bytesPerConnection, 0)} B per connection; ${fmt(m.bytesPerOfflineUser, 0)} B per offline user kept for last-seen${m.failures ? `; ${m.failures} FAILED handler calls` : ''}`;
+}
+
+function cacheMemorySection(m: CacheMemoryFigure | null): string[] {
+  if (!m) return [];
+  const kinds = (title: string, list: CacheMemoryFigure['keyKindsOnline']) => [
+    title,
+    '',
+    row(['key kind', 'type', 'keys', 'avg bytes (MEMORY USAGE)', 'total bytes', 'avg TTL s']),
+    row(['---', '---', '---:', '---:', '---:', '---:']),
+    ...list.map((k) =>
+      row([
+        `\`${k.kind}\``,
+        k.type,
+        k.keys,
+        fmt(k.averageBytes, 0),
+        Math.round(k.totalBytes).toLocaleString('en-US'),
+        k.averageTtlSeconds === null ? 'none' : fmt(k.averageTtlSeconds, 0),
+      ]),
+    ),
+    '',
+  ];
+  return [
+    '## Cache memory (sizing)',
+    '',
+    `${m.users.toLocaleString('en-US')} users, each with ${m.friendsPerUser} accepted friends (a ring), brought online through the real`,
+    `\`connect\` and \`update-presence\` handlers with ${m.connectionsPerUser} connections each, all on one shared page (URL and title`,
+    'of a typical article), friend contexts cached; then every connection closed through `close`. `used_memory` of',
+    `${m.redisVersion} (${m.allocator}) after each phase, minus the baseline; per-key figures from \`MEMORY USAGE ... SAMPLES 0\`.`,
+    '',
+    row(['figure', 'bytes']),
+    row(['---', '---:']),
+    row(['used_memory delta: all users online, 1 connection', Math.round(m.delta.oneConnection).toLocaleString('en-US')]),
+    row([`used_memory delta: all users online, ${m.connectionsPerUser} connections`, Math.round(m.delta.allConnections).toLocaleString('en-US')]),
+    row(['used_memory delta: all connections closed', Math.round(m.delta.allClosed).toLocaleString('en-US')]),
+    row(['**per online user** (state, view, cached context; without connections)', fmt(m.bytesPerOnlineUser, 0)]),
+    row(['**per open connection**', fmt(m.bytesPerConnection, 0)]),
+    row(['**per offline user** kept for last-seen (keys outliving the friend cache)', fmt(m.bytesPerOfflineUser, 0)]),
+    row(['handler calls that failed', m.failures]),
+    '',
+    ...kinds('Key kinds with every user online:', m.keyKindsOnline),
+    ...kinds('Key kinds left after every connection closed:', m.keyKindsOffline),
+  ];
+}
+
 function gatewaySection(g: GatewayLoadFigure | null): string[] {
   if (!g) return [];
   if (g.skipped) return ['## Local gateway load test', '', `Skipped: ${g.skipped}.`, ''];
@@ -585,6 +634,7 @@ export function writeReport(dir: string, r: BenchResults): string {
     ...(r.floors ? floorsSection(r.floors) : []),
     ...handlersSection(r),
     ...sweepSection(r),
+    ...cacheMemorySection(r.cacheMemory),
     ...gatewaySection(r.gateway),
     ...coldStartSection(r.coldStart),
     ...costSection(r.cost),

@@ -1,8 +1,10 @@
-// Orchestrates `npm run bench`: stores, floors, handlers, sweep, gateway load, cold start, cost; writes the report.
+// Orchestrates `npm run bench`: stores, floors, handlers, sweep, cache memory, gateway load, cold start, cost; writes the report.
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { shutdownRuntime } from '@presence/layer';
+import { benchCacheMemory } from './cache-memory';
+import type { CacheMemoryFigure } from './cache-memory';
 import { benchColdStart } from './cold-start';
 import type { ColdStartFigures } from './cold-start';
 import { costModel, defaultAssumptions } from './cost';
@@ -13,7 +15,7 @@ import type { GatewayLoadFigure } from './gateway-load';
 import { benchHandlers, startAuth } from './handlers';
 import type { HandlerFigure } from './handlers';
 import type { BenchResults } from './report';
-import { evaluateTargets, summaryTable, writeReport } from './report';
+import { cacheMemorySummary, evaluateTargets, summaryTable, writeReport } from './report';
 import { startConnectionsApi } from './support/connections-api';
 import { handlerEnv } from './support/env';
 import { PARTS, parseOptions } from './support/options';
@@ -37,6 +39,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let floors: Floors | null = null;
   let handlers: HandlerFigure[] = [];
   let sweep: SweepFigure[] = [];
+  let cacheMemory: CacheMemoryFigure | null = null;
   let gateway: GatewayLoadFigure | null = null;
   let coldStart: ColdStartFigures | null = null;
   try {
@@ -74,6 +77,11 @@ export async function run(argv: readonly string[]): Promise<number> {
           gateway: 'sdk',
         })),
       );
+    }
+    if (options.parts.has('cache-memory')) {
+      const m = options.cacheMemory;
+      step(`cache memory: ${m.users} users x ${m.connectionsPerUser} connections, ${m.friendsPerUser} friends each`);
+      cacheMemory = await benchCacheMemory(stores, m);
     }
     if (options.parts.has('gateway')) {
       step(`local gateway: ${options.gatewayClients} clients for ${options.gatewaySeconds} s`);
@@ -127,6 +135,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     floors,
     handlers,
     sweep,
+    cacheMemory,
     gateway,
     coldStart,
     cost,
@@ -139,6 +148,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     for (const file of ['report.md', 'chart.svg']) copyFileSync(join(options.outDir, file), join('docs/bench', file));
   }
   console.log(`\n${summaryTable(results)}\n`);
+  if (cacheMemory) console.log(`${cacheMemorySummary(cacheMemory)}\n`);
   for (const t of results.targets)
     console.log(
       `${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`,

@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_HEARTBEAT_MS } from '../src/client/presence-client';
+import { type ThrottleSettings, webSocketSteadyLoad, webSocketThrottle } from './websocket-throttle';
 
 const csv = z
   .string()
@@ -19,6 +21,16 @@ const flag = (fallback: boolean) =>
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true');
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+/** An optional whole number: unset or empty means "not given". */
+const optionalInt = (min: number, max: number) =>
+  optional.pipe(
+    z.coerce
+      .number<string | undefined>()
+      .int(`must be a whole number from ${min} to ${max}`)
+      .min(min, `must be at least ${min}`)
+      .max(max, `must be at most ${max}`)
+      .optional(),
+  );
 const optional = z
   .string()
   .optional()
@@ -90,6 +102,13 @@ const keysSchema = z.object({
   CACHE_EXISTING_MODE: z.enum(['standalone', 'cluster']).default('standalone'),
   CACHE_EXISTING_AUTH_SECRET_ARN: optional.pipe(secretArn.optional()),
   CACHE_EXISTING_SECURITY_GROUP_ID: optional.pipe(securityGroupId.optional()),
+  CACHE_MEMORY_ALARM_PERCENT: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be a percentage from 1 to 99')
+    .max(99, 'must be a percentage from 1 to 99')
+    .default(80),
+  CACHE_SERVERLESS_MAX_STORAGE_GB: optionalInt(1, 5000),
   REDIS_KEY_PREFIX: z
     .string()
     .regex(/^[^{}]*$/)
@@ -116,8 +135,18 @@ const keysSchema = z.object({
   FANOUT_CONCURRENCY: int(32, 1),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 
-  WS_THROTTLE_RATE: int(1000, 1),
-  WS_THROTTLE_BURST: int(2000, 1),
+  EXPECTED_PEAK_CONNECTIONS: z.coerce
+    .number()
+    .int('must be a whole number of connected clients')
+    .min(1, 'must be at least 1 (connected clients at peak)')
+    .default(10_000),
+  WS_HEARTBEAT_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be at least 1 (seconds between heartbeats of your fastest client)')
+    .default(DEFAULT_HEARTBEAT_MS / 1000),
+  WS_THROTTLE_RATE: optionalInt(1, 1_000_000),
+  WS_THROTTLE_BURST: optionalInt(1, 1_000_000),
   REST_THROTTLE_RATE: int(200, 1),
   REST_THROTTLE_BURST: int(400, 1),
   REST_AUTHORIZER_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(0),
@@ -126,7 +155,16 @@ const keysSchema = z.object({
     .int()
     .refine((days) => LOG_RETENTION_CHOICES.includes(days), `must be one of ${LOG_RETENTION_CHOICES.join(', ')}`)
     .default(30),
-  ALARM_TOPIC_ARN: optional.pipe(z.string().startsWith('arn:').optional()),
+  ALARM_TOPIC_ARN: optional.pipe(
+    z
+      .string()
+      .regex(
+        /^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w-]{1,256}$/,
+        'must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)',
+      )
+      .optional(),
+  ),
+  ALARM_EMAIL: optional.pipe(z.string().email('must be an email address').optional()),
   API_GATEWAY_CLOUDWATCH_ROLE: flag(true),
 });
 
@@ -154,6 +192,33 @@ const schema = keysSchema.superRefine((env, ctx) => {
     }
   }
   if (env.CACHE_MODE === 'existing') need('CACHE_EXISTING_URL', 'when CACHE_MODE=existing');
+  if (env.CACHE_SERVERLESS_MAX_STORAGE_GB !== undefined && env.CACHE_MODE !== 'serverless') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['CACHE_SERVERLESS_MAX_STORAGE_GB'],
+      message: `only applies to CACHE_MODE=serverless (CACHE_MODE is ${env.CACHE_MODE})`,
+    });
+  }
+  if (env.CACHE_MODE !== 'existing' && env.CACHE_ENGINE === 'redis' && env.CACHE_ENGINE_VERSION !== undefined) {
+    const major = Number(env.CACHE_ENGINE_VERSION.split('.')[0]);
+    if (!(major >= 6)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CACHE_ENGINE_VERSION'],
+        message:
+          'must be Redis OSS 6 or newer (the stack creates a noeviction parameter group for families redis6.x / redis7)',
+      });
+    }
+  }
+  // A rate below the clients' own heartbeat load throttles heartbeats, and throttled heartbeats time out healthy sockets.
+  const steady = Math.ceil(webSocketSteadyLoad(env.EXPECTED_PEAK_CONNECTIONS, env.WS_HEARTBEAT_SECONDS));
+  if (env.WS_THROTTLE_RATE !== undefined && env.WS_THROTTLE_RATE < steady) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WS_THROTTLE_RATE'],
+      message: `${env.WS_THROTTLE_RATE}/s is below the steady load of EXPECTED_PEAK_CONNECTIONS=${env.EXPECTED_PEAK_CONNECTIONS} clients beating every ${env.WS_HEARTBEAT_SECONDS} s (${steady}/s): throttled heartbeats would time out healthy sockets; raise it or leave it unset to size it from EXPECTED_PEAK_CONNECTIONS`,
+    });
+  }
   if (env.DB_MODE !== 'demo' && !env.VPC_ID) {
     ctx.addIssue({
       code: 'custom',
@@ -191,8 +256,18 @@ export type CacheConfig =
       readonly shards: number;
       readonly replicasPerShard: number;
       readonly port: number;
+      /** The memory alarm fires above this share of maxmemory (DatabaseMemoryUsagePercentage) on any node. */
+      readonly memoryAlarmPercent: number;
     }
-  | { readonly kind: 'serverless'; readonly engine: 'valkey' | 'redis'; readonly majorEngineVersion: string }
+  | {
+      readonly kind: 'serverless';
+      readonly engine: 'valkey' | 'redis';
+      readonly majorEngineVersion: string;
+      /** Data storage maximum in GB; undefined = none (Serverless then scales instead of evicting). */
+      readonly maxStorageGb: number | undefined;
+      /** With a maximum, the storage alarm fires above this share of it. */
+      readonly memoryAlarmPercent: number;
+    }
   | {
       readonly kind: 'existing';
       readonly url: string;
@@ -252,13 +327,17 @@ export interface DeployConfig {
   readonly database: DatabaseConfig;
   readonly runtime: RuntimeSettings;
   readonly throttling: {
-    readonly webSocket: { readonly rateLimit: number; readonly burstLimit: number };
-    readonly rest: { readonly rateLimit: number; readonly burstLimit: number };
+    /** Connected clients at peak (EXPECTED_PEAK_CONNECTIONS), the input of the WebSocket throttle formula. */
+    readonly expectedPeakConnections: number;
+    /** Default route throttle of the WebSocket stage: sized from the clients, or the WS_THROTTLE_* overrides. */
+    readonly webSocket: ThrottleSettings & { readonly source: 'computed' | 'override' };
+    readonly rest: ThrottleSettings;
   };
   /** REST authorizer result cache per Authorization header, in seconds; 0 = every request is verified. */
   readonly restAuthorizerCacheSeconds: number;
   readonly logRetentionDays: number;
-  readonly alarmTopicArn: string | undefined;
+  /** Where every alarm notifies: an existing topic, or one the stack creates; optionally subscribed by email. */
+  readonly alarms: { readonly topicArn: string | undefined; readonly email: string | undefined };
   readonly manageApiGatewayCloudWatchRole: boolean;
 }
 
@@ -299,6 +378,8 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
             kind: 'serverless',
             engine: e.CACHE_ENGINE,
             majorEngineVersion: (e.CACHE_ENGINE_VERSION ?? defaultVersion).split('.')[0] as string,
+            maxStorageGb: e.CACHE_SERVERLESS_MAX_STORAGE_GB,
+            memoryAlarmPercent: e.CACHE_MEMORY_ALARM_PERCENT,
           }
         : {
             kind: 'replication-group',
@@ -309,6 +390,7 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
             shards: e.CACHE_CLUSTER_MODE ? e.CACHE_SHARDS : 1,
             replicasPerShard: e.CACHE_REPLICAS_PER_SHARD,
             port: e.CACHE_PORT,
+            memoryAlarmPercent: e.CACHE_MEMORY_ALARM_PERCENT,
           };
   const database: DatabaseConfig =
     e.DB_MODE === 'demo'
@@ -353,14 +435,36 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
     },
     throttling: {
-      webSocket: { rateLimit: e.WS_THROTTLE_RATE, burstLimit: e.WS_THROTTLE_BURST },
+      expectedPeakConnections: e.EXPECTED_PEAK_CONNECTIONS,
+      webSocket: webSocketStageThrottle(e),
       rest: { rateLimit: e.REST_THROTTLE_RATE, burstLimit: e.REST_THROTTLE_BURST },
     },
     restAuthorizerCacheSeconds: e.REST_AUTHORIZER_CACHE_SECONDS,
     logRetentionDays: e.LOG_RETENTION_DAYS,
-    alarmTopicArn: e.ALARM_TOPIC_ARN,
+    alarms: { topicArn: e.ALARM_TOPIC_ARN, email: e.ALARM_EMAIL },
     manageApiGatewayCloudWatchRole: e.API_GATEWAY_CLOUDWATCH_ROLE,
   });
+}
+
+/**
+ * The WebSocket stage throttle: computed from EXPECTED_PEAK_CONNECTIONS and WS_HEARTBEAT_SECONDS
+ * ({@link webSocketThrottle}), with WS_THROTTLE_RATE / WS_THROTTLE_BURST as explicit overrides (an override of the
+ * rate alone keeps the formula's burst-to-rate ratio).
+ */
+function webSocketStageThrottle(e: {
+  EXPECTED_PEAK_CONNECTIONS: number;
+  WS_HEARTBEAT_SECONDS: number;
+  WS_THROTTLE_RATE?: number | undefined;
+  WS_THROTTLE_BURST?: number | undefined;
+}): ThrottleSettings & { source: 'computed' | 'override' } {
+  const computed = webSocketThrottle(e.EXPECTED_PEAK_CONNECTIONS, e.WS_HEARTBEAT_SECONDS);
+  if (e.WS_THROTTLE_RATE === undefined && e.WS_THROTTLE_BURST === undefined) return { ...computed, source: 'computed' };
+  const rateLimit = e.WS_THROTTLE_RATE ?? computed.rateLimit;
+  return {
+    rateLimit,
+    burstLimit: e.WS_THROTTLE_BURST ?? Math.round((rateLimit * computed.burstLimit) / computed.rateLimit),
+    source: 'override',
+  };
 }
 
 /**

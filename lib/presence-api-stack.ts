@@ -1,4 +1,4 @@
-// The Presence API stack: composes the constructs (network, cache, database, layer, functions, APIs, sweep).
+// The Presence API stack: composes the constructs (network, cache, database, layer, functions, APIs, sweep, alarms).
 import { join } from 'node:path';
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -10,6 +10,7 @@ import {
   SWEEP_FUNCTION,
   WEBSOCKET_ROUTES,
 } from '../src/routes';
+import { AlarmNotifications } from './constructs/alarm-notifications';
 import { PresenceCache } from './constructs/cache';
 import { PresenceDatabase } from './constructs/database';
 import { PresenceNetwork } from './constructs/network';
@@ -94,10 +95,13 @@ export class PresenceApiStack extends Stack {
     const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
     for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
 
-    const sweep = new SweepSchedule(this, 'Sweep', {
-      sweep: functions[SWEEP_FUNCTION],
-      alarmTopicArn: config.alarmTopicArn,
+    const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION] });
+
+    const notifications = new AlarmNotifications(this, 'Alarms', {
+      topicArn: config.alarms.topicArn,
+      email: config.alarms.email,
     });
+    notifications.watch(...sweep.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms);
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: webSocket.url,
@@ -118,6 +122,10 @@ export class PresenceApiStack extends Stack {
     new CfnOutput(this, 'SweepDeadLetterQueueUrl', {
       value: sweep.deadLetterQueue.queueUrl,
       description: 'Failed sweep runs',
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: notifications.topic.topicArn,
+      description: 'SNS topic every alarm notifies (subscribe your on-call tooling or set ALARM_EMAIL)',
     });
   }
 }

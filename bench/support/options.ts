@@ -1,7 +1,7 @@
 // Command-line options of `npm run bench`: full or smoke sizes, and which parts to run.
 
 /** The parts of the bench, in run order. */
-export const PARTS = ['floors', 'handlers', 'sweep', 'cold-start', 'gateway', 'cost'] as const;
+export const PARTS = ['floors', 'handlers', 'sweep', 'cache-memory', 'cold-start', 'gateway', 'cost'] as const;
 
 /** A part of the bench. */
 export type Part = (typeof PARTS)[number];
@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly sweepSdkSizes: readonly number[];
   /** Online friends of every swept user. */
   readonly sweepFriends: number;
+  /** Cache sizing: users brought online through the handlers, their connections and friends. */
+  readonly cacheMemory: { readonly users: number; readonly connectionsPerUser: number; readonly friendsPerUser: number };
   readonly gatewayClients: number;
   readonly gatewaySeconds: number;
   /** Where the report goes. */
@@ -31,7 +33,7 @@ export interface BenchOptions {
 
 /**
  * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
- * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`.
+ * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`.
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
@@ -76,6 +78,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
         ? [50]
         : [1000, 10_000],
     sweepFriends: smoke ? 3 : 20,
+    cacheMemory: { users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)), connectionsPerUser: 2, friendsPerUser: 20 },
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',

@@ -15,6 +15,7 @@ import {
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { DatabaseConfig } from '../deploy-config';
+import { stackScopedName } from '../physical-name';
 import type { PresenceNetwork } from './network';
 import type { DatabaseBinding } from './presence-function';
 
@@ -120,6 +121,8 @@ export class PresenceDatabase extends Construct implements DatabaseBinding {
       allowAllOutbound: false,
     });
     this.proxy = new DatabaseProxy(this, 'Proxy', {
+      // Proxy names are unique per account and region, and CloudFormation requires one: derive it from the stack.
+      dbProxyName: stackScopedName(this, 'presence-proxy', { maxLength: 60 }),
       proxyTarget: target,
       secrets: [this.secret],
       vpc: network.vpc,

@@ -15,10 +15,12 @@ import {
   ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_FUNCTION, type FunctionName, REST_ROUTES } from '../../src/routes';
+import { throttledRequestsAlarm } from './throttle-alarm';
 
 /** Properties of {@link PresenceRestApi}. */
 export interface PresenceRestApiProps {
@@ -48,6 +50,8 @@ export class PresenceRestApi extends Construct {
   readonly url: string;
   /** The account-level API Gateway logging settings, when this API manages them; other stages must wait for it. */
   readonly loggingAccount: CfnAccount | undefined;
+  /** Throttled requests (429) on the stage. */
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: PresenceRestApiProps) {
     super(scope, id);
@@ -172,6 +176,13 @@ export class PresenceRestApi extends Construct {
     this.api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: headers });
     this.api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, responseHeaders: headers });
     this.url = this.api.url;
+    this.alarms = [
+      throttledRequestsAlarm(this, 'ThrottledAlarm', {
+        accessLogs,
+        metricName: 'RestThrottledRequests',
+        description: `REST requests were throttled (status 429) in 2 of 3 minutes (stage limit ${props.throttle.rateLimit}/s, burst ${props.throttle.burstLimit}): raise REST_THROTTLE_RATE / REST_THROTTLE_BURST or find the client that floods.`,
+      }),
+    ];
   }
 }
 

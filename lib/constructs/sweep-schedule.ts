@@ -1,12 +1,10 @@
 // The sweep driver: a one-minute EventBridge rule invoking the sweep, failures to an SQS dead-letter queue with alarms.
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
@@ -14,8 +12,6 @@ import { Construct } from 'constructs';
 export interface SweepScheduleProps {
   /** The sweep function; it keeps sweeping for SWEEP_WINDOW_SECONDS, in passes SWEEP_INTERVAL_SECONDS apart. */
   readonly sweep: IFunction;
-  /** Existing SNS topic the alarms notify; without it the alarms only change state. */
-  readonly alarmTopicArn: string | undefined;
 }
 
 /**
@@ -30,6 +26,8 @@ export class SweepSchedule extends Construct {
   readonly deadLetterQueue: Queue;
   readonly deadLetterAlarm: Alarm;
   readonly errorAlarm: Alarm;
+  /** Every alarm of the sweep (the stack sends them to its alarm topic). */
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: SweepScheduleProps) {
     super(scope, id);
@@ -79,12 +77,6 @@ export class SweepSchedule extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
-    if (props.alarmTopicArn) {
-      const action = new SnsAction(Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn));
-      for (const alarm of [this.deadLetterAlarm, this.errorAlarm]) {
-        alarm.addAlarmAction(action);
-        alarm.addOkAction(action);
-      }
-    }
+    this.alarms = [this.deadLetterAlarm, this.errorAlarm];
   }
 }

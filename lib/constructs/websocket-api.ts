@@ -1,5 +1,5 @@
 // The WebSocket API: routes from the route table, the REQUEST authorizer on $connect, a throttled, logged stage.
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CfnAuthorizer,
@@ -10,17 +10,21 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { AUTHORIZER_FUNCTION, type FunctionName, ROUTE_SELECTION_EXPRESSION, WEBSOCKET_ROUTES } from '../../src/routes';
+import { WEBSOCKET_THROTTLE_MODEL } from '../websocket-throttle';
 import type { ConnectionsApiBinding } from './presence-function';
+import { throttledRequestsAlarm } from './throttle-alarm';
 
 /** Properties of {@link PresenceWebSocketApi}. */
 export interface PresenceWebSocketApiProps {
   /** Every function of the route table, by name. */
   readonly functions: Readonly<Record<FunctionName, IFunction>>;
   readonly stageName: string;
+  /** Default route throttle of the stage (sized from EXPECTED_PEAK_CONNECTIONS, see lib/websocket-throttle.ts). */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: RetentionDays;
 }
@@ -37,6 +41,8 @@ export class PresenceWebSocketApi extends Construct implements ConnectionsApiBin
   readonly url: string;
   readonly connectionsEndpoint: string;
   readonly managementArns: readonly string[];
+  /** Throttled messages, and client errors (throttling included) as a share of messages. */
+  readonly alarms: readonly Alarm[];
 
   constructor(scope: Construct, id: string, props: PresenceWebSocketApiProps) {
     super(scope, id);
@@ -108,6 +114,21 @@ export class PresenceWebSocketApi extends Construct implements ConnectionsApiBin
     cfnStage.addPropertyOverride('DefaultRouteSettings.LoggingLevel', 'ERROR');
     cfnStage.addPropertyOverride('DefaultRouteSettings.DataTraceEnabled', false);
 
+    if (props.throttle.rateLimit > WEBSOCKET_THROTTLE_MODEL.accountRequestsPerSecond) {
+      Annotations.of(this.stage).addWarningV2(
+        '@presence/websocket-throttle-above-account-limit',
+        `The WebSocket stage throttle (${props.throttle.rateLimit}/s) is above API Gateway's default account limit of ${WEBSOCKET_THROTTLE_MODEL.accountRequestsPerSecond} requests/s shared by all APIs: request a quota increase before the load arrives (docs/deployment.md).`,
+      );
+    }
+    this.alarms = [
+      throttledRequestsAlarm(this, 'ThrottledAlarm', {
+        accessLogs,
+        metricName: 'WebSocketThrottledRequests',
+        description: `WebSocket messages were throttled (status 429) in 2 of 3 minutes: throttled heartbeats let healthy sockets time out. Raise EXPECTED_PEAK_CONNECTIONS (stage limit now ${props.throttle.rateLimit}/s, burst ${props.throttle.burstLimit}) or the account limit.`,
+      }),
+      this.clientErrorAlarm(props.stageName),
+    ];
+
     const host = `${this.api.apiId}.execute-api.${stack.region}.${stack.urlSuffix}`;
     this.url = `wss://${host}/${props.stageName}`;
     this.connectionsEndpoint = `https://${host}/${props.stageName}`;
@@ -118,6 +139,36 @@ export class PresenceWebSocketApi extends Construct implements ConnectionsApiBin
         resourceName: `${props.stageName}/${verb}/@connections/*`,
       }),
     );
+  }
+
+  /**
+   * ClientError (4XX answered by API Gateway before the integration runs: throttled messages, refused upgrades) as a
+   * share of MessageCount, above 1% in 3 of 5 minutes. The built-in backstop of the access-log throttle count.
+   */
+  private clientErrorAlarm(stageName: string): Alarm {
+    const metric = (metricName: string) =>
+      new Metric({
+        namespace: 'AWS/ApiGateway',
+        metricName,
+        dimensionsMap: { ApiId: this.api.apiId, Stage: stageName },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      });
+    return new Alarm(this, 'ClientErrorAlarm', {
+      alarmDescription:
+        'Over 1% of WebSocket messages were answered 4XX by API Gateway itself (throttling, refused connects) in 3 of 5 minutes.',
+      metric: new MathExpression({
+        expression: '100 * FILL(errors, 0) / FILL(messages, 1)',
+        usingMetrics: { errors: metric('ClientError'), messages: metric('MessageCount') },
+        label: 'ClientError % of MessageCount',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 3,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
   }
 }
 

@@ -95,6 +95,90 @@ describe('parseDeployConfig', () => {
   });
 });
 
+describe('WebSocket stage throttle from EXPECTED_PEAK_CONNECTIONS', () => {
+  const throttle = (env: Record<string, string>) => parseDeployConfig({ ...BASE_ENV, ...env }).throttling.webSocket;
+
+  it('sizes the stage for 10,000 clients beating every 20 s by default', () => {
+    expect(throttle({})).toEqual({ rateLimit: 2900, burstLimit: 5800, source: 'computed' });
+    expect(parseDeployConfig(BASE_ENV).throttling.expectedPeakConnections).toBe(10_000);
+  });
+
+  it('gives 20,000 clients room above their heartbeats (the default 1,000/s they would saturate)', () => {
+    const { rateLimit, burstLimit } = throttle({ EXPECTED_PEAK_CONNECTIONS: '20000' });
+    expect(rateLimit).toBe(4200);
+    expect(burstLimit).toBe(8400);
+    // 20,000 heartbeats every 20 s plus one update a minute each, doubled, is far above 1,000/s.
+    expect(rateLimit).toBeGreaterThan(2 * 20_000 * (1 / 20 + 1 / 60));
+  });
+
+  it('follows the heartbeat interval of the clients (PageNow beats once a minute)', () => {
+    expect(throttle({ EXPECTED_PEAK_CONNECTIONS: '20000', WS_HEARTBEAT_SECONDS: '60' }).rateLimit).toBe(2900);
+  });
+
+  it('takes WS_THROTTLE_RATE / WS_THROTTLE_BURST as explicit overrides', () => {
+    expect(throttle({ WS_THROTTLE_RATE: '5000', WS_THROTTLE_BURST: '7000' })).toEqual({
+      rateLimit: 5000,
+      burstLimit: 7000,
+      source: 'override',
+    });
+    expect(throttle({ WS_THROTTLE_RATE: '5000' })).toEqual({ rateLimit: 5000, burstLimit: 10_000, source: 'override' });
+  });
+
+  it('refuses an override below the heartbeat load of the expected clients, naming the key and the load', () => {
+    expect(() => throttle({ EXPECTED_PEAK_CONNECTIONS: '20000', WS_THROTTLE_RATE: '1000' })).toThrow(
+      /WS_THROTTLE_RATE: 1000\/s is below the steady load .* \(1334\/s\)/,
+    );
+  });
+
+  it.each([['0'], ['-5'], ['many'], ['1.5']])('refuses EXPECTED_PEAK_CONNECTIONS=%s', (value) => {
+    expect(() => throttle({ EXPECTED_PEAK_CONNECTIONS: value })).toThrow(/EXPECTED_PEAK_CONNECTIONS/);
+  });
+});
+
+describe('cache and alarm keys', () => {
+  it('alarms at 80% memory by default and accepts 1-99', () => {
+    const cache = parseDeployConfig(BASE_ENV).cache;
+    expect(cache).toMatchObject({ kind: 'replication-group', memoryAlarmPercent: 80 });
+    expect(() => parseDeployConfig({ ...BASE_ENV, CACHE_MEMORY_ALARM_PERCENT: '100' })).toThrow(
+      /CACHE_MEMORY_ALARM_PERCENT: must be a percentage from 1 to 99/,
+    );
+  });
+
+  it('takes a Serverless storage maximum only with CACHE_MODE=serverless', () => {
+    expect(
+      parseDeployConfig({ ...BASE_ENV, CACHE_MODE: 'serverless', CACHE_SERVERLESS_MAX_STORAGE_GB: '10' }).cache,
+    ).toMatchObject({ kind: 'serverless', maxStorageGb: 10 });
+    expect(parseDeployConfig({ ...BASE_ENV, CACHE_MODE: 'serverless' }).cache).toMatchObject({
+      maxStorageGb: undefined,
+    });
+    expect(() => parseDeployConfig({ ...BASE_ENV, CACHE_SERVERLESS_MAX_STORAGE_GB: '10' })).toThrow(
+      /CACHE_SERVERLESS_MAX_STORAGE_GB: only applies to CACHE_MODE=serverless/,
+    );
+    expect(() =>
+      parseDeployConfig({ ...BASE_ENV, CACHE_MODE: 'serverless', CACHE_SERVERLESS_MAX_STORAGE_GB: '6000' }),
+    ).toThrow(/CACHE_SERVERLESS_MAX_STORAGE_GB: must be at most 5000/);
+  });
+
+  it('refuses a Redis OSS version without a noeviction parameter group family the stack knows', () => {
+    expect(() => parseDeployConfig({ ...BASE_ENV, CACHE_ENGINE: 'redis', CACHE_ENGINE_VERSION: '5.0.6' })).toThrow(
+      /CACHE_ENGINE_VERSION: must be Redis OSS 6 or newer/,
+    );
+  });
+
+  it('checks the alarm topic ARN and email', () => {
+    expect(parseDeployConfig({ ...BASE_ENV, ALARM_EMAIL: 'oncall@example.com' }).alarms).toEqual({
+      topicArn: undefined,
+      email: 'oncall@example.com',
+    });
+    expect(() => parseDeployConfig({ ...BASE_ENV, ALARM_TOPIC_ARN: 'arn:aws:sqs:us-east-1:123456789012:q' })).toThrow(
+      /ALARM_TOPIC_ARN: must be an SNS topic ARN/,
+    );
+    expect(() => parseDeployConfig({ ...BASE_ENV, ALARM_EMAIL: 'oncall' })).toThrow(
+      /ALARM_EMAIL: must be an email address/,
+    );
+  });
+});
+
 describe('readDeployEnvironment', () => {
   it('reads ENV_FILE, and lets the process environment win over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { CACHE_EVICTION_POLICY } from '../../lib/constructs/cache';
 import { functionSizing } from '../../lib/constructs/presence-function';
 import type { PresenceApiStack } from '../../lib/presence-api-stack';
+import { webSocketThrottle } from '../../lib/websocket-throttle';
 import {
   AUTHORIZER_FUNCTION,
   FUNCTION_NAMES,
@@ -71,13 +73,15 @@ describe('WebSocket API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { IdentitySource: Match.absent() });
   });
 
-  it('deploys a throttled stage with access logs and no data tracing', () => {
+  it('deploys a stage throttled for the expected clients (10,000 beating every 20 s), with access logs and no data tracing', () => {
+    const expected = webSocketThrottle(10_000, 20);
+    expect(expected).toEqual({ rateLimit: 2900, burstLimit: 5800 });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: 'prod',
       AutoDeploy: true,
       DefaultRouteSettings: {
-        ThrottlingRateLimit: 1000,
-        ThrottlingBurstLimit: 2000,
+        ThrottlingRateLimit: expected.rateLimit,
+        ThrottlingBurstLimit: expected.burstLimit,
         LoggingLevel: 'ERROR',
         DataTraceEnabled: false,
       },
@@ -430,6 +434,120 @@ describe('data stores', () => {
         expect(variables.JWT_AUDIENCE).toBeUndefined();
       }
     }
+  });
+});
+
+describe('operating limits and alarms', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm');
+
+  it('never evicts live presence: a noeviction parameter group of the valkey8 family, used by the replication group', () => {
+    const [groupId, group] = ofType('AWS::ElastiCache::ParameterGroup')[0] as [string, Resource];
+    expect(ofType('AWS::ElastiCache::ParameterGroup')).toHaveLength(1);
+    expect(group.Properties).toMatchObject({
+      CacheParameterGroupFamily: 'valkey8',
+      Properties: { 'maxmemory-policy': CACHE_EVICTION_POLICY },
+    });
+    expect(CACHE_EVICTION_POLICY).toBe('noeviction');
+    expect(group.Properties.Properties['cluster-enabled']).toBeUndefined();
+    template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', { CacheParameterGroupName: { Ref: groupId } });
+  });
+
+  it('alarms when any cache node stays above 80% of its memory (DatabaseMemoryUsagePercentage)', () => {
+    const [groupId] = ofType('AWS::ElastiCache::ReplicationGroup')[0] as [string, Resource];
+    const memory = alarms().filter(([, alarm]) =>
+      json(alarm.Properties.Metrics ?? '').includes('DatabaseMemoryUsagePercentage'),
+    );
+    expect(memory).toHaveLength(1);
+    const [, alarm] = memory[0] as [string, Resource];
+    expect(alarm.Properties).toMatchObject({ Threshold: 80, ComparisonOperator: 'GreaterThanThreshold' });
+    const metrics = alarm.Properties.Metrics as Array<Record<string, any>>;
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe('MAX([m0, m1])');
+    const nodes = metrics
+      .filter((m) => m.MetricStat)
+      .map((m) => {
+        expect(m.MetricStat.Metric).toMatchObject({
+          Namespace: 'AWS/ElastiCache',
+          MetricName: 'DatabaseMemoryUsagePercentage',
+        });
+        return m.MetricStat.Metric.Dimensions[0];
+      });
+    // The primary and its replica: member clusters <group>-001 and <group>-002.
+    expect(nodes).toEqual(
+      ['-001', '-002'].map((suffix) => ({
+        Name: 'CacheClusterId',
+        Value: { 'Fn::Join': ['', [{ Ref: groupId }, suffix]] },
+      })),
+    );
+  });
+
+  it.each([
+    ['WebSocket', 'WebSocketThrottledRequests', 'WebSocketAccessLogs'],
+    ['REST', 'RestThrottledRequests', 'RestAccessLogs'],
+  ])(
+    'counts throttled %s requests (status 429 in the access log) and alarms when they persist',
+    (_api, metricName, logGroupPrefix) => {
+      const [logGroupId] = ofType('AWS::Logs::LogGroup').find(([id]) => id.startsWith(logGroupPrefix)) ?? [];
+      expect(logGroupId).toBeDefined();
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: logGroupId },
+        FilterPattern: '{ $.status = "429" }',
+        MetricTransformations: [
+          { MetricNamespace: 'PresenceApi/PresenceApiTest', MetricName: metricName, MetricValue: '1', DefaultValue: 0 },
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'PresenceApi/PresenceApiTest',
+        MetricName: metricName,
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+      });
+    },
+  );
+
+  it('alarms when over 1% of WebSocket messages get a 4XX from API Gateway itself (ClientError, throttling included)', () => {
+    const [apiId] = ofType('AWS::ApiGatewayV2::Api')[0] as [string, Resource];
+    const [, alarm] =
+      alarms().find(([, a]) => json(a.Properties.Metrics ?? '').includes('"ClientError"')) ??
+      ([] as unknown as [string, Resource]);
+    expect(alarm).toBeDefined();
+    expect(alarm.Properties.Threshold).toBe(1);
+    for (const name of ['ClientError', 'MessageCount']) {
+      const stat = (alarm.Properties.Metrics as Array<Record<string, any>>).find(
+        (m) => m.MetricStat?.Metric.MetricName === name,
+      );
+      expect(stat?.MetricStat.Metric).toMatchObject({
+        Namespace: 'AWS/ApiGateway',
+        Dimensions: [
+          { Name: 'ApiId', Value: { Ref: apiId } },
+          { Name: 'Stage', Value: 'prod' },
+        ],
+      });
+    }
+  });
+
+  it('sends every alarm, in ALARM and back to OK, to one SNS topic it creates and outputs', () => {
+    const [topicId, topic] = ofType('AWS::SNS::Topic')[0] as [string, Resource];
+    expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
+    expect(topic.Properties.DisplayName).toBe('Presence API alarms');
+    // Sweep (2), cache memory (1), WebSocket throttling and client errors (2), REST throttling (1).
+    expect(alarms()).toHaveLength(6);
+    for (const [, alarm] of alarms()) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    expect((template.toJSON().Outputs as Record<string, { Value: unknown }>).AlarmTopicArn?.Value).toEqual({
+      Ref: topicId,
+    });
   });
 });
 

@@ -37,16 +37,46 @@ export interface BuildOptions {
   readonly validate?: boolean;
 }
 
+/** BASE_ENV plus `overrides`; an empty string removes a key. */
+function environment(overrides: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''));
+}
+
+function newApp(options: BuildOptions): App {
+  const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
+  return new App({ context, builtinCloudFormationValidation: options.validate ?? true });
+}
+
 /** Builds the stack from BASE_ENV plus `overrides` (an empty string removes a key) and synthesizes its template. */
 export function buildStack(
   overrides: Record<string, string> = {},
   options: BuildOptions = {},
 ): { app: App; stack: PresenceApiStack; template: Template } {
-  const env = Object.fromEntries(Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''));
-  const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
-  const app = new App({ context, builtinCloudFormationValidation: options.validate ?? true });
-  const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(env) });
+  const app = newApp(options);
+  const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(environment(overrides)) });
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** One account and region, as `cdk deploy` with credentials would resolve it. */
+export const TEST_ACCOUNT_ENV = { account: '123456789012', region: 'us-east-1' } as const;
+
+/**
+ * Builds several stacks in one app, all in {@link TEST_ACCOUNT_ENV} (as staging next to production would be), each
+ * named `name` and configured from BASE_ENV plus its overrides.
+ */
+export function buildStacksInOneAccount(
+  stacks: readonly { readonly name: string; readonly overrides?: Record<string, string> }[],
+  options: BuildOptions = {},
+): { app: App; stacks: PresenceApiStack[]; templates: Template[] } {
+  const app = newApp(options);
+  const built = stacks.map(
+    ({ name, overrides }) =>
+      new PresenceApiStack(app, name, {
+        config: parseDeployConfig(environment({ ...overrides, STACK_NAME: name })),
+        env: TEST_ACCOUNT_ENV,
+      }),
+  );
+  return { app, stacks: built, templates: built.map((stack) => Template.fromStack(stack)) };
 }
 
 /** The logical id of the (only) resource of `type` whose properties contain `fragment` in their JSON. */

@@ -1,5 +1,5 @@
 // Infra tests of the configurable parts: new VPC, cluster mode, Serverless, existing Redis, demo and Aurora databases.
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { PresenceApiStack } from '../../lib/presence-api-stack';
 import { SWEEP_FUNCTION } from '../../src/routes';
@@ -53,20 +53,66 @@ describe('a new VPC with the demo database', () => {
   });
 });
 
+/** The CacheClusterId dimensions of every memory alarm, per alarm. */
+const memoryAlarmNodes = (template: Template): unknown[][] =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+    .filter((alarm) => JSON.stringify(alarm).includes('DatabaseMemoryUsagePercentage'))
+    .map((alarm) =>
+      (alarm.Properties.Metrics as Array<{ MetricStat?: { Metric: { Dimensions: [{ Value: unknown }] } } }>)
+        .filter((m) => m.MetricStat)
+        .map((m) => m.MetricStat?.Metric.Dimensions[0].Value),
+    );
+const rgRef = (template: Template) => ({
+  Ref: Object.keys(template.findResources('AWS::ElastiCache::ReplicationGroup'))[0],
+});
+
 describe('cluster-mode Redis', () => {
   it('runs a sharded replication group and tells the functions to use the cluster client', () => {
     const { stack, template } = build({ CACHE_CLUSTER_MODE: 'true', CACHE_SHARDS: '3', CACHE_REPLICAS_PER_SHARD: '2' });
+    const [parameterGroupId] = Object.keys(template.findResources('AWS::ElastiCache::ParameterGroup'));
     template.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
       ClusterMode: 'enabled',
       NumNodeGroups: 3,
       ReplicasPerNodeGroup: 2,
-      CacheParameterGroupName: 'default.valkey8.cluster.on',
+      CacheParameterGroupName: { Ref: parameterGroupId },
       TransitEncryptionEnabled: true,
       AtRestEncryptionEnabled: true,
     });
     const environment = sweepEnvironment(stack, template);
     expect(environment.REDIS_MODE).toBe('cluster');
     expect(JSON.stringify(environment.REDIS_URL)).toContain('ConfigurationEndPoint.Address');
+  });
+
+  it('uses a cluster-enabled noeviction parameter group and watches the memory of all 9 nodes', () => {
+    const { template } = build({ CACHE_CLUSTER_MODE: 'true', CACHE_SHARDS: '3', CACHE_REPLICAS_PER_SHARD: '2' });
+    template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      CacheParameterGroupFamily: 'valkey8',
+      Properties: { 'maxmemory-policy': 'noeviction', 'cluster-enabled': 'yes' },
+    });
+    const nodes = memoryAlarmNodes(template);
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]).toHaveLength(9);
+    expect(nodes[0]?.[0]).toEqual({ 'Fn::Join': ['', [rgRef(template), '-0001-001']] });
+    expect(nodes[0]?.[8]).toEqual({ 'Fn::Join': ['', [rgRef(template), '-0003-003']] });
+  });
+
+  it('splits the memory watch into alarms of at most 10 nodes (the CloudWatch limit per expression)', () => {
+    const { template } = build({ CACHE_CLUSTER_MODE: 'true', CACHE_SHARDS: '6', CACHE_REPLICAS_PER_SHARD: '2' });
+    expect(memoryAlarmNodes(template).map((nodes) => nodes.length)).toEqual([10, 8]);
+  });
+});
+
+describe('parameter group family of the engine version', () => {
+  it.each([
+    [{ CACHE_ENGINE: 'valkey', CACHE_ENGINE_VERSION: '7.2' }, 'valkey7'],
+    [{ CACHE_ENGINE: 'redis' }, 'redis7'],
+    [{ CACHE_ENGINE: 'redis', CACHE_ENGINE_VERSION: '6.2' }, 'redis6.x'],
+  ])('%j -> %s', (overrides, family) => {
+    const { template } = build(overrides);
+    template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {
+      CacheParameterGroupFamily: family,
+      Properties: { 'maxmemory-policy': 'noeviction' },
+    });
   });
 });
 
@@ -79,6 +125,29 @@ describe('ElastiCache Serverless', () => {
     expect(environment.REDIS_MODE).toBe('cluster');
     expect(JSON.stringify(environment.REDIS_URL)).toContain('rediss://');
     expect(environment.REDIS_AUTH_SECRET_ARN).toBeUndefined();
+  });
+
+  it('sets no data-storage maximum by default, since at the maximum Serverless evicts TTL keys (live presence)', () => {
+    const { template } = build({ CACHE_MODE: 'serverless' });
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', { CacheUsageLimits: Match.absent() });
+    template.resourceCountIs('AWS::ElastiCache::ParameterGroup', 0);
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('BytesUsedForCache');
+  });
+
+  it('with CACHE_SERVERLESS_MAX_STORAGE_GB, caps storage and alarms at 80% of the cap (BytesUsedForCache by clusterId)', () => {
+    const { template } = build({ CACHE_MODE: 'serverless', CACHE_SERVERLESS_MAX_STORAGE_GB: '10' });
+    const [cacheId] = Object.keys(template.findResources('AWS::ElastiCache::ServerlessCache'));
+    template.hasResourceProperties('AWS::ElastiCache::ServerlessCache', {
+      CacheUsageLimits: { DataStorage: { Maximum: 10, Unit: 'GB' } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/ElastiCache',
+      MetricName: 'BytesUsedForCache',
+      Dimensions: [{ Name: 'clusterId', Value: { Ref: cacheId } }],
+      Statistic: 'Maximum',
+      Threshold: 8e9,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 });
 
@@ -94,6 +163,9 @@ describe('an existing Redis endpoint', () => {
     });
     template.resourceCountIs('AWS::ElastiCache::ReplicationGroup', 0);
     template.resourceCountIs('AWS::ElastiCache::ServerlessCache', 0);
+    // Its eviction policy is the operator's to set (docs/deployment.md); the stack creates no cache alarm for it.
+    template.resourceCountIs('AWS::ElastiCache::ParameterGroup', 0);
+    expect(JSON.stringify(template.findResources('AWS::CloudWatch::Alarm'))).not.toContain('AWS/ElastiCache');
     expect(sweepEnvironment(stack, template)).toMatchObject({
       REDIS_URL: 'rediss://master.presence.abc123.use1.cache.amazonaws.com:6379',
       REDIS_AUTH_SECRET_ARN: secretArn,
@@ -151,5 +223,31 @@ describe('databases', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"presence_admin"}' }),
     });
+  });
+});
+
+describe('alarm notifications', () => {
+  it('uses an existing topic (ALARM_TOPIC_ARN) for every alarm and subscribes ALARM_EMAIL to it', () => {
+    const topicArn = 'arn:aws:sns:us-east-1:123456789012:ops';
+    const { template } = build({ ALARM_TOPIC_ARN: topicArn, ALARM_EMAIL: 'oncall@example.com' });
+    template.resourceCountIs('AWS::SNS::Topic', 0);
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([topicArn]);
+      expect(alarm.Properties.OKActions).toEqual([topicArn]);
+    }
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      TopicArn: topicArn,
+    });
+  });
+});
+
+describe('WebSocket throttling above the account limit', () => {
+  it('warns at synth when the computed stage rate exceeds the 10,000 requests/s account default', () => {
+    const { stack } = build({ EXPECTED_PEAK_CONNECTIONS: '100000' });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('above API Gateway.s default account limit'));
   });
 });

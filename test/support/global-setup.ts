@@ -1,8 +1,10 @@
-// Starts what the integration tests need, unless given: Redis (REDIS_URL), Postgres (DATABASE_URL), a 3-master cluster.
+// Starts what the integration tests need, unless given: Redis (REDIS_URL), Postgres (DATABASE_URL), a 3-master cluster,
+// and PgBouncer in transaction pooling mode in front of that Postgres (PGBOUNCER_URL).
 import { Redis } from 'ioredis';
 import { SHARD_COUNT } from '../../src/layer/adapters/redis/keys';
 import { startEmbeddedPostgres } from '../../src/local/embedded-postgres';
 import { startEmbeddedRedis } from '../../src/local/embedded-redis';
+import { startPgBouncer } from './pgbouncer';
 
 export { freePort } from '../../src/local/free-port';
 
@@ -74,9 +76,22 @@ export default async function globalSetup(): Promise<void> {
     started.push(pg);
     process.env.TEST_DATABASE_URL = pg.url;
   }
-  const dbName = new URL(process.env.TEST_DATABASE_URL).pathname.slice(1);
+  refuseNonTestDatabase(process.env.TEST_DATABASE_URL);
+  if (process.env.PGBOUNCER_URL) {
+    // Must front the same server as DATABASE_URL, in transaction mode, with a `*` database entry (test/support/pgbouncer.ts).
+    refuseNonTestDatabase(process.env.PGBOUNCER_URL);
+    process.env.TEST_PGBOUNCER_URL = process.env.PGBOUNCER_URL;
+  } else {
+    const bouncer = await startPgBouncer(process.env.TEST_DATABASE_URL);
+    started.push(bouncer);
+    process.env.TEST_PGBOUNCER_URL = bouncer.url;
+  }
+  process.env.TEST_SHARD_COUNT = String(SHARD_COUNT);
+}
+
+function refuseNonTestDatabase(url: string): void {
+  const dbName = new URL(url).pathname.slice(1);
   if (!/test/i.test(dbName)) {
     throw new Error(`Refusing to run integration tests against database "${dbName}": its name must contain "test"`);
   }
-  process.env.TEST_SHARD_COUNT = String(SHARD_COUNT);
 }

@@ -1,7 +1,7 @@
 // Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
 import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { FakeConnectionsApi } from './connections-api';
-import { clusterUrl, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
+import { clusterUrl, createPooledTestDatabase, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
 
 /** The social graph most handler tests use. alice–bob, alice–carol accepted; erin→alice pending; dave a stranger. */
 export const GRAPH = {
@@ -19,10 +19,19 @@ export const GRAPH = {
   ] as [string, string, boolean][],
 };
 
+/** Options of {@link handlerEnvironment}. */
+export interface HandlerEnvironmentOptions {
+  /**
+   * How the handlers reach Postgres: `direct` (default; a schema of the test database) or `pgbouncer` (a database
+   * of its own through PgBouncer in transaction pooling mode, as they reach RDS Proxy in AWS).
+   */
+  readonly postgres?: 'direct' | 'pgbouncer';
+}
+
 /** A handler test environment: stores, fake API and env; `close()` undoes it. */
-export async function handlerEnvironment(env: Record<string, string> = {}) {
+export async function handlerEnvironment(env: Record<string, string> = {}, options: HandlerEnvironmentOptions = {}) {
   const api = await new FakeConnectionsApi().start();
-  const db = await createTestSchema();
+  const db = options.postgres === 'pgbouncer' ? await createPooledTestDatabase() : await createTestSchema();
   await seedSocialGraph(db.pool, GRAPH.users, GRAPH.friendships);
   const prefix = uniquePrefix();
   // The cluster-*.test.ts files re-run whole suites with the handlers on the 3-master Redis Cluster.

@@ -1,4 +1,5 @@
-// Per-test-file isolation on the real stores: a random Redis key prefix and a fresh Postgres schema with the tables.
+// Per-test-file isolation on the real stores: a random Redis key prefix, and a fresh Postgres schema (direct) or
+// database (through PgBouncer) with the tables.
 import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
 import { migrate } from '../../src/layer/adapters/postgres/migrate';
@@ -7,6 +8,8 @@ import { migrate } from '../../src/layer/adapters/postgres/migrate';
 export const redisUrl = (): string => required('TEST_REDIS_URL');
 /** URL of one node of the test Redis Cluster. */
 export const clusterUrl = (): string => required('TEST_REDIS_CLUSTER_URL');
+/** URL of the test database through PgBouncer in transaction pooling mode (the stand-in for RDS Proxy). */
+export const pgBouncerUrl = (): string => required('TEST_PGBOUNCER_URL');
 
 function required(name: string): string {
   const value = process.env[name];
@@ -21,11 +24,7 @@ export function uniquePrefix(): string {
 }
 
 /** A fresh schema with the user-api tables; `url` selects it through search_path. */
-export async function createTestSchema(options: { seed?: boolean } = {}): Promise<{
-  url: string;
-  pool: Pool;
-  drop: () => Promise<void>;
-}> {
+export async function createTestSchema(options: { seed?: boolean } = {}): Promise<TestDatabase> {
   const base = required('TEST_DATABASE_URL');
   const schema = `t_${randomBytes(5).toString('hex')}`;
   const admin = new Pool({ connectionString: base, max: 1 });
@@ -41,6 +40,58 @@ export async function createTestSchema(options: { seed?: boolean } = {}): Promis
     drop: async () => {
       await pool.query(`DROP SCHEMA ${schema} CASCADE`);
       await pool.end();
+    },
+  };
+}
+
+/** A test database as {@link createTestSchema} and {@link createPooledTestDatabase} give it. */
+export interface TestDatabase {
+  /** The URL the code under test uses. */
+  readonly url: string;
+  /** A pool on that URL, for seeding and checks. */
+  readonly pool: Pool;
+  /** Removes what was created and ends the pool. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh database with the user-api tables, reached through PgBouncer (transaction pooling): `url` and `pool` go
+ * through PgBouncer's `*` database entry, `directUrl` bypasses it. A database per test file is the isolation that
+ * works through a pooler: choosing a schema with `options=-c search_path=...` is a startup parameter, which PgBouncer
+ * and RDS Proxy refuse, and a `SET search_path` would not survive the next transaction. Created and dropped on the
+ * direct connection (DROP ... WITH (FORCE) also ends PgBouncer's server connections to it; Postgres 13+).
+ */
+export async function createPooledTestDatabase(options: { seed?: boolean } = {}): Promise<
+  TestDatabase & { readonly directUrl: string }
+> {
+  const name = `presence_test_${randomBytes(5).toString('hex')}`;
+  const admin = new Pool({ connectionString: required('TEST_DATABASE_URL'), max: 1 });
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const withDatabase = (base: string) => {
+    const url = new URL(base);
+    url.pathname = `/${name}`;
+    return url.toString();
+  };
+  const url = withDatabase(pgBouncerUrl());
+  const pool = new Pool({ connectionString: url, max: 2 });
+  pool.on('error', () => undefined);
+  await migrate(pool, options);
+  return {
+    url,
+    directUrl: withDatabase(required('TEST_DATABASE_URL')),
+    pool,
+    drop: async () => {
+      await pool.end();
+      const dropper = new Pool({ connectionString: required('TEST_DATABASE_URL'), max: 1 });
+      try {
+        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.end();
+      }
     },
   };
 }

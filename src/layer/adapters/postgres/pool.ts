@@ -3,14 +3,21 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { Pool } from 'pg';
 import type { CoreConfig } from '../../shared/config';
 
-/** Pool settings that fail fast: a dead database answers within `timeoutMs`, never at the Lambda timeout. */
+/**
+ * Pool settings that fail fast: a dead database answers within `timeoutMs`, never at the Lambda timeout.
+ *
+ * Every deadline is enforced by the client (`connectionTimeoutMillis`, `query_timeout`, and `withDeadline` in the
+ * directory). Nothing is sent as a startup parameter (no `statement_timeout`, no `options`): RDS Proxy and PgBouncer
+ * refuse startup parameters they do not know, which would fail every connection. A query that timed out on the
+ * client makes the pool discard that connection; the server-side cap is a role setting
+ * (`ALTER ROLE ... SET statement_timeout`, see docs/deployment.md), which poolers leave alone.
+ */
 function poolDefaults(timeoutMs: number, max: number) {
   return {
     max,
     idleTimeoutMillis: 60_000,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,
-    statement_timeout: timeoutMs,
     allowExitOnIdle: true,
   };
 }

@@ -201,12 +201,12 @@ const schema = keysSchema.superRefine((env, ctx) => {
   }
   if (env.CACHE_MODE !== 'existing' && env.CACHE_ENGINE === 'redis' && env.CACHE_ENGINE_VERSION !== undefined) {
     const major = Number(env.CACHE_ENGINE_VERSION.split('.')[0]);
-    if (!(major >= 6)) {
+    if (!(major >= 7)) {
       ctx.addIssue({
         code: 'custom',
         path: ['CACHE_ENGINE_VERSION'],
         message:
-          'must be Redis OSS 6 or newer (the stack creates a noeviction parameter group for families redis6.x / redis7)',
+          'must be Redis OSS 7 or newer (the scripts declare themselves with #!lua so a full cache refuses them up front)',
       });
     }
   }

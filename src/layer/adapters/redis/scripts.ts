@@ -16,7 +16,7 @@ import { RATE_CAP_SCRIPT } from './rate-cap';
  * [status, url, title, domain, message, activity], ls/lsp last seen (own/public), lu/lt/ld/lh latest shared page,
  * pu/pt/pd/ph/pa current page and activity (seeds a reconnect within grace).
  */
-const PRELUDE = `
+const PRELUDE = `#!lua
 local NOW, TIMEOUT, GRACE, RETENTION = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local RATE, BURST, IDLE, AUTH_GRACE = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local LEASE, CTX_TTL = tonumber(ARGV[9]), tonumber(ARGV[10])

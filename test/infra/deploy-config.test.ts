@@ -159,10 +159,12 @@ describe('cache and alarm keys', () => {
     ).toThrow(/CACHE_SERVERLESS_MAX_STORAGE_GB: must be at most 5000/);
   });
 
-  it('refuses a Redis OSS version without a noeviction parameter group family the stack knows', () => {
-    expect(() => parseDeployConfig({ ...BASE_ENV, CACHE_ENGINE: 'redis', CACHE_ENGINE_VERSION: '5.0.6' })).toThrow(
-      /CACHE_ENGINE_VERSION: must be Redis OSS 6 or newer/,
-    );
+  it('refuses a Redis OSS version older than 7 (the scripts need #!lua so a full cache refuses them up front)', () => {
+    for (const version of ['5.0.6', '6.2']) {
+      expect(() => parseDeployConfig({ ...BASE_ENV, CACHE_ENGINE: 'redis', CACHE_ENGINE_VERSION: version })).toThrow(
+        /CACHE_ENGINE_VERSION: must be Redis OSS 7 or newer/,
+      );
+    }
   });
 
   it('checks the alarm topic ARN and email', () => {

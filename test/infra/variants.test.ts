@@ -106,7 +106,6 @@ describe('parameter group family of the engine version', () => {
   it.each([
     [{ CACHE_ENGINE: 'valkey', CACHE_ENGINE_VERSION: '7.2' }, 'valkey7'],
     [{ CACHE_ENGINE: 'redis' }, 'redis7'],
-    [{ CACHE_ENGINE: 'redis', CACHE_ENGINE_VERSION: '6.2' }, 'redis6.x'],
   ])('%j -> %s', (overrides, family) => {
     const { template } = build(overrides);
     template.hasResourceProperties('AWS::ElastiCache::ParameterGroup', {

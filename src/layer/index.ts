@@ -3,6 +3,7 @@ export * from './shared/errors';
 export * from './shared/config';
 export * from './shared/auth';
 export * from './shared/http';
+export * from './shared/redact';
 export * from './shared/websocket';
 export * from './shared/async';
 export { logger } from './shared/logger';

@@ -4,6 +4,7 @@ import type { ConnectionRegistry } from './connection-registry';
 import { readBody, sendJson } from './http-io';
 import { MAX_POST_BYTES } from './local-config';
 import { logRequest } from './request-log';
+import { MALFORMED_PATH, decodePathSegment } from './request-parts';
 import type { WebSocketGateway } from './websocket-gateway';
 
 /** `/{stage}/@connections/{id}`, also without the stage. */
@@ -26,9 +27,13 @@ export async function handleConnectionsRequest(
   registry: ConnectionRegistry,
   gateway: WebSocketGateway,
 ): Promise<void> {
-  const connectionId = decodeURIComponent(CONNECTIONS_PATH.exec(pathname)?.[1] ?? '');
-  const connection = registry.get(connectionId);
   const method = req.method ?? 'GET';
+  const connectionId = decodePathSegment(CONNECTIONS_PATH.exec(pathname)?.[1] ?? '');
+  if (connectionId === null) {
+    sendJson(res, 400, MALFORMED_PATH, { 'x-amzn-errortype': 'BadRequestException' });
+    return logRequest({ kind: 'CONN', what: `${method} @connections`, status: 400, note: 'malformed path' });
+  }
+  const connection = registry.get(connectionId);
   const log = (status: number, note?: string) =>
     logRequest({
       kind: 'CONN',

@@ -24,11 +24,13 @@ export async function getPresenceOverview(deps: PresenceDeps, userId: string): P
   const { snapshot, friends, save } = await selfAndFriends(deps, userId);
   const snapshots =
     friends.friendIds.length > 0 || save.length > 0 ? await deps.store.readMany(friends.friendIds, save) : new Map();
-  const userInfoMap: Record<string, UserInfo> = {};
-  for (const id of [userId, ...friends.friendIds]) {
-    const info = friends.info[id];
-    if (info) userInfoMap[id] = info;
-  }
+  // Ids such as `__proto__` or `constructor` are ordinary keys: own properties only, defined, never assigned.
+  const userInfoMap: Record<string, UserInfo> = Object.fromEntries(
+    [userId, ...friends.friendIds].flatMap((id) => {
+      const info = Object.hasOwn(friends.info, id) ? friends.info[id] : undefined;
+      return info ? [[id, info] as const] : [];
+    }),
+  );
   return {
     userPresence: toPresence(userId, snapshot, 'own'),
     presenceArr: friends.friendIds.map((id) => toPresence(id, snapshots.get(id), 'friend')),

@@ -37,7 +37,10 @@ export function guardLocalRoute(
     (origin.startsWith('chrome-extension://') && options.allowedOrigins().includes(origin));
   const crossSite = request.fetchSite === 'cross-site' || request.fetchSite === 'same-site';
   if (request.origin !== undefined ? !trusted(request.origin) : crossSite) {
-    return { status: 403, message: 'Cross-origin requests to the local stack’s /dev and @connections routes are refused' };
+    return {
+      status: 403,
+      message: 'Cross-origin requests to the local stack’s /dev and @connections routes are refused',
+    };
   }
   return undefined;
 }

@@ -222,7 +222,10 @@ async function routeRequest(
         kind: connections ? 'CONN' : 'DEV',
         what: `${method} ${connections ? '@connections' : url.pathname}`,
         status: refusal.status,
-        note: refusal.status === 403 ? `refused origin ${header(req, 'origin') ?? header(req, 'sec-fetch-site')}` : 'not JSON',
+        note:
+          refusal.status === 403
+            ? `refused origin ${header(req, 'origin') ?? header(req, 'sec-fetch-site')}`
+            : 'not JSON',
       });
     }
   }

@@ -23,7 +23,10 @@ describe('shareablePage', () => {
   });
 
   it('uses the public suffix list for multi-label suffixes', () => {
-    expect(shareablePage('http://news.bbc.co.uk/a', 'BBC')).toMatchObject({ domain: 'bbc.co.uk', host: 'news.bbc.co.uk' });
+    expect(shareablePage('http://news.bbc.co.uk/a', 'BBC')).toMatchObject({
+      domain: 'bbc.co.uk',
+      host: 'news.bbc.co.uk',
+    });
   });
 
   it('gives Unicode hosts as punycode, lowercase, without the trailing dot, and keeps the port in the URL', () => {
@@ -102,18 +105,36 @@ describe('normalizeHostEntry', () => {
     expect(normalizeHostEntry(entry)).toBe(host);
   });
 
-  it.each(['', '   ', '*', '*.', '*.*.google.com', 'a.*.com', '.google.com', 'google..com', 'google.com..', 'exa mple.com',
-    'a!b.com', '-google.com', 'google-.com', 'xn--zz.com', '1.2.3.999', 'http://', `${'a'.repeat(64)}.com`,
-    `${'abc.'.repeat(64)}com`, 'https://[not-ip]/'])('ignores %p (not a host name)', (entry) => {
+  it.each([
+    '',
+    '   ',
+    '*',
+    '*.',
+    '*.*.google.com',
+    'a.*.com',
+    '.google.com',
+    'google..com',
+    'google.com..',
+    'exa mple.com',
+    'a!b.com',
+    '-google.com',
+    'google-.com',
+    'xn--zz.com',
+    '1.2.3.999',
+    'http://',
+    `${'a'.repeat(64)}.com`,
+    `${'abc.'.repeat(64)}com`,
+    'https://[not-ip]/',
+  ])('ignores %p (not a host name)', (entry) => {
     expect(normalizeHostEntry(entry)).toBeNull();
   });
 });
 
 describe('normalizeHostEntries', () => {
   it('normalizes, drops invalid entries and duplicates, and keeps the first spelling’s order', () => {
-    expect(normalizeHostEntries(['Bücher.de', 'xn--bcher-kva.de', '', '*.', 'https://GitHub.com/x', 'github.com.'])).toEqual(
-      ['xn--bcher-kva.de', 'github.com'],
-    );
+    expect(
+      normalizeHostEntries(['Bücher.de', 'xn--bcher-kva.de', '', '*.', 'https://GitHub.com/x', 'github.com.']),
+    ).toEqual(['xn--bcher-kva.de', 'github.com']);
   });
 });
 

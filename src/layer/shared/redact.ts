@@ -1,4 +1,5 @@
 // Redaction for every log line: tokens, secret query parameters and secret-named fields never reach a log.
+import { types } from 'node:util';
 
 /** What a redacted value is replaced with. */
 export const REDACTED = '***';
@@ -43,6 +44,11 @@ export function redactSecrets(text: string): string {
     .replace(AUTH_SCHEME, (_match, scheme: string) => `${scheme} ${REDACTED}`);
 }
 
+/** Whether `value` is an error, also one created in another realm (Node's own errors seen from a VM context). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
+}
+
 /** An error reduced to what may be logged: name, code, status, redacted message and stack, and its cause likewise. */
 export function loggableError(error: Error, depth = 0): Record<string, unknown> {
   const { code, statusCode } = error as Error & { code?: unknown; statusCode?: unknown };
@@ -55,7 +61,7 @@ export function loggableError(error: Error, depth = 0): Record<string, unknown> 
     ...(typeof statusCode === 'number' ? { statusCode } : {}),
     ...(typeof httpStatus === 'number' ? { httpStatusCode: httpStatus } : {}),
     ...(typeof error.stack === 'string' ? { stack: redactSecrets(error.stack) } : {}),
-    ...(cause instanceof Error && depth < 3 ? { cause: loggableError(cause, depth + 1) } : {}),
+    ...(isError(cause) && depth < 3 ? { cause: loggableError(cause, depth + 1) } : {}),
   };
 }
 
@@ -66,6 +72,6 @@ export function loggableError(error: Error, depth = 0): Record<string, unknown> 
 export function redactingReplacer(key: string, value: unknown): unknown {
   if (key !== '' && isSecretName(key) && value !== undefined && value !== null) return REDACTED;
   if (typeof value === 'string') return redactSecrets(value);
-  if (value instanceof Error) return loggableError(value);
+  if (isError(value)) return loggableError(value);
   return value;
 }

@@ -9,6 +9,8 @@ import type { FunctionName } from '../src/routes';
 import { fillTokens } from '../events/sample-events';
 import { createDevIssuer } from '../src/local/dev-issuer';
 import { shutdownRuntime } from '../src/layer/runtime';
+import { redactSecrets } from '../src/layer/shared/redact';
+import { decodePathSegment } from '../src/local/request-parts';
 
 function listen(server: Server): Promise<string> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(`http://127.0.0.1:${(server.address() as { port: number }).port}`)));
@@ -48,7 +50,9 @@ async function main(): Promise<void> {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        console.log(`@connections ${req.method} ${decodeURIComponent(req.url ?? '')} ${Buffer.concat(chunks).toString('utf8')}`);
+        const target = req.url ?? '';
+        const path = target.split('?')[0]?.split('/').map((p) => decodePathSegment(p) ?? p).join('/');
+        console.log(redactSecrets(`@connections ${req.method} ${path} ${Buffer.concat(chunks).toString('utf8')}`));
         res.writeHead(200).end();
       });
     });
@@ -61,10 +65,10 @@ async function main(): Promise<void> {
   let exitCode = 0;
   try {
     const result = await module.handler(JSON.parse(text), context);
-    console.log(JSON.stringify(result ?? null, null, 2));
+    console.log(redactSecrets(JSON.stringify(result ?? null, null, 2)));
   } catch (error) {
     exitCode = 1;
-    console.error(`${name} failed: ${(error as Error).message}`);
+    console.error(redactSecrets(`${name} failed: ${(error as Error).message}`));
   } finally {
     await shutdownRuntime();
     for (const server of servers) server.close();

@@ -9,7 +9,7 @@ export type {
   WebSocketLike,
 } from './presence-client';
 export { fetchPresenceOverview, fetchUserPresence, PresenceApiError } from './rest';
-export { parseServerMessage, applyMessage } from './messages';
+export { parseServerMessage, applyMessage, entryFor, recordByUserId } from './messages';
 export { ago } from './format';
 export type {
   ConnectionStatus,

@@ -78,6 +78,22 @@ export interface PresenceOverview {
   readonly userInfoMap: Record<string, UserInfo>;
 }
 
+/**
+ * The entry of `userId` in a map keyed by user ids (`userInfoMap`, or a record the application keeps): own entries
+ * only, so ids such as `constructor` or `toString` never find something inherited from `Object.prototype`.
+ */
+export function entryFor<T>(map: Readonly<Record<string, T>>, userId: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(map, userId) ? map[userId] : undefined;
+}
+
+/**
+ * A record keyed by user ids built from entries: every id, `__proto__` included, becomes an own key (assigning
+ * `record['__proto__'] = x` would replace the prototype instead). JSON-serializable, unlike a `Map`.
+ */
+export function recordByUserId<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  return Object.fromEntries(entries) as Record<string, T>;
+}
+
 /** Parses a server frame; undefined when it is not a message this client knows. */
 export function parseServerMessage(data: unknown): ServerMessage | undefined {
   if (typeof data !== 'string') return undefined;

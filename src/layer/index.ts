@@ -4,6 +4,7 @@ export * from './shared/config';
 export * from './shared/auth';
 export * from './shared/renewal';
 export * from './shared/http';
+export * from './shared/redact';
 export * from './shared/websocket';
 export * from './shared/async';
 export { logger } from './shared/logger';

@@ -4,6 +4,7 @@ import type { ConnectionRegistry } from './connection-registry';
 import { readBody, sendJson } from './http-io';
 import { MAX_POST_BYTES } from './local-config';
 import { logRequest } from './request-log';
+import { MALFORMED_PATH, decodePathSegment } from './request-parts';
 import type { WebSocketGateway } from './websocket-gateway';
 
 /** `/{stage}/@connections/{id}`, also without the stage. */
@@ -26,11 +27,15 @@ export async function handleConnectionsRequest(
   registry: ConnectionRegistry,
   gateway: WebSocketGateway,
 ): Promise<void> {
-  const connectionId = decodeURIComponent(CONNECTIONS_PATH.exec(pathname)?.[1] ?? '');
+  const method = req.method ?? 'GET';
+  const connectionId = decodePathSegment(CONNECTIONS_PATH.exec(pathname)?.[1] ?? '');
+  if (connectionId === null) {
+    sendJson(res, 400, MALFORMED_PATH, { 'x-amzn-errortype': 'BadRequestException' });
+    return logRequest({ kind: 'CONN', what: `${method} @connections`, status: 400, note: 'malformed path' });
+  }
   // API Gateway answers 410 for a connection until its $connect integration has returned: so does this one.
   const found = registry.get(connectionId);
   const connection = found?.socket ? found : undefined;
-  const method = req.method ?? 'GET';
   const log = (status: number, note?: string) =>
     logRequest({
       kind: 'CONN',

@@ -58,9 +58,12 @@ export async function invokeAuthorizer(
   if (!result?.principalId || !allows(result, event.methodArn)) {
     return { allowed: false, statusCode: 403, message: 'User is not authorized to access this resource' };
   }
-  const context: AuthorizerContext = {};
-  for (const [key, value] of Object.entries(result.context ?? {}))
-    if (value !== null && value !== undefined) context[key] = value;
+  // Keys the authorizer chose: defined as own properties (a `__proto__` key stays a key).
+  const context: AuthorizerContext = Object.fromEntries(
+    Object.entries(result.context ?? {}).filter(
+      (entry): entry is [string, string | number | boolean] => entry[1] !== null && entry[1] !== undefined,
+    ),
+  );
   context.principalId = result.principalId;
   context.integrationLatency = Date.now() - started;
   const userId = typeof context.userId === 'string' ? context.userId : result.principalId;

@@ -12,6 +12,8 @@ import {
   shutdownRuntime,
   useLocalAdapters,
 } from '@presence/layer';
+import type { BrowserGuardOptions } from './browser-guard';
+import { guardLocalRoute, requireJsonBody } from './browser-guard';
 import { ConnectionRegistry } from './connection-registry';
 import { handleConnectionsRequest, isConnectionsPath } from './connections-api';
 import type { DemoPage } from './demo-page';
@@ -28,6 +30,7 @@ import { sendJson } from './http-io';
 import type { LocalConfig } from './local-config';
 import { LOCAL_STAGE } from './local-config';
 import { logRequest } from './request-log';
+import { header, requestUrl } from './request-parts';
 import { RestGateway, isRestPath } from './rest-gateway';
 import type { SweepTimer } from './sweep-timer';
 import { startSweepTimer } from './sweep-timer';
@@ -107,19 +110,20 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     const server: Server = createServer((req, res) => {
       if (!live.route) return sendJson(res, 503, { message: 'Starting' });
       live.route(req, res).catch((error: unknown) => {
+        // The path only: a query string may carry a token (logRequest redacts what it prints anyway).
         logRequest({
           kind: 'HTTP',
-          what: `${req.method} ${req.url}`,
+          what: `${req.method} ${requestUrl(req)?.pathname ?? '(unparsable path)'}`,
           status: 500,
-          note: error instanceof Error ? error.message : String(error),
+          note: error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown',
         });
         if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
         else res.destroy();
       });
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (!live.ws || url.pathname !== WEBSOCKET_PATH) {
+      const url = requestUrl(req);
+      if (!live.ws || !url || url.pathname !== WEBSOCKET_PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
@@ -165,6 +169,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
 
     const gw = localIdentity(port);
     const allowedOrigins = () => core.allowedOrigins;
+    const guard: BrowserGuardOptions = { ownOrigins: [url, `http://localhost:${port}`], allowedOrigins };
     const gateway = new WebSocketGateway(gw, handlers, registry, config);
     live.ws = gateway;
     cleanups.push(() => gateway.shutdown());
@@ -177,7 +182,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       tokenTtlSeconds: config.tokenTtlSeconds,
       allowedOrigins,
     };
-    live.route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps });
+    live.route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps, guard });
 
     const sweep: SweepTimer = startSweepTimer(gw, handlers, config.sweepIntervalMs);
     cleanups.push(() => sweep.stop());
@@ -209,15 +214,40 @@ async function routeRequest(
     registry: ConnectionRegistry;
     demo: DemoPage;
     devDeps: Parameters<typeof handleDevRequest>[3];
+    guard: BrowserGuardOptions;
   },
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-  if (isConnectionsPath(url.pathname))
-    return handleConnectionsRequest(req, res, url.pathname, deps.registry, deps.gateway);
+  const method = req.method ?? 'GET';
+  const url = requestUrl(req);
+  if (!url) {
+    sendJson(res, 400, { message: 'Malformed request target' });
+    return logRequest({ kind: 'HTTP', what: `${method} (unparsable path)`, status: 400 });
+  }
+  const connections = isConnectionsPath(url.pathname);
+  const dev = !connections && !isRestPath(url.pathname) && isDevPath(url.pathname);
+  if (connections || dev) {
+    // Local write routes: no web page in the developer's browser may call them, nor post a non-JSON body to /dev.
+    const refusal =
+      guardLocalRoute({ origin: header(req, 'origin'), fetchSite: header(req, 'sec-fetch-site') }, deps.guard) ??
+      (dev ? requireJsonBody({ method, contentType: header(req, 'content-type') }) : undefined);
+    if (refusal) {
+      sendJson(res, refusal.status, { message: refusal.message });
+      return logRequest({
+        kind: connections ? 'CONN' : 'DEV',
+        what: `${method} ${connections ? '@connections' : url.pathname}`,
+        status: refusal.status,
+        note:
+          refusal.status === 403
+            ? `refused origin ${header(req, 'origin') ?? header(req, 'sec-fetch-site')}`
+            : 'not JSON',
+      });
+    }
+  }
+  if (connections) return handleConnectionsRequest(req, res, url.pathname, deps.registry, deps.gateway);
   if (isRestPath(url.pathname)) return deps.rest.handle(req, res, url);
-  if (isDevPath(url.pathname)) return handleDevRequest(req, res, url, deps.devDeps);
-  if (req.method === 'GET' && serveDemoPage(deps.demo, url.pathname, res)) return;
+  if (dev) return handleDevRequest(req, res, url, deps.devDeps);
+  if (method === 'GET' && serveDemoPage(deps.demo, url.pathname, res)) return;
   if (url.pathname === '/favicon.ico') return void res.writeHead(204).end();
   sendJson(res, 404, { message: 'Not Found' });
-  logRequest({ kind: 'HTTP', what: `${req.method} ${url.pathname}`, status: 404 });
+  logRequest({ kind: 'HTTP', what: `${method} ${url.pathname}`, status: 404 });
 }

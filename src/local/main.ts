@@ -1,5 +1,6 @@
 // `npm start`: runs the whole Presence API on this machine (127.0.0.1 only) and stops everything it started on exit.
 import './log-defaults';
+import { redactSecrets } from '@presence/layer';
 import type { LocalConfig } from './local-config';
 import { parseLocalConfig } from './local-config';
 import type { LocalStack } from './local-stack';
@@ -58,12 +59,12 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (error) => {
     // While stopping, stores going away may surface as errors of idle clients: nothing left to protect.
     if (exiting) return;
-    process.stderr.write(`Uncaught exception: ${error.stack ?? error.message}\n`);
+    process.stderr.write(`Uncaught exception: ${redactSecrets(error.stack ?? error.message)}\n`);
     void shutdown('crash', 1);
   });
   process.on('unhandledRejection', (reason) => {
     process.stderr.write(
-      `Unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`,
+      `Unhandled rejection: ${redactSecrets(reason instanceof Error ? (reason.stack ?? reason.message) : String(reason))}\n`,
     );
     void shutdown('crash', 1);
   });
@@ -73,7 +74,9 @@ async function main(): Promise<void> {
   try {
     started = await startLocalStack(config);
   } catch (error) {
-    process.stderr.write(`The local stack did not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `The local stack did not start: ${redactSecrets(error instanceof Error ? error.message : String(error))}\n`,
+    );
     process.exit(1);
   }
   running.stack = started;

@@ -1,4 +1,5 @@
 // Readable one-line request logs of the local stack (never tokens): time, kind, what, status, who, how long.
+import { redactSecrets } from '@presence/layer';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string): string => (useColor ? `\u001b[${code}m${text}\u001b[0m` : text);
@@ -25,15 +26,17 @@ export function logRequest(entry: {
   readonly ms?: number | undefined;
   readonly note?: string | undefined;
 }): void {
+  // Callers print paths, never query strings; whatever slips through (a token in a path, an error message quoting a
+  // URL) is redacted here, where every line passes.
   const parts = [
     paint(90, clock()),
     paint(35, entry.kind.padEnd(5)),
-    entry.what.padEnd(28),
+    redactSecrets(entry.what).padEnd(28),
     statusText(entry.status).padEnd(useColor ? 12 : 3),
-    entry.userId ? paint(1, entry.userId) : '',
-    entry.connectionId ? paint(90, `conn=${entry.connectionId}`) : '',
+    entry.userId ? paint(1, redactSecrets(entry.userId)) : '',
+    entry.connectionId ? paint(90, `conn=${redactSecrets(entry.connectionId)}`) : '',
     entry.ms !== undefined ? `${entry.ms}ms` : '',
-    entry.note ? paint(90, entry.note) : '',
+    entry.note ? paint(90, redactSecrets(entry.note)) : '',
   ];
   process.stdout.write(`${parts.filter(Boolean).join('  ')}\n`);
 }

@@ -11,7 +11,7 @@ import { lambdaContext } from './handler-registry';
 import { readBody, sendJson } from './http-io';
 import { invokeAuthorizer } from './invoke-authorizer';
 import { logRequest, since } from './request-log';
-import { header } from './request-parts';
+import { MALFORMED_PATH, decodePathSegment, header } from './request-parts';
 
 interface CompiledRoute {
   readonly route: RestRoute;
@@ -36,17 +36,26 @@ function compile(route: RestRoute): CompiledRoute {
 
 const COMPILED = REST_ROUTES.map(compile);
 
-/** The routes whose path matches `pathname`, with their path parameters. */
-function match(pathname: string): { compiled: CompiledRoute; pathParameters: Record<string, string> | null }[] {
+/** The routes whose path matches `pathname`, with their path parameters still percent-encoded. */
+function match(pathname: string): { compiled: CompiledRoute; rawParameters: string[] }[] {
   const found = [];
   for (const compiled of COMPILED) {
     const m = compiled.pattern.exec(pathname);
-    if (!m) continue;
-    const pathParameters: Record<string, string> = {};
-    compiled.params.forEach((name, i) => (pathParameters[name] = decodeURIComponent(m[i + 1] as string)));
-    found.push({ compiled, pathParameters: compiled.params.length ? pathParameters : null });
+    if (m) found.push({ compiled, rawParameters: m.slice(1) as string[] });
   }
   return found;
+}
+
+/** The decoded path parameters of a matched route; null when one of them is malformed percent-encoding. */
+function pathParametersOf(compiled: CompiledRoute, raw: readonly string[]): Record<string, string> | null | undefined {
+  if (compiled.params.length === 0) return null;
+  const parameters: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [i, name] of compiled.params.entries()) {
+    const value = decodePathSegment(raw[i] ?? '');
+    if (value === null) return undefined;
+    parameters[name] = value;
+  }
+  return parameters;
 }
 
 /** Whether `pathname` belongs to the REST API (any method). */
@@ -86,14 +95,14 @@ export class RestGateway {
       sendJson(res, 404, { message: 'Not Found' }, cors);
       return logRequest({ kind: 'REST', what, status: 404, ms: since(started) });
     }
+    const pathParameters = pathParametersOf(hit.compiled, hit.rawParameters);
+    if (pathParameters === undefined) {
+      // API Gateway refuses such a path itself, before the authorizer and the integration.
+      sendJson(res, 400, MALFORMED_PATH, cors);
+      return logRequest({ kind: 'REST', what, status: 400, ms: since(started), note: 'malformed path' });
+    }
     const body = method === 'GET' || method === 'HEAD' ? null : (await readBody(req)).toString('utf8') || null;
-    const request: RestRequest = {
-      req,
-      url,
-      resource: hit.compiled.route.path,
-      pathParameters: hit.pathParameters,
-      body,
-    };
+    const request: RestRequest = { req, url, resource: hit.compiled.route.path, pathParameters, body };
     let authorizer;
     let userId: string | undefined;
     if (hit.compiled.route.authorized) {

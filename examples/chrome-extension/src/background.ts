@@ -1,6 +1,13 @@
 // The extension's MV3 service worker: keeps one PresenceClient, reports the active tab, idle -> away, feeds the popup.
 import type { Presence } from '../../../src/client';
-import { PresenceClient, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../../src/client';
+import {
+  PresenceClient,
+  applyMessage,
+  entryFor,
+  fetchPresenceOverview,
+  recordByUserId,
+  restAuthCheck,
+} from '../../../src/client';
 import type { ChromeTab } from './chrome-api';
 import { chromeApi as chrome } from './chrome-api';
 import type { SharedState } from './settings';
@@ -50,20 +57,20 @@ async function ensureClient(): Promise<PresenceClient | undefined> {
     // The snapshot fills the list; pushes keep it current.
     fetchPresenceOverview(serverUrl, token)
       .then((o) => {
-        const friends: Record<string, Presence> = {};
-        for (const p of o.presenceArr) friends[p.userId] = p;
+        const friends = recordByUserId(o.presenceArr.map((p): [string, Presence] => [p.userId, p]));
         return publish({ self: o.userPresence, friends, info: o.userInfoMap });
       })
       .catch(() => undefined);
   });
+  // Friends by id: computed keys and spreads define own properties, and lookups read own entries only, so an id such
+  // as `__proto__` or `constructor` is an ordinary key.
+  const withFriend = (m: Parameters<typeof applyMessage>[1]) =>
+    publish({ friends: { ...state.friends, [m.userId]: applyMessage(entryFor(state.friends, m.userId), m) } });
   created.on('update-presence', (m) => {
     if (m.userId === state.userId) void publish({ self: applyMessage(state.self ?? undefined, m) });
-    else void publish({ friends: { ...state.friends, [m.userId]: applyMessage(state.friends[m.userId], m) } });
+    else void withFriend(m);
   });
-  created.on(
-    'presence-timeout',
-    (m) => void publish({ friends: { ...state.friends, [m.userId]: applyMessage(state.friends[m.userId], m) } }),
-  );
+  created.on('presence-timeout', (m) => void withFriend(m));
   created.on(
     'auth-failed',
     ({ reason }) => void publish({ problem: `Token ${reason}: get a new one on the options page.` }),

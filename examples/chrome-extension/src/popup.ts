@@ -1,5 +1,6 @@
 // The popup: the user's friends with status, page and "active N min ago", from the state the worker shares.
 import type { Presence } from '../../../src/client';
+import { entryFor } from '../../../src/client';
 import { chromeApi as chrome } from './chrome-api';
 import type { SharedState } from './settings';
 import { EMPTY_STATE, ago } from './settings';
@@ -12,7 +13,7 @@ function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTM
 }
 
 function row(p: Presence, state: SharedState): HTMLElement {
-  const info = state.info[p.userId];
+  const info = entryFor(state.info, p.userId);
   const name = [info?.first_name, info?.last_name].filter(Boolean).join(' ') || p.userId;
   const li = el('li', { class: 'friend', 'data-user': p.userId, 'data-status': p.status });
   li.append(el('span', { class: `dot ${p.status}`, title: p.status }));

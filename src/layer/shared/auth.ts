@@ -45,24 +45,37 @@ export function chosenSubprotocol(headers: Headers): string | undefined {
   return offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : undefined;
 }
 
+/** The parts of an authorizer event that say where the token is. */
+export interface TokenSource {
+  readonly headers?: Headers;
+  readonly queryStringParameters?: Record<string, string | undefined> | null;
+  /** `eventType: 'CONNECT'` marks a WebSocket `$connect`; REST events have no `eventType`. */
+  readonly requestContext?: { readonly eventType?: unknown } | null;
+}
+
+/** Whether an authorizer event is a WebSocket `$connect` (the only request whose query string may carry a token). */
+export function isWebSocketConnect(request: TokenSource): boolean {
+  return request.requestContext?.eventType === 'CONNECT';
+}
+
 /**
- * The token of a request, wherever the contract allows it: query `Authorization` / `token`, the subprotocol pair
- * `presence.v1, <jwt>`, or the `Authorization` header.
+ * The token of a request, wherever the contract allows it. WebSocket `$connect`: query `Authorization` / `token`, the
+ * subprotocol pair `presence.v1, <jwt>`, or the `Authorization` header. REST: the `Authorization` header only; a
+ * token in a REST query string is ignored.
  */
-export function extractToken(request: {
-  headers?: Headers;
-  queryStringParameters?: Record<string, string | undefined> | null;
-}): string | undefined {
-  const query = request.queryStringParameters ?? {};
-  const fromQuery = query.Authorization ?? query.authorization ?? query.token;
-  if (fromQuery?.trim()) return fromQuery.trim();
-  const protocols = (headerOf(request.headers, 'Sec-WebSocket-Protocol') ?? '')
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (protocols.includes(SUBPROTOCOL) || protocols.includes(SUBPROTOCOL_V2)) {
-    const token = protocols.find((p) => p !== SUBPROTOCOL && p !== SUBPROTOCOL_V2);
-    if (token) return token;
+export function extractToken(request: TokenSource): string | undefined {
+  if (isWebSocketConnect(request)) {
+    const query = request.queryStringParameters ?? {};
+    const fromQuery = [query.Authorization, query.authorization, query.token].find((value) => value?.trim());
+    if (fromQuery) return fromQuery.trim();
+    const protocols = (headerOf(request.headers, 'Sec-WebSocket-Protocol') ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean);
+    if (protocols.includes(SUBPROTOCOL) || protocols.includes(SUBPROTOCOL_V2)) {
+      const token = protocols.find((p) => p !== SUBPROTOCOL && p !== SUBPROTOCOL_V2);
+      if (token) return token;
+    }
   }
   return tokenFromAuthorizationHeader(headerOf(request.headers, 'Authorization'));
 }

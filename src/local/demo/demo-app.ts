@@ -19,10 +19,11 @@ let me: string | undefined;
 let token = '';
 const friends = new Map<string, Presence>();
 let self: Presence | undefined;
-let info: Record<string, UserInfo> = {};
+/** Profiles by user id (a Map: ids such as `__proto__` or `constructor` are ordinary keys). */
+const info = new Map<string, UserInfo>();
 
 function displayName(userId: string): string {
-  const u = info[userId];
+  const u = info.get(userId);
   const name = [u?.first_name, u?.last_name].filter(Boolean).join(' ');
   return name || userId;
 }
@@ -96,7 +97,8 @@ function setConnection(state: string): void {
 
 async function loadSnapshot(): Promise<void> {
   const overview: PresenceOverview = await fetchPresenceOverview(origin, token);
-  info = overview.userInfoMap;
+  info.clear();
+  for (const [userId, entry] of Object.entries(overview.userInfoMap)) info.set(userId, entry);
   self = overview.userPresence;
   friends.clear();
   for (const p of overview.presenceArr) friends.set(p.userId, p);

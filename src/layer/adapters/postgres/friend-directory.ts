@@ -2,7 +2,7 @@
 import type { Pool } from 'pg';
 import type { PrivacySettings, UserContext, UserInfo } from '../../presence/model';
 import type { FriendDirectory } from '../../presence/ports';
-import { SHARE_NOTHING, normalizeDomainEntry } from '../../presence/privacy';
+import { SHARE_NOTHING, normalizeHostEntries } from '../../presence/privacy';
 import { withDeadline } from '../../shared/async';
 import { UnavailableError } from '../../shared/errors';
 
@@ -39,11 +39,12 @@ interface ContextRow {
   friends: (UserInfo | null)[];
 }
 
+/** The settings as the store caches them: the list of the mode, normalized to hosts (invalid entries dropped, deduped). */
 function settingsOf(row: ContextRow): PrivacySettings {
   if (!row.known) return SHARE_NOTHING;
   const shareMode = row.share_mode === 'default_all' ? 'default_all' : 'default_none';
   const list = (shareMode === 'default_all' ? row.domain_deny_array : row.domain_allow_array) ?? [];
-  return { shareMode, domains: [...new Set(list.map(normalizeDomainEntry).filter(Boolean))] };
+  return { shareMode, domains: normalizeHostEntries(list.filter((entry) => typeof entry === 'string')) };
 }
 
 /** {@link FriendDirectory} on a `pg` pool; `queries` counts queries (tests and benchmarks read it). */

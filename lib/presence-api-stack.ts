@@ -9,6 +9,7 @@ import {
   type FunctionName,
   SWEEP_FUNCTION,
   WEBSOCKET_ROUTES,
+  WORKER_FUNCTION,
 } from '../src/routes';
 import { AlarmNotifications } from './constructs/alarm-notifications';
 import { PresenceCache } from './constructs/cache';
@@ -92,7 +93,11 @@ export class PresenceApiStack extends Stack {
     if (rest.loggingAccount) webSocket.stage.node.addDependency(rest.loggingAccount);
 
     // Who talks to clients over @connections: the WebSocket route handlers and the sweep (not the REST reads).
-    const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
+    const pushers = new Set<FunctionName>([
+      ...WEBSOCKET_ROUTES.map((route) => route.functionName),
+      SWEEP_FUNCTION,
+      WORKER_FUNCTION,
+    ]);
     for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
 
     const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION] });

@@ -15,6 +15,7 @@ import {
   REST_ROUTES,
   ROUTE_SELECTION_EXPRESSION,
   SWEEP_FUNCTION,
+  WORKER_FUNCTION,
   WEBSOCKET_ROUTES,
 } from '../../src/routes';
 import { buildStack } from './stack-fixture';
@@ -336,7 +337,11 @@ describe('IAM', () => {
   });
 
   it('lets only the WebSocket handlers and the sweep manage connections', () => {
-    const pushers = new Set<FunctionName>([...WEBSOCKET_ROUTES.map((route) => route.functionName), SWEEP_FUNCTION]);
+    const pushers = new Set<FunctionName>([
+      ...WEBSOCKET_ROUTES.map((route) => route.functionName),
+      SWEEP_FUNCTION,
+      WORKER_FUNCTION,
+    ]);
     for (const name of FUNCTION_NAMES) {
       const roleId = (resources[fnId(name)] as Resource).Properties.Role['Fn::GetAtt'][0] as string;
       const own = policies().filter(([, policy]) => json(policy.Properties.Roles).includes(roleId));

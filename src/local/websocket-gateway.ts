@@ -66,6 +66,20 @@ function headerOfResult(result: unknown, name: string): string | undefined {
   return typeof entry?.[1] === 'string' ? entry[1] : undefined;
 }
 
+/**
+ * Why an upgrade request is not a valid WebSocket handshake (RFC 6455 section 4.2.1), or undefined when it is. API
+ * Gateway refuses these before any integration runs, so neither the authorizer nor `$connect` sees them.
+ */
+export function handshakeProblem(req: IncomingMessage): string | undefined {
+  if (req.method !== 'GET') return 'the upgrade must be a GET request';
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return 'Upgrade must be websocket';
+  const key = req.headers['sec-websocket-key'];
+  if (typeof key !== 'string' || !/^[+/0-9A-Za-z]{22}==$/.test(key))
+    return 'Sec-WebSocket-Key must be 16 bytes in base64';
+  if (req.headers['sec-websocket-version'] !== '13') return 'Sec-WebSocket-Version must be 13';
+  return undefined;
+}
+
 /** The WebSocket half of the local API Gateway. */
 export class WebSocketGateway {
   private readonly server: WebSocketServer;
@@ -93,6 +107,12 @@ export class WebSocketGateway {
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const started = performance.now();
     socket.on('error', () => undefined);
+    const problem = handshakeProblem(req);
+    if (problem) {
+      logRequest({ kind: 'WS', what: '$connect (handshake)', status: 400, ms: since(started), note: problem });
+      refuse(socket, 400, { 'Sec-WebSocket-Version': '13' });
+      return;
+    }
     const base: ConnectionEventBase & { authorizer: ConnectionEventBase['authorizer'] } = {
       connectionId: newConnectionId(),
       connectedAt: Date.now(),

@@ -1,5 +1,11 @@
 // The client library's public surface: the WebSocket client, REST helpers and wire types (no dependencies).
-export { PresenceClient, PRESENCE_SUBPROTOCOL, DEFAULT_HEARTBEAT_MS, restAuthCheck } from './presence-client';
+export {
+  PresenceClient,
+  PRESENCE_SUBPROTOCOL,
+  PRESENCE_SUBPROTOCOL_V2,
+  DEFAULT_HEARTBEAT_MS,
+  restAuthCheck,
+} from './presence-client';
 export type {
   AuthFailure,
   ClientState,

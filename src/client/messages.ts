@@ -13,12 +13,16 @@ export interface Page {
   readonly domain: string;
 }
 
-/** What the client reports: any subset of page, status and custom message. */
+/** Application-defined activity: a flat object of strings, finite numbers and booleans. */
+export type Activity = Readonly<Record<string, string | number | boolean>>;
+
+/** What the client reports: any subset of page, status, custom message and activity. */
 export interface PresenceUpdate {
   readonly url?: string;
   readonly title?: string;
   readonly status?: ConnectionStatus;
   readonly message?: string | null;
+  readonly activity?: Activity | null;
 }
 
 /** Server message: a friend's (or the user's own, from another connection) presence changed. */
@@ -33,7 +37,10 @@ export interface PresenceUpdateMessage {
   readonly latestTitle: string;
   readonly latestDomain: string;
   readonly message: string | null;
+  readonly activity?: Activity | null;
   readonly lastSeen: number | null;
+  /** Version of the change (version 2 servers): apply only if greater than the one held for the user. */
+  readonly v?: number;
 }
 
 /** Server message: a friend went offline (after the grace window). */
@@ -41,6 +48,20 @@ export interface PresenceTimeoutMessage {
   readonly type: 'presence-timeout';
   readonly userId: string;
   readonly lastSeen: number | null;
+  readonly v?: number;
+}
+
+/** Server message: several changes at once (connections that opted in to batches). */
+export interface PresenceBatchMessage {
+  readonly type: 'presence-batch';
+  readonly changes: readonly (PresenceUpdateMessage | PresenceTimeoutMessage)[];
+}
+
+/** Server message: the reply to `subscribe`. */
+export interface SubscribedMessage {
+  readonly type: 'subscribed';
+  readonly detail: 'full' | 'status';
+  readonly groups: readonly string[];
 }
 
 /** Server message: what was wrong with the last client message. */
@@ -51,7 +72,8 @@ export interface ErrorMessage {
 }
 
 /** Any message the server sends. */
-export type ServerMessage = PresenceUpdateMessage | PresenceTimeoutMessage | ErrorMessage;
+export type ServerMessage =
+  PresenceUpdateMessage | PresenceTimeoutMessage | PresenceBatchMessage | SubscribedMessage | ErrorMessage;
 
 /** A user's presence as `GET /presence` returns it. */
 export interface Presence {
@@ -103,6 +125,11 @@ export function parseServerMessage(data: unknown): ServerMessage | undefined {
       return typeof json.userId === 'string' ? (json as ServerMessage) : undefined;
     }
     if (json.type === 'error') return json as ErrorMessage;
+    if (json.type === 'subscribed') return json as unknown as SubscribedMessage;
+    if (json.type === 'presence-batch') {
+      const changes = (json as { changes?: unknown }).changes;
+      return Array.isArray(changes) ? (json as unknown as PresenceBatchMessage) : undefined;
+    }
   } catch {
     // not JSON
   }

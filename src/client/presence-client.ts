@@ -7,6 +7,7 @@ import type {
   PresenceTimeoutMessage,
   PresenceUpdate,
   PresenceUpdateMessage,
+  SubscribedMessage,
 } from './messages';
 import { parseServerMessage } from './messages';
 import { isTokenExpired } from './token';
@@ -14,6 +15,9 @@ import { TypedEmitter } from './typed-emitter';
 
 /** The subprotocol of the Presence API; the token travels as the second protocol value. */
 export const PRESENCE_SUBPROTOCOL = 'presence.v1';
+
+/** The version 2 subprotocol: the connection also accepts `presence-batch` messages. */
+export const PRESENCE_SUBPROTOCOL_V2 = 'presence.v2';
 
 /** Heartbeat period: under the 30 s after which Chrome stops an idle MV3 service worker, and under the server timeout. */
 export const DEFAULT_HEARTBEAT_MS = 20_000;
@@ -45,6 +49,10 @@ export interface PresenceClientEvents {
   'presence-timeout': PresenceTimeoutMessage;
   /** The server answered a message with an error (`invalid_message`, `unknown_action`, `rate_limited`, ...). */
   'server-error': ErrorMessage;
+  /** The server confirmed what this connection receives. */
+  subscribed: SubscribedMessage;
+  /** The server lost this user's state and asked for it again: the client has resent its presence. */
+  resync: Record<string, never>;
   open: { readonly protocol: string };
   close: { readonly code: number; readonly reason: string; readonly willReconnect: boolean };
   state: ClientState;
@@ -62,6 +70,8 @@ export interface PresenceClientOptions {
   /** Defaults to `globalThis.WebSocket`; Node 20 has none: pass `WebSocket` from the `ws` package. */
   readonly WebSocket?: WebSocketConstructor;
   readonly heartbeatIntervalMs?: number;
+  /** Accept `presence-batch` messages (several changes in one frame): cheaper for busy friend lists. */
+  readonly batch?: boolean;
   /** Reconnect backoff, or `false` to never reconnect. */
   readonly reconnect?: BackoffOptions | false;
   /**
@@ -111,6 +121,11 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
   private current: PresenceUpdate = {};
   private currentState: ClientState = 'idle';
   private generation = 0;
+  /** The newest version applied per user: older or duplicate messages are dropped. */
+  private readonly versions = new Map<string, number>();
+  /** Increases with every update sent, so the server ignores updates it processes out of order. */
+  private seq = 0;
+  private interest: { detail?: 'full' | 'status'; groups?: readonly string[] } = {};
 
   constructor(private readonly options: PresenceClientOptions) {
     super();
@@ -136,7 +151,34 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
   /** Updates the reported presence: sent now when open, else on the next open. */
   updatePresence(update: PresenceUpdate): void {
     this.current = { ...this.current, ...update };
-    this.send({ action: 'update-presence', ...update });
+    this.sendUpdate(update);
+  }
+
+  /** What this connection receives: every change (`full`) or status changes only; friends' groups to follow. */
+  subscribe(interest: { detail?: 'full' | 'status'; groups?: readonly string[] }): void {
+    this.interest = { ...this.interest, ...interest };
+    this.send({ action: 'subscribe', ...interest });
+  }
+
+  /**
+   * Whether a snapshot entry (REST) or message for `userId` with version `v` is newer than what this client applied;
+   * records it when it is. Entries without a version (version 1 servers) are always newer.
+   */
+  accept(userId: string, v: number | null | undefined): boolean {
+    if (typeof v !== 'number') return true;
+    const held = this.versions.get(userId);
+    if (held !== undefined && v <= held) return false;
+    this.versions.set(userId, v);
+    return true;
+  }
+
+  private sendUpdate(update: PresenceUpdate): void {
+    this.seq += 1;
+    this.send({ action: 'update-presence', ...update, seq: this.seq });
+  }
+
+  private deliver(message: PresenceUpdateMessage | PresenceTimeoutMessage): void {
+    if (this.accept(message.userId, message.v)) this.emit(message.type, message as never);
   }
 
   /** Sets the status (`online`, `away`, `busy`, `invisible`). */
@@ -200,12 +242,14 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
     const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!Ctor) throw new Error('No WebSocket implementation: pass options.WebSocket (e.g. from the ws package)');
     const byQuery = this.options.tokenTransport === 'query';
+    const separator = this.options.url.includes('?') ? '&' : '?';
     const url = byQuery
-      ? `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}Authorization=${encodeURIComponent(token)}`
+      ? `${this.options.url}${separator}Authorization=${encodeURIComponent(token)}${this.options.batch ? '&batch=1' : ''}`
       : this.options.url;
+    const protocol = this.options.batch ? PRESENCE_SUBPROTOCOL_V2 : PRESENCE_SUBPROTOCOL;
     let socket: WebSocketLike;
     try {
-      socket = byQuery ? new Ctor(url) : new Ctor(url, [PRESENCE_SUBPROTOCOL, token]);
+      socket = byQuery ? new Ctor(url) : new Ctor(url, [protocol, token]);
     } catch {
       return this.scheduleReconnect(generation, token, false, undefined);
     }
@@ -219,7 +263,8 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
       this.setState('open');
       this.emit('open', { protocol: socket.protocol });
       // Friends see the page again after a reconnect; within the grace window nothing flaps.
-      if (Object.keys(this.current).length > 0) this.send({ action: 'update-presence', ...this.current });
+      if (Object.keys(this.current).length > 0) this.sendUpdate(this.current);
+      if (Object.keys(this.interest).length > 0) this.send({ action: 'subscribe', ...this.interest });
       this.heartbeatTimer = setInterval(
         () => this.send({ action: 'heartbeat' }),
         this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS,
@@ -229,8 +274,16 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
       if (generation !== this.generation) return;
       const message = parseServerMessage(event.data);
       if (!message) return;
-      if (message.type === 'error') this.emit('server-error', message);
-      else this.emit(message.type, message as never);
+      if (message.type === 'error') {
+        if (message.code === 'resync') {
+          // The server lost this user's state: tell it again (status included, so a hidden user stays hidden).
+          this.sendUpdate({ status: 'online', ...this.current });
+          this.emit('resync', {});
+        } else this.emit('server-error', message);
+      } else if (message.type === 'presence-batch') {
+        for (const change of message.changes) this.deliver(change);
+      } else if (message.type === 'subscribed') this.emit('subscribed', message);
+      else this.deliver(message);
     };
     socket.onerror = (event) => {
       status ??= handshakeStatus(event);

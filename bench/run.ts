@@ -13,7 +13,7 @@ import type { GatewayLoadFigure } from './gateway-load';
 import { benchHandlers, startAuth } from './handlers';
 import type { HandlerFigure } from './handlers';
 import type { BenchResults } from './report';
-import { evaluateTargets, summaryTable, writeReport } from './report';
+import { SMOKE_REASON, evaluateTargets, summaryTable, targetLine, writeReport } from './report';
 import { startConnectionsApi } from './support/connections-api';
 import { handlerEnv } from './support/env';
 import { PARTS, parseOptions } from './support/options';
@@ -122,7 +122,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     for (const file of ['report.md', 'chart.svg']) copyFileSync(join(options.outDir, file), join('docs/bench', file));
   }
   console.log(`\n${summaryTable(results)}\n`);
-  for (const t of results.targets) console.log(`${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`);
+  if (results.smoke) console.log(`Smoke mode: targets are not judged (n/a): ${SMOKE_REASON}.`);
+  for (const t of results.targets) console.log(targetLine(t));
   console.log(`\n[bench] report: ${join(options.outDir, 'report.md')} (${fmt(results.durationSeconds, 1)} s)`);
   return 0;
 }

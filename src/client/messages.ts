@@ -63,6 +63,12 @@ export interface Presence {
   readonly lastSeen: number | null;
 }
 
+/** The body of `GET /presence/{userId}`: a Presence plus PageNow's top-level `url` and `title` (empty when not shared). */
+export interface UserPresence extends Presence {
+  readonly url: string;
+  readonly title: string;
+}
+
 /** Profile fields of a user, from `userInfoMap`. */
 export interface UserInfo {
   readonly user_id: string;

@@ -24,10 +24,16 @@ import { logRequest } from './request-log';
 import { RestGateway, isRestPath } from './rest-gateway';
 import type { SweepTimer } from './sweep-timer';
 import { startSweepTimer } from './sweep-timer';
-import { WEBSOCKET_PATH, WebSocketGateway } from './websocket-gateway';
+import { WebSocketGateway, isWebSocketPath } from './websocket-gateway';
 
 /** The pinned id of examples/chrome-extension (from the manifest's `key`), allowed by CORS and on connect locally. */
 export const EXTENSION_ID = 'ihlanbdnkhllkndcdplfehpcigghgfkm';
+
+/**
+ * The id of PageNow's published Chrome extension (Chrome Web Store), allowed locally so that extension, run unchanged
+ * against `npm start`, may connect (its background script's WebSocket carries this origin).
+ */
+export const PAGENOW_EXTENSION_ID = 'lplobiaakhgkjcldopgkbcibeilddbmc';
 
 /** Audience (client id) of the dev issuer's tokens. */
 export const LOCAL_AUDIENCE = 'presence-local';
@@ -111,7 +117,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      if (!live.ws || url.pathname !== WEBSOCKET_PATH) {
+      if (!live.ws || !isWebSocketPath(url.pathname)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
@@ -141,7 +147,12 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMs / 1000),
     });
     delete process.env.COGNITO_USER_POOL_ID;
-    process.env.ALLOWED_ORIGINS ??= [url, `http://localhost:${port}`, `chrome-extension://${EXTENSION_ID}`].join(',');
+    process.env.ALLOWED_ORIGINS ??= [
+      url,
+      `http://localhost:${port}`,
+      `chrome-extension://${EXTENSION_ID}`,
+      `chrome-extension://${PAGENOW_EXTENSION_ID}`,
+    ].join(',');
     const core = parseCoreConfig(process.env);
     await getRuntime(); // warm: fail now, naming a bad key, not on the first request
     cleanups.push(() => shutdownRuntime());

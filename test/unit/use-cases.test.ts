@@ -193,6 +193,25 @@ describe('get-user-presence', () => {
     await expect(getUserPresence(fakeDeps(store).deps, 'ann', 'cat')).rejects.toBeInstanceOf(ForbiddenError);
     expect(store.calls).not.toContain('readMany');
   });
+
+  it("adds PageNow's top-level url and title: the friend's shared page, empty strings when offline", async () => {
+    // Arrange
+    const page = { url: 'https://en.wikipedia.org/wiki/Presence', title: 'Presence - Wikipedia', domain: 'wikipedia.org' };
+    const sharing: PresenceSnapshot = { ...snapshot, friendView: { ...online, page }, latestPage: page };
+    const offline: PresenceSnapshot = { ...snapshot, friendView: OFFLINE_VIEW, ownView: OFFLINE_VIEW, latestPage: page };
+    const store = fakeStore({
+      readSelf: async () => ({ snapshot, context: { friendIds: ['ben', 'cat'], info: {} } }),
+      readMany: async (ids) => new Map(ids.map((id) => [id, id === 'ben' ? sharing : offline])),
+    });
+    // Act
+    const ben = await getUserPresence(fakeDeps(store).deps, 'ann', 'ben');
+    const cat = await getUserPresence(fakeDeps(store).deps, 'ann', 'cat');
+    const self = await getUserPresence(fakeDeps(store).deps, 'ann', 'ann');
+    // Assert
+    expect(ben).toMatchObject({ userId: 'ben', status: 'online', page, url: page.url, title: page.title });
+    expect(cat).toMatchObject({ userId: 'cat', status: 'offline', page: null, latestPage: page, url: '', title: '' });
+    expect(self).toMatchObject({ userId: 'ann', status: 'online', url: '', title: '' });
+  });
 });
 
 describe('sweep', () => {

@@ -16,17 +16,28 @@ export interface EmbeddedServer {
   killNow(): void;
 }
 
-/** Children still running, killed synchronously if the process exits before stopping them (even mid-start). */
-const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+/**
+ * Children not stopped yet, killed synchronously (and their directories removed) if the process exits before
+ * stopping them, even mid-start.
+ */
+const running = new Map<{ kill(signal: NodeJS.Signals): boolean }, string>();
 let exitHookAdded = false;
 
-function track(child: { kill(signal: NodeJS.Signals): boolean; once(event: 'exit', fn: () => void): unknown }): void {
+function track(
+  child: { kill(signal: NodeJS.Signals): boolean; once(event: 'exit', fn: () => void): unknown },
+  dir: string,
+): () => void {
   if (!exitHookAdded) {
     exitHookAdded = true;
-    process.on('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+    process.on('exit', () =>
+      running.forEach((directory, c) => {
+        c.kill('SIGKILL');
+        rmSync(directory, { recursive: true, force: true });
+      }),
+    );
   }
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  running.set(child, dir);
+  return () => running.delete(child);
 }
 
 /** The redis-server binary: `REDIS_SERVER_BIN`, else the one on PATH, else undefined. */
@@ -62,7 +73,9 @@ export interface EmbeddedRedisOptions {
 }
 
 /** Starts redis-server on 127.0.0.1 (no persistence); rejects with a clear message when no binary is found. */
-export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Promise<EmbeddedServer & { port: number }> {
+export async function startEmbeddedRedis(
+  options: EmbeddedRedisOptions = {},
+): Promise<EmbeddedServer & { port: number }> {
   const binary = findRedisServer();
   if (!binary) {
     throw new Error(
@@ -73,7 +86,19 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
   const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
   const child = spawn(
     binary,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.args ?? [])],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(options.args ?? []),
+    ],
     {
       stdio: 'ignore',
     },
@@ -85,13 +110,15 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
       resolve();
     }),
   );
-  child.once('error', () => undefined);
-  track(child);
+  // A binary that cannot be spawned (REDIS_SERVER_BIN wrong) emits 'error' and may never emit 'exit'.
+  child.once('error', () => (exited = true));
+  const untrack = track(child, dir);
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      untrack();
       throw new Error(`redis-server (${binary}) did not start on port ${port}`);
     }
     await new Promise((r) => setTimeout(r, 30));
@@ -110,6 +137,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions = {}): Pr
           clearTimeout(timer);
         }
         rmSync(dir, { recursive: true, force: true });
+        untrack();
       })();
       return stopping;
     },

@@ -43,8 +43,8 @@ export interface LocalStack {
   /** `http://127.0.0.1:{port}`. */
   readonly url: string;
   readonly port: number;
-  readonly redis: { readonly url: string; readonly embedded: boolean };
-  readonly database: { readonly url: string; readonly embedded: boolean };
+  readonly redis: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
+  readonly database: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
   readonly issuer: DevIssuer;
   /** Milliseconds from the start call to ready. */
   readonly startupMs: number;
@@ -72,17 +72,22 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    // Stores: given ones, else embedded ones (started in parallel).
-    const [redisServer, pgServer] = await Promise.all([
+    // Stores: given ones, else embedded ones (started in parallel). Wait for both to settle, so one failing (no
+    // redis-server) stops the other instead of leaving it starting behind (with its data directory).
+    const outcomes = await Promise.allSettled([
       process.env.REDIS_URL ? undefined : startEmbeddedRedis(),
       process.env.DATABASE_URL ? undefined : startEmbeddedPostgres(),
     ]);
-    for (const server of [redisServer, pgServer]) {
+    for (const outcome of outcomes) {
+      const server = outcome.status === 'fulfilled' ? outcome.value : undefined;
       if (server) {
         embedded.push(server);
         cleanups.push(() => server.stop());
       }
     }
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [redisServer, pgServer] = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
     const redisUrl = process.env.REDIS_URL ?? (redisServer as EmbeddedServer).url;
     const databaseUrl = process.env.DATABASE_URL ?? (pgServer as EmbeddedServer).url;
     process.env.REDIS_URL = redisUrl;
@@ -183,8 +188,8 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     return {
       url,
       port,
-      redis: { url: redisUrl, embedded: Boolean(redisServer) },
-      database: { url: databaseUrl, embedded: Boolean(pgServer) },
+      redis: { url: redisUrl, embedded: Boolean(redisServer), pid: redisServer?.pid },
+      database: { url: databaseUrl, embedded: Boolean(pgServer), pid: pgServer?.pid },
       issuer,
       startupMs: Math.round(performance.now() - started),
       seededUsers,

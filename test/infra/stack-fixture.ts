@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../lib/deploy-config';
 import { PresenceApiStack } from '../../lib/presence-api-stack';
+import { tempDir } from '../support/temp-dirs';
 
 /** The production shape: the database's existing VPC, a Valkey replication group, the existing Postgres behind RDS Proxy. */
 export const BASE_ENV: Readonly<Record<string, string>> = {
@@ -44,7 +45,12 @@ export function buildStack(
 ): { app: App; stack: PresenceApiStack; template: Template } {
   const env = Object.fromEntries(Object.entries({ ...BASE_ENV, ...overrides }).filter(([, value]) => value !== ''));
   const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
-  const app = new App({ context, builtinCloudFormationValidation: options.validate ?? true });
+  // An outdir of our own, removed after the test file: without one, App() leaves a cdk.out* directory in the temp dir.
+  const app = new App({
+    context,
+    builtinCloudFormationValidation: options.validate ?? true,
+    outdir: tempDir('presence-cdk-test-'),
+  });
   const stack = new PresenceApiStack(app, 'PresenceApiTest', { config: parseDeployConfig(env) });
   return { app, stack, template: Template.fromStack(stack) };
 }

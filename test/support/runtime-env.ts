@@ -1,6 +1,8 @@
 // Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
 import { shutdownRuntime } from '../../src/layer/runtime';
 import { FakeConnectionsApi } from './connections-api';
+import { deleteKeysWithPrefix } from './redis-cleanup';
+import type { RedisTarget } from './redis-cleanup';
 import { clusterUrl, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
 
 /** The social graph most handler tests use. alice–bob, alice–carol accepted; erin→alice pending; dave a stranger. */
@@ -27,9 +29,13 @@ export async function handlerEnvironment(env: Record<string, string> = {}) {
   const prefix = uniquePrefix();
   // The cluster-*.test.ts files re-run whole suites with the handlers on the 3-master Redis Cluster.
   const onCluster = process.env.TEST_REDIS_TARGET === 'cluster';
+  const redis: RedisTarget = {
+    url: env.REDIS_URL ?? (onCluster ? clusterUrl() : redisUrl()),
+    mode: onCluster && !env.REDIS_URL ? 'cluster' : 'standalone',
+  };
   Object.assign(process.env, {
-    REDIS_URL: onCluster ? clusterUrl() : redisUrl(),
-    REDIS_MODE: onCluster ? 'cluster' : 'standalone',
+    REDIS_URL: redis.url,
+    REDIS_MODE: redis.mode,
     REDIS_KEY_PREFIX: prefix,
     DATABASE_URL: db.url,
     CONNECTIONS_ENDPOINT: api.endpoint,
@@ -43,8 +49,11 @@ export async function handlerEnvironment(env: Record<string, string> = {}) {
     api,
     db,
     prefix,
+    redis,
+    /** Stops the runtime, then removes the file's keys (REDIS_URL may be a shared server) and schema. */
     close: async () => {
       await shutdownRuntime();
+      await deleteKeysWithPrefix(redis, prefix);
       await db.drop();
       await api.stop();
     },

@@ -1,4 +1,4 @@
-// The wire shapes the client sends and receives (CONTRACT.md), as plain types with no runtime dependencies.
+// The wire shapes the client sends and receives (docs/protocol.md), as plain types with no runtime dependencies.
 
 /** A status a client may set. */
 export type ConnectionStatus = 'online' | 'away' | 'busy' | 'invisible';

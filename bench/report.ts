@@ -36,9 +36,15 @@ export interface Target {
   readonly name: string;
   readonly limit: string;
   readonly measured: string;
-  /** null when not measured in this run (or smoke mode). */
+  /** null when not judged in this run: see {@link Target.why}. */
   readonly met: boolean | null;
+  /** Why the target was not judged (`met` null): smoke mode, or the part was skipped. */
+  readonly why?: string;
 }
+
+/** Why smoke mode judges no target (printed once; each target says `n/a (smoke mode)`). */
+export const SMOKE_REASON =
+  'a few iterations on tiny data sizes check that every part runs, not how fast it is; run `npm run bench` without --smoke to judge the targets';
 
 const KB = 1000;
 
@@ -116,6 +122,7 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       limit: 'p99 < 100 ms, 0 errors',
       measured: `skipped: ${g.skipped}`,
       met: null,
+      why: 'skipped',
     });
   }
   const cs = r.coldStart;
@@ -141,10 +148,19 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       met: slowest.load.p50 < 150,
     });
   }
-  return r.smoke ? targets.map((t) => ({ ...t, met: null })) : targets;
+  return r.smoke ? targets.map((t) => ({ ...t, met: null, why: 'smoke mode' })) : targets;
 }
 
-const mark = (met: boolean | null): string => (met === null ? 'n/a' : met ? 'met' : 'MISSED');
+/** The verdict on a target: `met`, `MISSED`, or `n/a (why)`. */
+export function verdict(t: Target): string {
+  if (t.met === null) return `n/a (${t.why ?? 'not measured in this run'})`;
+  return t.met ? 'met' : 'MISSED';
+}
+
+/** One line of the console summary: the verdict first, then what was measured against which limit. */
+export function targetLine(t: Target): string {
+  return `${verdict(t).padEnd(6)} ${t.name}: ${t.measured} (limit ${t.limit})`;
+}
 
 function row(cells: (string | number)[]): string {
   return `| ${cells.join(' | ')} |`;
@@ -452,8 +468,14 @@ function cacheMemorySection(m: CacheMemoryFigure | null): string[] {
     '',
     row(['figure', 'bytes']),
     row(['---', '---:']),
-    row(['used_memory delta: all users online, 1 connection', Math.round(m.delta.oneConnection).toLocaleString('en-US')]),
-    row([`used_memory delta: all users online, ${m.connectionsPerUser} connections`, Math.round(m.delta.allConnections).toLocaleString('en-US')]),
+    row([
+      'used_memory delta: all users online, 1 connection',
+      Math.round(m.delta.oneConnection).toLocaleString('en-US'),
+    ]),
+    row([
+      `used_memory delta: all users online, ${m.connectionsPerUser} connections`,
+      Math.round(m.delta.allConnections).toLocaleString('en-US'),
+    ]),
     row(['used_memory delta: all connections closed', Math.round(m.delta.allClosed).toLocaleString('en-US')]),
     row(['**per online user** (state, view, cached context; without connections)', fmt(m.bytesPerOnlineUser, 0)]),
     row(['**per open connection**', fmt(m.bytesPerConnection, 0)]),
@@ -613,7 +635,7 @@ export function writeReport(dir: string, r: BenchResults): string {
   const lines = [
     '# Presence API benchmarks',
     '',
-    `Run \`${r.command}\` on ${r.startedAt} (${fmt(r.durationSeconds, 0)} s)${r.smoke ? ' - SMOKE MODE: tiny sizes, targets not checked' : ''}.`,
+    `Run \`${r.command}\` on ${r.startedAt} (${fmt(r.durationSeconds, 0)} s)${r.smoke ? ` - SMOKE MODE, targets not judged: ${SMOKE_REASON}` : ''}.`,
     `Machine: ${r.machine.cpus} x ${r.machine.cpuModel}, Node ${r.machine.node}; load average before ${r.machine.loadBefore.map((l) => l.toFixed(2)).join(' / ')},`,
     `after ${r.machine.loadAfter.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). Stores: Redis ${r.stores.redis}, Postgres ${r.stores.postgres}.`,
     '',
@@ -625,7 +647,7 @@ export function writeReport(dir: string, r: BenchResults): string {
     '',
     row(['target', 'limit', 'measured', 'result']),
     row(['---', '---', '---', '---']),
-    ...r.targets.map((t) => row([t.name, t.limit, t.measured, mark(t.met)])),
+    ...r.targets.map((t) => row([t.name, t.limit, t.measured, verdict(t)])),
     '',
     '## Summary',
     '',

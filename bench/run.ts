@@ -15,7 +15,7 @@ import type { GatewayLoadFigure } from './gateway-load';
 import { benchHandlers, startAuth } from './handlers';
 import type { HandlerFigure } from './handlers';
 import type { BenchResults } from './report';
-import { cacheMemorySummary, evaluateTargets, summaryTable, writeReport } from './report';
+import { SMOKE_REASON, cacheMemorySummary, evaluateTargets, summaryTable, targetLine, writeReport } from './report';
 import { startConnectionsApi } from './support/connections-api';
 import { handlerEnv } from './support/env';
 import { PARTS, parseOptions } from './support/options';
@@ -149,10 +149,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   console.log(`\n${summaryTable(results)}\n`);
   if (cacheMemory) console.log(`${cacheMemorySummary(cacheMemory)}\n`);
-  for (const t of results.targets)
-    console.log(
-      `${t.met === null ? 'n/a   ' : t.met ? 'met   ' : 'MISSED'} ${t.name}: ${t.measured} (limit ${t.limit})`,
-    );
+  if (results.smoke) console.log(`Smoke mode: targets are not judged (n/a): ${SMOKE_REASON}.`);
+  for (const t of results.targets) console.log(targetLine(t));
   console.log(`\n[bench] report: ${join(options.outDir, 'report.md')} (${fmt(results.durationSeconds, 1)} s)`);
   return 0;
 }

@@ -29,6 +29,7 @@ export type {
   PresenceUpdateMessage,
   ServerMessage,
   UserInfo,
+  UserPresence,
 } from './messages';
 export { backoffDelay } from './backoff';
 export type { BackoffOptions } from './backoff';

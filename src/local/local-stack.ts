@@ -34,11 +34,17 @@ import { header, requestUrl } from './request-parts';
 import { RestGateway, isRestPath } from './rest-gateway';
 import type { SweepTimer } from './sweep-timer';
 import { startSweepTimer } from './sweep-timer';
-import { WEBSOCKET_PATH, WebSocketGateway } from './websocket-gateway';
+import { WebSocketGateway, isWebSocketPath } from './websocket-gateway';
 import { LocalWorkQueue } from './work-queue';
 
 /** The pinned id of examples/chrome-extension (from the manifest's `key`), allowed by CORS and on connect locally. */
 export const EXTENSION_ID = 'ihlanbdnkhllkndcdplfehpcigghgfkm';
+
+/**
+ * The id of PageNow's published Chrome extension (Chrome Web Store), allowed locally so that extension, run unchanged
+ * against `npm start`, may connect (its background script's WebSocket carries this origin).
+ */
+export const PAGENOW_EXTENSION_ID = 'lplobiaakhgkjcldopgkbcibeilddbmc';
 
 /** Audience (client id) of the dev issuer's tokens. */
 export const LOCAL_AUDIENCE = 'presence-local';
@@ -48,8 +54,8 @@ export interface LocalStack {
   /** `http://127.0.0.1:{port}`. */
   readonly url: string;
   readonly port: number;
-  readonly redis: { readonly url: string; readonly embedded: boolean };
-  readonly database: { readonly url: string; readonly embedded: boolean };
+  readonly redis: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
+  readonly database: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
   readonly issuer: DevIssuer;
   /** Milliseconds from the start call to ready. */
   readonly startupMs: number;
@@ -77,17 +83,22 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    // Stores: given ones, else embedded ones (started in parallel).
-    const [redisServer, pgServer] = await Promise.all([
+    // Stores: given ones, else embedded ones (started in parallel). Wait for both to settle, so one failing (no
+    // redis-server) stops the other instead of leaving it starting behind (with its data directory).
+    const outcomes = await Promise.allSettled([
       process.env.REDIS_URL ? undefined : startEmbeddedRedis(),
       process.env.DATABASE_URL ? undefined : startEmbeddedPostgres(),
     ]);
-    for (const server of [redisServer, pgServer]) {
+    for (const outcome of outcomes) {
+      const server = outcome.status === 'fulfilled' ? outcome.value : undefined;
       if (server) {
         embedded.push(server);
         cleanups.push(() => server.stop());
       }
     }
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [redisServer, pgServer] = outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined));
     const redisUrl = process.env.REDIS_URL ?? (redisServer as EmbeddedServer).url;
     const databaseUrl = process.env.DATABASE_URL ?? (pgServer as EmbeddedServer).url;
     process.env.REDIS_URL = redisUrl;
@@ -123,7 +134,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     });
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const url = requestUrl(req);
-      if (!live.ws || !url || url.pathname !== WEBSOCKET_PATH) {
+      if (!live.ws || !url || !isWebSocketPath(url.pathname)) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
@@ -153,7 +164,12 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       SWEEP_INTERVAL_SECONDS: String(config.sweepIntervalMs / 1000),
     });
     delete process.env.COGNITO_USER_POOL_ID;
-    process.env.ALLOWED_ORIGINS ??= [url, `http://localhost:${port}`, `chrome-extension://${EXTENSION_ID}`].join(',');
+    process.env.ALLOWED_ORIGINS ??= [
+      url,
+      `http://localhost:${port}`,
+      `chrome-extension://${EXTENSION_ID}`,
+      `chrome-extension://${PAGENOW_EXTENSION_ID}`,
+    ].join(',');
     const core = parseCoreConfig(process.env);
     // The same delivery pipeline as in AWS: the worker handler behind an in-process queue.
     const workQueue = new LocalWorkQueue(handlers.worker, config.workers);
@@ -191,8 +207,8 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     return {
       url,
       port,
-      redis: { url: redisUrl, embedded: Boolean(redisServer) },
-      database: { url: databaseUrl, embedded: Boolean(pgServer) },
+      redis: { url: redisUrl, embedded: Boolean(redisServer), pid: redisServer?.pid },
+      database: { url: databaseUrl, embedded: Boolean(pgServer), pid: pgServer?.pid },
       issuer,
       startupMs: Math.round(performance.now() - started),
       seededUsers,

@@ -5,14 +5,35 @@ import type { LocalConfig } from './local-config';
 import { parseLocalConfig } from './local-config';
 import type { LocalStack } from './local-stack';
 import { startLocalStack } from './local-stack';
+import { watchParents, watchedAncestors } from './parent-watch';
+import { removeStackFile, stackFilePath, writeStackFile } from './stack-file';
 
-function banner(stack: LocalStack, config: LocalConfig): string {
+/** Keys of the handlers' environment the stack file records, for `npm run invoke` and other local tools. */
+const SHARED_ENV_KEYS = [
+  'REDIS_URL',
+  'REDIS_MODE',
+  'REDIS_KEY_PREFIX',
+  'DATABASE_URL',
+  'CONNECTIONS_ENDPOINT',
+  'ALLOWED_ORIGINS',
+  'JWT_ISSUER',
+  'JWT_AUDIENCE',
+  'JWT_JWKS_URI',
+  'PRESENCE_TIMEOUT_SECONDS',
+  'GRACE_SECONDS',
+] as const;
+
+function banner(stack: LocalStack, config: LocalConfig, stackFile: string | undefined): string {
   const env = process.env;
-  const store = (kind: string, s: { url: string; embedded: boolean }) =>
-    `${s.embedded ? `embedded ${kind}` : `${kind} from env`}  ${s.url.replace(/\/\/[^@/]*@/, '//***@')}`;
+  // The embedded stores' URLs are local and throwaway: shown in full, so other tools can use them. Given ones may
+  // carry a real password: masked.
+  const store = (kind: string, s: { url: string; embedded: boolean; pid: number | undefined }) =>
+    s.embedded
+      ? `embedded ${kind} (pid ${s.pid})  ${s.url}`
+      : `${kind} from env  ${s.url.replace(/\/\/[^@/]*@/, '//***@')}`;
   const lines = [
     '',
-    `Presence API local stack ready in ${stack.startupMs} ms`,
+    `Presence API local stack ready in ${stack.startupMs} ms (pid ${process.pid})`,
     '',
     `  Demo page        ${stack.url}/`,
     `  WebSocket        ${stack.url.replace('http', 'ws')}/ws   (token: ?Authorization=<jwt> or subprotocol "presence.v1, <jwt>")`,
@@ -28,8 +49,9 @@ function banner(stack: LocalStack, config: LocalConfig): string {
     `  Demo users       ${stack.seededUsers.join(', ') || '(none)'}`,
     `  Get a token      curl -s -X POST ${stack.url}/dev/token -H 'content-type: application/json' -d '{"userId":"alice"}'`,
     `  Try it           open ${stack.url}/?user=bob in one window and ${stack.url}/?user=alice in another`,
+    ...(stackFile ? [`  Stack file       ${stackFile} (npm run invoke uses these stores)`] : []),
     '',
-    'Ctrl-C stops the stack (and the embedded Redis/Postgres).',
+    'Ctrl-C, SIGTERM / SIGHUP, or its parent (npm) exiting stops the stack and the embedded Redis/Postgres.',
     '',
   ];
   return lines.join('\n');
@@ -37,8 +59,12 @@ function banner(stack: LocalStack, config: LocalConfig): string {
 
 async function main(): Promise<void> {
   const config = parseLocalConfig(process.env);
+  const stackFile = stackFilePath(process.env);
   process.stdout.write('Starting the Presence API local stack...\n');
-  const running: { stack?: LocalStack } = {};
+  // A closed pipe (the terminal or the parent gone) must not crash the shutdown that follows.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const running: { stack?: LocalStack; starting?: Promise<LocalStack | undefined> } = {};
   let exiting = false;
   const shutdown = async (why: string, code: number) => {
     if (exiting) return;
@@ -48,7 +74,10 @@ async function main(): Promise<void> {
       running.stack?.killNow();
       process.exit(code || 1);
     }, 10_000);
-    await running.stack?.stop().catch(() => undefined);
+    // Stopping mid-start: let the start settle (it stops what it started if it fails), then stop what is running.
+    const stack = running.stack ?? (await running.starting);
+    await stack?.stop().catch(() => undefined);
+    if (stackFile) removeStackFile(stackFile, process.pid);
     clearTimeout(force);
     process.stdout.write('Stopped.\n');
     process.exit(code);
@@ -69,19 +98,38 @@ async function main(): Promise<void> {
     void shutdown('crash', 1);
   });
   // If the process exits any other way, do not leave the embedded servers behind.
-  process.on('exit', () => running.stack?.killNow());
-  let started: LocalStack;
-  try {
-    started = await startLocalStack(config);
-  } catch (error) {
+  process.on('exit', () => {
+    running.stack?.killNow();
+    if (stackFile) removeStackFile(stackFile, process.pid);
+  });
+  // `kill <pid of npm start>`: npm may die without passing the signal on, leaving `sh -c` and this process behind.
+  // Whoever started the stack going away stops it.
+  watchParents(watchedAncestors(), (pid) => void shutdown(`parent process ${pid} exited`, 129));
+
+  running.starting = startLocalStack(config).catch((error: unknown) => {
     process.stderr.write(
       `The local stack did not start: ${redactSecrets(error instanceof Error ? error.message : String(error))}\n`,
     );
-    process.exit(1);
-  }
+    if (!exiting) process.exit(1);
+    return undefined;
+  });
+  const started = await running.starting;
+  if (!started || exiting) return;
   running.stack = started;
-  if (exiting) return void started.stop();
-  process.stdout.write(banner(started, config));
+  if (stackFile) {
+    writeStackFile(stackFile, {
+      pid: process.pid,
+      url: started.url,
+      websocketUrl: `${started.url.replace('http', 'ws')}/ws`,
+      startedAt: new Date().toISOString(),
+      redis: started.redis,
+      postgres: started.database,
+      env: Object.fromEntries(
+        SHARED_ENV_KEYS.flatMap((key) => (process.env[key] !== undefined ? [[key, process.env[key] as string]] : [])),
+      ),
+    });
+  }
+  process.stdout.write(banner(started, config, stackFile));
 }
 
 void main();

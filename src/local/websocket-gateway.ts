@@ -22,6 +22,11 @@ import { identityOf } from './request-parts';
 /** The path clients connect to. */
 export const WEBSOCKET_PATH = '/ws';
 
+/** Whether `pathname` is the WebSocket endpoint: `/ws`, or `/ws/` as PageNow's extension writes it. */
+export function isWebSocketPath(pathname: string): boolean {
+  return pathname === WEBSOCKET_PATH || pathname === `${WEBSOCKET_PATH}/`;
+}
+
 /** Lambda timeout the gateway gives WebSocket integrations (API Gateway's integration timeout is 29 s). */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 
@@ -103,7 +108,7 @@ export class WebSocketGateway {
     });
   }
 
-  /** Handles an HTTP upgrade on {@link WEBSOCKET_PATH}: authorizer, `$connect`, then the 101 (or the refusal). */
+  /** Handles an HTTP upgrade on {@link WEBSOCKET_PATH} (or `/ws/`): authorizer, `$connect`, then the 101 (or the refusal). */
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const started = performance.now();
     socket.on('error', () => undefined);

@@ -1,5 +1,5 @@
 // Browser e2e: the real MV3 extension in headless Chromium as user A, the demo page in a second browser as user B.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page, Worker } from 'playwright-core';
@@ -8,12 +8,15 @@ import { EXTENSION_ID } from '../../src/local/local-stack';
 import { connectionIdsOf, createUsers } from './support/demo-data';
 import { launchPlainBrowser, launchWithExtension } from './support/chromium';
 import type { StackProcess } from './support/stack-process';
-import { startStackProcess } from './support/stack-process';
+import { devToken, startStackProcess } from './support/stack-process';
+import { WsPeer } from './support/ws-peer';
 
 jest.setTimeout(120_000);
 
 const GRACE_MS = 2000;
 const RESULTS = join(__dirname, '..', '..', 'test-results');
+/** `UPDATE_DOCS_SCREENSHOTS=1 npm run test:e2e` also writes the README's screenshot (docs/images/demo-page.png). */
+const DOCS_IMAGES = join(__dirname, '..', '..', 'docs', 'images');
 const SITES: Record<string, string> = {
   'https://en.wikipedia.org/wiki/Presence': 'Presence - Wikipedia',
   'https://github.com/presence-api/presence': 'presence-api/presence - GitHub',
@@ -212,3 +215,145 @@ async function waitFor(condition: () => boolean, timeoutMs: number): Promise<voi
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('the demo page with the demo users (alice, her friends bob, carol, dave)', () => {
+  let page: Page;
+  const friendsOnline: WsPeer[] = [];
+  /** What the "You" panel shows: status, message, shared page, and the status box. */
+  const yourPanel = () =>
+    page.evaluate(() => {
+      const you = document.querySelector('#you-presence');
+      return {
+        status: you?.getAttribute('data-status'),
+        message: you?.querySelector('.message')?.textContent ?? null,
+        page: you?.querySelector('a.page-title')?.getAttribute('data-url') ?? null,
+        note: you?.querySelector('.note')?.textContent ?? null,
+        statusBox: (document.querySelector('#status') as HTMLSelectElement).value,
+      };
+    });
+  const waitForYou = (status: string) =>
+    page.waitForSelector(`#you-presence[data-status="${status}"]`, { timeout: 5000 });
+  const open = async () => {
+    await page.goto(`${stack.url}/?user=alice`);
+    await page.waitForSelector('#connection[data-state="open"]');
+    await page.waitForSelector('#you-presence');
+  };
+
+  beforeAll(async () => {
+    // bob shares a page, carol is away with a message, dave stays offline
+    const bob = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, 'bob'));
+    bob.send({ action: 'update-presence', url: GITHUB, title: SITES[GITHUB] });
+    const carol = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, 'carol'));
+    carol.send({ action: 'update-presence', url: MDN, title: SITES[MDN], status: 'away', message: 'In a meeting' });
+    friendsOnline.push(bob, carol);
+    page = await (await browserB.newContext({ viewport: { width: 1100, height: 640 } })).newPage();
+  });
+
+  afterAll(async () => {
+    await Promise.all(friendsOnline.map((peer) => peer.close()));
+    await page?.context().close();
+  });
+
+  it('shows your own real state in the "You" panel after each change and after a reload, the status box in sync', async () => {
+    // Arrange
+    await open();
+    await waitForYou('online');
+    await page.waitForSelector(`li.friend[data-user="bob"] a.page-title[data-url="${GITHUB}"]`);
+    // Act / Assert: a status
+    await page.selectOption('#status', 'busy');
+    await waitForYou('busy');
+    // Act / Assert: a message and a page
+    await page.fill('#share-message', 'Writing the docs');
+    await page.click('#share button[type="submit"]');
+    await page.waitForSelector(`#you-presence a.page-title[data-url="${WIKI}"]`, { timeout: 5000 });
+    await expect(yourPanel()).resolves.toEqual({
+      status: 'busy',
+      message: '“Writing the docs”',
+      page: WIKI,
+      note: null,
+      statusBox: 'busy',
+    });
+    // Act / Assert: a reload shows the same, status box included (a new connection keeps the standing choice)
+    await open();
+    await waitForYou('busy');
+    await expect(yourPanel()).resolves.toEqual({
+      status: 'busy',
+      message: '“Writing the docs”',
+      page: WIKI,
+      note: null,
+      statusBox: 'busy',
+    });
+    await page.waitForSelector('li.friend[data-user="carol"][data-status="away"]');
+    await page.screenshot({ path: join(RESULTS, 'demo-page-demo-users.png') });
+    if (process.env.UPDATE_DOCS_SCREENSHOTS === '1')
+      copyFileSync(join(RESULTS, 'demo-page-demo-users.png'), join(DOCS_IMAGES, 'demo-page.png'));
+    // Act / Assert: invisible is your real state, friends see you offline; it survives a reload too
+    const [bob] = friendsOnline;
+    bob!.clear();
+    await page.selectOption('#status', 'invisible');
+    await waitForYou('invisible');
+    await bob!.waitFor(
+      (m) => m.userId === 'alice' && (m.type === 'presence-timeout' || m.status === 'offline'),
+      GRACE_MS + 5000,
+      'alice offline for bob',
+    );
+    await open();
+    await waitForYou('invisible');
+    await expect(yourPanel()).resolves.toMatchObject({
+      status: 'invisible',
+      note: 'friends see you as offline',
+      statusBox: 'invisible',
+    });
+    expect(bob!.about('alice').filter((m) => m.status !== 'offline')).toEqual([]);
+    // Act / Assert: back online
+    await page.selectOption('#status', 'online');
+    await waitForYou('online');
+    await expect(yourPanel()).resolves.toMatchObject({
+      status: 'online',
+      message: '“Writing the docs”',
+      statusBox: 'online',
+    });
+  });
+
+  it.each([360, 768])(
+    'fits a %i px wide window: no sideways scroll, a readable friends column, the user picker in full',
+    async (width) => {
+      // Arrange
+      const narrow = await (await browserB.newContext({ viewport: { width, height: 800 } })).newPage();
+      try {
+        // Act
+        await narrow.goto(`${stack.url}/?user=alice`);
+        await narrow.waitForSelector('#connection[data-state="open"]');
+        await narrow.waitForSelector('li.friend[data-user="bob"] a.page-title');
+        const layout = await narrow.evaluate(() => {
+          const select = document.querySelector('#user') as HTMLSelectElement;
+          const style = getComputedStyle(select);
+          const context = document.createElement('canvas').getContext('2d') as CanvasRenderingContext2D;
+          context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+          const label = select.selectedOptions[0]?.text ?? '';
+          // The text box of a select: its width without padding and the drop-down arrow (about 20 px).
+          const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+          const friends = document.querySelector('#friends') as HTMLElement;
+          const rows = Array.from(document.querySelectorAll<HTMLElement>('li.friend'));
+          return {
+            scrollWidth: document.documentElement.scrollWidth,
+            innerWidth,
+            label,
+            labelFits: context.measureText(label).width <= room,
+            friendsWidth: friends.clientWidth,
+            rowsOverflowing: rows.filter((row) => row.scrollWidth > row.clientWidth).length,
+          };
+        });
+        await narrow.screenshot({ path: join(RESULTS, `demo-page-${width}px.png`), fullPage: true });
+        // Assert
+        expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+        expect(layout.label).toBe('Alice Anders (alice)');
+        expect(layout.labelFits).toBe(true);
+        expect(layout.friendsWidth).toBeGreaterThanOrEqual(280);
+        expect(layout.rowsOverflowing).toBe(0);
+      } finally {
+        await narrow.context().close();
+      }
+    },
+  );
+});

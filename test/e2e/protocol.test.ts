@@ -294,7 +294,8 @@ describe('the local stack with real WebSocket clients', () => {
     expect(overview.status).toBe(200);
     expect(overview.body.presenceArr).toEqual([expected]);
     expect(overview.body.userInfoMap).toHaveProperty(u.pub);
-    expect(one).toEqual({ status: 200, body: expected });
+    // PageNow's web client reads the shared page at the top level of GET /presence/{userId}.
+    expect(one).toEqual({ status: 200, body: { ...expected, url: pushed.url, title: pushed.title } });
     expect(stranger).toEqual({ status: 403, body: { message: 'Forbidden access to user presence' } });
   });
 

@@ -1,6 +1,5 @@
 // Tests of the deploy configuration: defaults, validation messages naming the key, .env reading.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
 import {
@@ -9,6 +8,7 @@ import {
   parseDeployConfig,
   readDeployEnvironment,
 } from '../../lib/deploy-config';
+import { tempDir } from '../support/temp-dirs';
 import { BASE_ENV } from './stack-fixture';
 
 describe('parseDeployConfig', () => {
@@ -183,14 +183,14 @@ describe('cache and alarm keys', () => {
 
 describe('readDeployEnvironment', () => {
   it('reads ENV_FILE, and lets the process environment win over it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));
+    const dir = tempDir('presence-deploy-');
     writeFileSync(join(dir, 'deploy.env'), 'STAGE_NAME=staging\nJWT_AUDIENCE=from-file\n# comment\n');
     const env = readDeployEnvironment({ ENV_FILE: 'deploy.env', JWT_AUDIENCE: 'from-shell' }, dir);
     expect(env).toMatchObject({ STAGE_NAME: 'staging', JWT_AUDIENCE: 'from-shell' });
   });
 
   it('works without a file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'presence-deploy-'));
+    const dir = tempDir('presence-deploy-');
     expect(readDeployEnvironment({ STAGE_NAME: 'x' }, dir)).toEqual({ STAGE_NAME: 'x' });
   });
 });

@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { parseDeployConfig } from '../../lib/deploy-config';
 import { PresenceApiStack } from '../../lib/presence-api-stack';
+import { tempDir } from '../support/temp-dirs';
 
 /** The production shape: the database's existing VPC, a Valkey replication group, the existing Postgres behind RDS Proxy. */
 export const BASE_ENV: Readonly<Record<string, string>> = {
@@ -44,7 +45,12 @@ function environment(overrides: Record<string, string>): Record<string, string> 
 
 function newApp(options: BuildOptions): App {
   const context = options.bundle === false ? { ...CONTEXT, 'aws:cdk:bundling-stacks': [] } : CONTEXT;
-  return new App({ context, builtinCloudFormationValidation: options.validate ?? true });
+  // An outdir of our own, removed after the test file: without one, App() leaves a cdk.out* directory in the temp dir.
+  return new App({
+    context,
+    builtinCloudFormationValidation: options.validate ?? true,
+    outdir: tempDir('presence-cdk-test-'),
+  });
 }
 
 /** Builds the stack from BASE_ENV plus `overrides` (an empty string removes a key) and synthesizes its template. */

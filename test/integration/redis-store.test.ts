@@ -4,6 +4,7 @@ import { RedisExecutor, createRedisClient } from '../../src/layer/adapters/redis
 import { RedisKeys, SHARD_COUNT, shardOf } from '../../src/layer/adapters/redis/keys';
 import { RedisPresenceStore } from '../../src/layer/adapters/redis/presence-store';
 import type { UserContext } from '../../src/layer/presence/model';
+import { deleteKeysWithPrefix } from '../support/redis-cleanup';
 import { clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
 
 const settings = {
@@ -50,12 +51,17 @@ describe.each([
   let store: RedisPresenceStore;
   const t0 = 1_800_000_000_000;
 
+  const prefix = uniquePrefix();
+
   beforeAll(async () => {
     client = createRedisClient({ url: url(), mode, timeoutMs: 2000 });
-    store = new RedisPresenceStore(new RedisExecutor(client, 2000), new RedisKeys(uniquePrefix()), settings);
+    store = new RedisPresenceStore(new RedisExecutor(client, 2000), new RedisKeys(prefix), settings);
     await store.markFresh();
   });
-  afterAll(() => client.disconnect());
+  afterAll(async () => {
+    client.disconnect();
+    await deleteKeysWithPrefix({ url: url(), mode }, prefix);
+  });
 
   it('rolls up connections per user and removes exactly one', async () => {
     await open(store, 'ann', 'a1', t0);

@@ -1,7 +1,16 @@
 // Points the handlers' runtime (process.env) at the test stores and the fake @connections API.
 import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { FakeConnectionsApi } from './connections-api';
-import { clusterUrl, createPooledTestDatabase, createTestSchema, redisUrl, seedSocialGraph, uniquePrefix } from './stores';
+import { deleteKeysWithPrefix } from './redis-cleanup';
+import type { RedisTarget } from './redis-cleanup';
+import {
+  clusterUrl,
+  createPooledTestDatabase,
+  createTestSchema,
+  redisUrl,
+  seedSocialGraph,
+  uniquePrefix,
+} from './stores';
 
 /** The social graph most handler tests use. alice–bob, alice–carol accepted; erin→alice pending; dave a stranger. */
 export const GRAPH = {
@@ -36,9 +45,13 @@ export async function handlerEnvironment(env: Record<string, string> = {}, optio
   const prefix = uniquePrefix();
   // The cluster-*.test.ts files re-run whole suites with the handlers on the 3-master Redis Cluster.
   const onCluster = process.env.TEST_REDIS_TARGET === 'cluster';
+  const redis: RedisTarget = {
+    url: env.REDIS_URL ?? (onCluster ? clusterUrl() : redisUrl()),
+    mode: onCluster && !env.REDIS_URL ? 'cluster' : 'standalone',
+  };
   Object.assign(process.env, {
-    REDIS_URL: onCluster ? clusterUrl() : redisUrl(),
-    REDIS_MODE: onCluster ? 'cluster' : 'standalone',
+    REDIS_URL: redis.url,
+    REDIS_MODE: redis.mode,
     REDIS_KEY_PREFIX: prefix,
     DATABASE_URL: db.url,
     CONNECTIONS_ENDPOINT: api.endpoint,
@@ -54,8 +67,11 @@ export async function handlerEnvironment(env: Record<string, string> = {}, optio
     api,
     db,
     prefix,
+    redis,
+    /** Stops the runtime, then removes the file's keys (REDIS_URL may be a shared server) and schema. */
     close: async () => {
       await shutdownRuntime();
+      await deleteKeysWithPrefix(redis, prefix);
       await db.drop();
       await api.stop();
     },

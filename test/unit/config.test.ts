@@ -34,6 +34,40 @@ it.each([
   expect(() => parseCoreConfig(env as NodeJS.ProcessEnv)).toThrow(key);
 });
 
+it.each([
+  [{ FRIEND_CACHE_SECONDS: '0' }, 'FRIEND_CACHE_SECONDS must be an integer of at least 1, got "0"'],
+  [{ FRIEND_CACHE_SECONDS: 'soon' }, 'FRIEND_CACHE_SECONDS must be an integer of at least 1, got "soon"'],
+  [{ PRESENCE_TIMEOUT_SECONDS: '1.5' }, 'PRESENCE_TIMEOUT_SECONDS must be an integer of at least 1, got "1.5"'],
+  [{ GRACE_SECONDS: '-1' }, 'GRACE_SECONDS must be an integer of at least 0, got "-1"'],
+  [{ REDIS_MODE: 'sentinel' }, 'REDIS_MODE must be one of standalone, cluster, got "sentinel"'],
+  [{ REDIS_URL: undefined }, 'REDIS_URL is required (a redis:// or rediss:// URL)'],
+  [{ ALLOWED_ORIGINS: undefined }, 'ALLOWED_ORIGINS is required (comma-separated origins, or * for any)'],
+  [{ DATABASE_URL: undefined }, 'DATABASE_URL is required (or DATABASE_SECRET_ARN with DATABASE_HOST)'],
+  [
+    { CONNECTIONS_ENDPOINT: 'not a url' },
+    'CONNECTIONS_ENDPOINT must be an absolute URL (https://...), got "not a url"',
+  ],
+])('says what is wrong with the key, not "Invalid input": %j', (overrides, message) => {
+  expect(() => parseCoreConfig({ ...base, ...overrides } as NodeJS.ProcessEnv)).toThrow(
+    `Invalid configuration: ${message}`,
+  );
+});
+
+it('never echoes the value of a URL key, which may hold a password', () => {
+  expect(() => parseCoreConfig({ ...base, REDIS_URL: 'http://user:s3cret@cache:6379' })).toThrow(
+    /^Invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL$/,
+  );
+});
+
+it('names every bad key of the token verifier', () => {
+  expect(() =>
+    parseAuthConfig({ JWT_AUDIENCE: 'client', JWT_TOKEN_USE: 'both', COGNITO_USER_POOL_ID: 'pool' }),
+  ).toThrow(
+    'Invalid configuration: JWT_TOKEN_USE must be one of id, access, any, got "both"; COGNITO_USER_POOL_ID must look like us-east-1_AbCdEf123, got "pool"',
+  );
+  expect(() => parseAuthConfig({})).toThrow('JWT_AUDIENCE is required');
+});
+
 it('accepts a Secrets Manager database instead of a URL', () => {
   const config = parseCoreConfig({
     ...base,

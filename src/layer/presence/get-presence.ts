@@ -11,6 +11,16 @@ export interface PresenceOverview {
   readonly userInfoMap: Record<string, UserInfo>;
 }
 
+/**
+ * Body of `GET /presence/{userId}`: the Presence plus PageNow's top-level `url` and `title` (the shared page; empty
+ * strings when none is shared or the user is offline), which PageNow's web client reads.
+ */
+export type UserPresence = Presence & { readonly url: string; readonly title: string };
+
+function withPageNowFields(presence: Presence): UserPresence {
+  return { ...presence, url: presence.page?.url ?? '', title: presence.page?.title ?? '' };
+}
+
 async function selfAndFriends(deps: PresenceDeps, userId: string) {
   const self = await deps.store.readSelf(userId);
   if (self.context) return { snapshot: self.snapshot, friends: self.context as FriendList, save: [] as UserContext[] };
@@ -42,10 +52,10 @@ export async function getPresenceOverview(deps: PresenceDeps, userId: string): P
  * One user's presence: the caller's own, or an accepted friend's. Anyone else, known or not, is
  * {@link ForbiddenError} so the answer does not reveal whether the user exists.
  */
-export async function getUserPresence(deps: PresenceDeps, callerId: string, targetId: string): Promise<Presence> {
+export async function getUserPresence(deps: PresenceDeps, callerId: string, targetId: string): Promise<UserPresence> {
   const { snapshot, friends, save } = await selfAndFriends(deps, callerId);
-  if (targetId === callerId) return toPresence(callerId, snapshot, 'own');
+  if (targetId === callerId) return withPageNowFields(toPresence(callerId, snapshot, 'own'));
   if (!friends.friendIds.includes(targetId)) throw new ForbiddenError('Forbidden access to user presence');
   const snapshots = await deps.store.readMany([targetId], save);
-  return toPresence(targetId, snapshots.get(targetId), 'friend');
+  return withPageNowFields(toPresence(targetId, snapshots.get(targetId), 'friend'));
 }

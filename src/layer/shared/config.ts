@@ -3,14 +3,27 @@
 import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 
-const seconds = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(0)), fallback);
-const positive = (fallback: number) => z._default(z.coerce.number().check(z.int(), z.minimum(1)), fallback);
-const optionalString = () => z.optional(z.string().check(z.minLength(1)));
+// Every schema carries the message a reader needs ("must be an integer of at least 1"); parse() prefixes the key.
+const integerAtLeast = (min: number, fallback: number) => {
+  const error = `must be an integer of at least ${min}`;
+  return z._default(z.coerce.number({ error }).check(z.int({ error }), z.minimum(min, { error })), fallback);
+};
+const seconds = (fallback: number) => integerAtLeast(0, fallback);
+const positive = (fallback: number) => integerAtLeast(1, fallback);
+const optionalString = () => z.optional(z.string().check(z.minLength(1, { error: 'must not be empty' })));
+/** A required string: "is required (what)" when missing, "must be what" when not a string. */
+const required = (what: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? `is required (${what})` : `must be ${what}`) });
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+const url = () => z.url({ error: 'must be an absolute URL (https://...)' });
 
 const coreSchema = z
   .object({
-    REDIS_URL: z.string().check(z.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')),
-    REDIS_MODE: z._default(z.enum(['standalone', 'cluster']), 'standalone'),
+    REDIS_URL: required('a redis:// or rediss:// URL').check(
+      z.regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    ),
+    REDIS_MODE: z._default(oneOf(['standalone', 'cluster']), 'standalone'),
     REDIS_AUTH_SECRET_ARN: optionalString(),
     REDIS_KEY_PREFIX: z._default(z.string().check(z.regex(/^[^{}]*$/, 'must not contain { or }')), 'presence:'),
     DATABASE_URL: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'))),
@@ -18,10 +31,10 @@ const coreSchema = z
     DATABASE_HOST: optionalString(),
     DATABASE_PORT: positive(5432),
     DATABASE_NAME: optionalString(),
-    DATABASE_SSL: z._default(z.enum(['true', 'false']), 'false'),
+    DATABASE_SSL: z._default(oneOf(['true', 'false']), 'false'),
     DATABASE_POOL_MAX: positive(2),
-    CONNECTIONS_ENDPOINT: z.optional(z.url()),
-    ALLOWED_ORIGINS: z.string().check(z.minLength(1)),
+    CONNECTIONS_ENDPOINT: z.optional(url()),
+    ALLOWED_ORIGINS: required('comma-separated origins, or * for any'),
     PRESENCE_TIMEOUT_SECONDS: positive(90),
     GRACE_SECONDS: seconds(10),
     LAST_SEEN_RETENTION_DAYS: positive(30),
@@ -46,24 +59,24 @@ const coreSchema = z
   })
   .check(
     z.refine((env) => Boolean(env.DATABASE_URL || (env.DATABASE_SECRET_ARN && env.DATABASE_HOST)), {
-      message: 'set DATABASE_URL, or DATABASE_SECRET_ARN with DATABASE_HOST',
+      message: 'is required (or DATABASE_SECRET_ARN with DATABASE_HOST)',
       path: ['DATABASE_URL'],
     }),
   );
 
 const authSchema = z
   .object({
-    JWT_ISSUER: z.optional(z.url()),
-    JWT_AUDIENCE: z.string().check(z.minLength(1)),
-    JWT_JWKS_URI: z.optional(z.url()),
-    JWT_TOKEN_USE: z._default(z.enum(['id', 'access', 'any']), 'any'),
+    JWT_ISSUER: z.optional(url()),
+    JWT_AUDIENCE: required('the Cognito app client id or token audience'),
+    JWT_JWKS_URI: z.optional(url()),
+    JWT_TOKEN_USE: z._default(oneOf(['id', 'access', 'any']), 'any'),
     COGNITO_USER_POOL_ID: z.optional(
       z.string().check(z.regex(/^[\w-]+_[0-9a-zA-Z]+$/, 'must look like us-east-1_AbCdEf123')),
     ),
   })
   .check(
     z.refine((env) => Boolean(env.JWT_ISSUER || env.COGNITO_USER_POOL_ID), {
-      message: 'set JWT_ISSUER or COGNITO_USER_POOL_ID',
+      message: 'is required (or COGNITO_USER_POOL_ID)',
       path: ['JWT_ISSUER'],
     }),
   );
@@ -132,7 +145,14 @@ function parse<T extends z.ZodMiniType>(schema: T, env: NodeJS.ProcessEnv): z.ou
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const result = schema.safeParse(present);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'env'}: ${issue.message}`);
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      if (!key) return issue.message;
+      // The value helps ("got \"abc\""), except where it may hold a secret (URLs with passwords, ARNs).
+      const value = present[key];
+      const shown = value !== undefined && !/URL|URI|ARN|SECRET|PASSWORD|TOKEN$/.test(key) ? `, got "${value}"` : '';
+      return `${key} ${issue.message}${shown}`;
+    });
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
   }
   return result.data;

@@ -18,9 +18,12 @@ let client: PresenceClient | undefined;
 let me: string | undefined;
 let token = '';
 const friends = new Map<string, Presence>();
+/** The user's own presence as the server keeps it (their real state: invisible included). */
 let self: Presence | undefined;
 /** Profiles by user id (a Map: ids such as `__proto__` or `constructor` are ordinary keys). */
 const info = new Map<string, UserInfo>();
+/** Bumped by every pick, so answers for a previous user are dropped. */
+let session = 0;
 
 function displayName(userId: string): string {
   const u = info.get(userId);
@@ -68,6 +71,24 @@ function presenceRow(p: Presence): HTMLElement {
   return li;
 }
 
+/** The "You" panel: your own real state, as the server keeps it (what friends see is noted when it differs). */
+function selfRow(p: Presence): HTMLElement {
+  const li = presenceRow(p);
+  li.id = 'you-presence';
+  if (p.status === 'invisible') {
+    li.querySelector('.body')?.append(el('div', { class: 'note muted' }, 'friends see you as offline'));
+  }
+  const page = li.querySelector('.page');
+  if (page && p.page?.url) page.prepend(el('span', { class: 'muted' }, 'sharing '));
+  return li;
+}
+
+/** Keeps the status box on the user's real status (after a reload, another tab's change, a pushed update). */
+function syncStatusBox(): void {
+  const status = self?.status;
+  if (status && status !== 'offline') ($('#status') as HTMLSelectElement).value = status;
+}
+
 function render(): void {
   const list = $('#friends');
   list.replaceChildren(
@@ -79,7 +100,8 @@ function render(): void {
   );
   if (friends.size === 0) list.append(el('li', { class: 'muted' }, me ? 'No friends yet.' : 'Pick a user to begin.'));
   const you = $('#you');
-  you.replaceChildren(...(self ? [presenceRow(self)] : []));
+  you.replaceChildren(...(self ? [selfRow(self)] : []));
+  syncStatusBox();
 }
 
 function log(line: string): void {
@@ -96,20 +118,53 @@ function setConnection(state: string): void {
 }
 
 async function loadSnapshot(): Promise<void> {
+  const mine = session;
   const overview: PresenceOverview = await fetchPresenceOverview(origin, token);
+  if (mine !== session) return;
   info.clear();
   for (const [userId, entry] of Object.entries(overview.userInfoMap)) info.set(userId, entry);
   self = overview.userPresence;
   friends.clear();
   for (const p of overview.presenceArr) friends.set(p.userId, p);
+  const message = $('#share-message') as HTMLInputElement;
+  if (document.activeElement !== message) message.value = self.message ?? '';
   render();
+}
+
+/**
+ * Re-reads your own presence (GET /presence `userPresence`) after you changed it: the server does not echo an update
+ * to the connection that sent it, and only it knows what was applied (the page as your privacy settings share it).
+ * It waits until the server has processed the update: your own `lastSeen` is set to the time of every update it
+ * applies (the local stack runs on this machine: one clock).
+ */
+async function refreshSelf(sentAt: number): Promise<void> {
+  const mine = session;
+  for (const delay of [60, 120, 250, 500, 1000]) {
+    await new Promise((r) => setTimeout(r, delay));
+    if (mine !== session) return;
+    const overview = await fetchPresenceOverview(origin, token);
+    if (mine !== session) return;
+    self = overview.userPresence;
+    render();
+    if ((self.lastSeen ?? 0) >= sentAt) return;
+  }
+}
+
+/** Sends your own update, then shows what the server made of it. */
+function updateOwnPresence(update: Parameters<PresenceClient['updatePresence']>[0]): void {
+  if (!client) return;
+  const sentAt = Date.now();
+  client.updatePresence(update);
+  void refreshSelf(sentAt).catch((e: unknown) => log(`refresh failed: ${String(e)}`));
 }
 
 async function pick(userId: string): Promise<void> {
   client?.close();
+  session += 1;
   me = userId;
   friends.clear();
   self = undefined;
+  showPickedUser();
   const url = new URL(window.location.href);
   url.searchParams.set('user', userId);
   window.history.replaceState(null, '', url);
@@ -138,29 +193,39 @@ async function pick(userId: string): Promise<void> {
   });
   client.on('server-error', (m) => log(`error ${m.code}: ${m.message ?? ''}`));
   client.on('auth-failed', ({ reason }) => log(`token ${reason}: pick the user again`));
-  const status = ($('#status') as HTMLSelectElement).value as ConnectionStatus;
-  client.updatePresence({ status });
+  // No status is sent on connect: a new connection starts with your standing choice (busy, invisible), which the
+  // snapshot then shows, and the status box follows it.
   client.connect();
   render();
 }
 
+/** The picker's details line: the picked user's sharing mode and friends (kept out of the option text, which stays short). */
+function showPickedUser(): void {
+  const u = users.find((x) => x.userId === me);
+  $('#user-details').textContent = u
+    ? `${u.shareMode === 'default_all' ? 'shares pages by default' : 'shares only allowed sites'} · friends: ${u.friends.join(', ') || 'none'}`
+    : '';
+}
+
+let users: DemoUser[] = [];
+
 async function init(): Promise<void> {
   const select = $('#user') as HTMLSelectElement;
-  const { users } = (await (await fetch('/dev/users')).json()) as { users: DemoUser[] };
+  users = ((await (await fetch('/dev/users')).json()) as { users: DemoUser[] }).users;
   for (const u of users) {
-    const label = `${[u.firstName, u.lastName].filter(Boolean).join(' ') || u.userId} (${u.userId}, ${u.shareMode}, friends: ${u.friends.join(', ') || 'none'})`;
-    select.append(new Option(label, u.userId));
+    const name = [u.firstName, u.lastName].filter(Boolean).join(' ');
+    select.append(new Option(name && name !== u.userId ? `${name} (${u.userId})` : u.userId, u.userId));
   }
   select.addEventListener('change', () => select.value && void pick(select.value));
   ($('#status') as HTMLSelectElement).addEventListener('change', (e) => {
-    client?.setStatus((e.target as HTMLSelectElement).value as ConnectionStatus);
+    updateOwnPresence({ status: (e.target as HTMLSelectElement).value as ConnectionStatus });
   });
   $('#share').addEventListener('submit', (e) => {
     e.preventDefault();
     const url = ($('#share-url') as HTMLInputElement).value.trim();
     const title = ($('#share-title') as HTMLInputElement).value.trim();
     const message = ($('#share-message') as HTMLInputElement).value.trim();
-    client?.updatePresence({ url, title, message: message || null });
+    updateOwnPresence({ url, title, message: message || null });
   });
   setInterval(render, 15_000);
   const wanted = new URLSearchParams(window.location.search).get('user');

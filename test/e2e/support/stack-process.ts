@@ -25,10 +25,12 @@ export interface StackProcess {
  * (REDIS_URL / DATABASE_URL are removed), so tests never touch a developer's data.
  */
 export async function startStackProcess(env: Record<string, string> = {}, timeoutMs = 90_000): Promise<StackProcess> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NO_COLOR: '1', ...env };
+  // LOCAL_STACK_FILE empty: a test's stack never replaces the .local-stack.json of a developer's running `npm start`.
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', NO_COLOR: '1', LOCAL_STACK_FILE: '' };
   delete childEnv.REDIS_URL;
   delete childEnv.DATABASE_URL;
   delete childEnv.ALLOWED_ORIGINS;
+  Object.assign(childEnv, env);
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('src', 'local', 'main.ts')], {
     cwd: ROOT,

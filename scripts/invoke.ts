@@ -17,6 +17,7 @@ import { readRunningStack } from '../src/local/stack-file';
 import { migrate } from '../src/layer/adapters/postgres/migrate';
 import { shutdownRuntime } from '../src/layer/runtime';
 import { redactSecrets } from '../src/layer/shared/redact';
+import { getRuntime } from '../src/layer/runtime';
 import { decodePathSegment } from '../src/local/request-parts';
 
 /** The origins of the sample events (`events/*.json`): allowed unless ALLOWED_ORIGINS says otherwise. */
@@ -34,7 +35,7 @@ function listen(server: Server): Promise<string> {
 const note = (line: string) => process.stderr.write(`[invoke] ${line}\n`);
 
 /** Points REDIS_URL / DATABASE_URL at stores (see the header); returns how to stop what was started. */
-async function resolveStores(): Promise<{ forwardTo: string | undefined; stop: () => Promise<void> }> {
+async function resolveStores(): Promise<{ forwardTo: string | undefined; stop: () => Promise<void>; fresh?: boolean }> {
   const env = process.env;
   if (env.REDIS_URL && env.DATABASE_URL) {
     note('stores: REDIS_URL and DATABASE_URL from the environment');
@@ -71,7 +72,7 @@ async function resolveStores(): Promise<{ forwardTo: string | undefined; stop: (
     const pool = new Pool({ connectionString: postgres.url, max: 1 });
     await migrate(pool, { seed: true }).finally(() => pool.end());
   }
-  return { forwardTo: undefined, stop };
+  return { forwardTo: undefined, stop, fresh: Boolean(redis) };
 }
 
 /** Serves @connections: prints every call, and forwards it to a running stack when there is one. */
@@ -82,7 +83,11 @@ function connectionsSink(forwardTo: string | undefined): Server {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const path = req.url ?? '';
-      const shown = path.split('?')[0]?.split('/').map((p) => decodePathSegment(p) ?? p).join('/');
+      const shown = path
+        .split('?')[0]
+        ?.split('/')
+        .map((p) => decodePathSegment(p) ?? p)
+        .join('/');
       const line = redactSecrets(`@connections ${req.method} ${shown} ${body.toString('utf8')}`);
       if (!forwardTo) {
         console.log(line);
@@ -166,6 +171,8 @@ async function main(): Promise<void> {
       handler: (e: unknown, c?: unknown) => Promise<unknown>;
     };
     const context = { functionName: name, awsRequestId: 'invoke', getRemainingTimeInMillis: () => 60_000 };
+    // A throwaway Redis started here is new, not one that lost its data: users without state start with no choice.
+    if (stores.fresh) await (await getRuntime()).store.markFresh();
     const result = await module.handler(JSON.parse(text), context);
     console.log(redactSecrets(JSON.stringify(result ?? null, null, 2)));
     // A 5xx (a store unreachable, tables missing) is a failed run, for scripts and CI; 4xx answers are sample cases.

@@ -414,7 +414,8 @@ export class RedisPresenceStore implements PresenceStore {
       'presenceRecheck',
       USER_KEY_COUNT,
       ...this.keys.userKeys(userId),
-      ...this.settingsArgs(now, now + this.settings.leaseMs),
+      // due at once: the sweep pass that re-applied the settings delivers the change right after
+      ...this.settingsArgs(now, now),
       userId,
       '1',
       ...contextArgs(context, this.settings.friendCacheSeconds),

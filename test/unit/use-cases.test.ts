@@ -40,7 +40,6 @@ const record = (over: Partial<ChangeRecord> = {}): ChangeRecord => ({
 const pending = (over: Partial<ChangeRecord> = {}, friendIds: string[] | null = ['ben']): PendingChange => ({
   record: record(over),
   friendIds,
-  ownConnectionIds: [],
 });
 const target = (connectionId: string, over: Partial<TargetConnection> = {}): TargetConnection => ({
   connectionId,

@@ -89,9 +89,8 @@ export class DeliveryService implements Deliverer {
     stats.changes += changes.length;
 
     // Friend lists that were not cached come from the directory; if it is down, those changes wait (nothing is lost).
-    const missing = [
-      ...new Set(changes.filter((c) => c.record.friendsChanged && c.friendIds === null).map((c) => c.record.userId)),
-    ];
+    const needsList = (c: PendingChange) => c.record.friendsChanged && c.friendIds === null;
+    const missing = [...new Set(changes.filter(needsList).map((c) => c.record.userId))];
     let loaded = new Map<string, UserContext>();
     let ready = changes;
     if (missing.length > 0) {
@@ -99,15 +98,10 @@ export class DeliveryService implements Deliverer {
         loaded = await deps.directory.loadContexts(missing);
       } catch (error) {
         deps.log.warn('friend lists unavailable: deliveries wait', { users: missing.length, error: String(error) });
-        const waiting = new Set(missing);
-        ready = changes.filter(
-          (c) => !waiting.has(c.record.userId) || !c.record.friendsChanged || c.friendIds !== null,
-        );
-        for (const c of changes) {
-          if (!ready.includes(c)) {
-            acks.push({ userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) });
-            retryShards.add(deps.outbox.shardOf(c.record.userId));
-          }
+        ready = changes.filter((c) => !needsList(c));
+        for (const c of changes.filter(needsList)) {
+          acks.push({ userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) });
+          retryShards.add(deps.outbox.shardOf(c.record.userId));
         }
       }
     }

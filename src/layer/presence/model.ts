@@ -119,10 +119,8 @@ export interface ChangeRecord {
 /** A change ready for fan-out: the record plus whom it concerns, as known when it was made. */
 export interface PendingChange {
   readonly record: ChangeRecord;
-  /** Cached friend ids, or null when the context was not cached. */
+  /** Cached friend ids, or null when the context was not cached (the deliverer loads them). */
   readonly friendIds: readonly string[] | null;
-  /** The user's connections (the acting one included). */
-  readonly ownConnectionIds: readonly string[];
 }
 
 /** The empty page. */

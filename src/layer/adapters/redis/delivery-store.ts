@@ -53,7 +53,6 @@ export class RedisDeliveryStore implements DeliveryStore {
     return users.map((userId, i) => ({
       record: parseChangeRecord(userId, bodies[i] as string),
       friendIds: friends[i] == null ? null : (JSON.parse(friends[i] as string) as string[]),
-      ownConnectionIds: [],
     }));
   }
 

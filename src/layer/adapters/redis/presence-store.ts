@@ -137,9 +137,9 @@ function friendSnapshotOf(view: string | null): PresenceSnapshot {
   };
 }
 
-/** Parses the reply of a state change: {kind, v, friend ids, has context, connection ids, resync, change body}. */
+/** Parses the reply of a state change: {kind, v, friend ids, has context, resync, change body}. */
 function parseApplied(userId: string, reply: Reply): Applied {
-  const body = str(reply[6]);
+  const body = str(reply[5]);
   const friends = str(reply[2]);
   const hasContext = Number(reply[3]) === 1;
   const change: PendingChange | null =
@@ -148,9 +148,27 @@ function parseApplied(userId: string, reply: Reply): Applied {
       : {
           record: parseChangeRecord(userId, body),
           friendIds: hasContext ? (friends === '' ? [] : (JSON.parse(friends) as string[])) : null,
-          ownConnectionIds: ((reply[4] as Reply | undefined) ?? []).map(String),
         };
-  return { kind: 'applied', change, resync: Number(reply[5]) === 1 };
+  return { kind: 'applied', change, resync: Number(reply[4]) === 1 };
+}
+
+/**
+ * The outcome a state-changing script answered: a word (`ok`, `resync`, `expired`, `need-context`, `stale`), a rate
+ * limit (`limited`, notify), or an applied change.
+ */
+function parseOutcome(userId: string, reply: Reply) {
+  switch (reply[0]) {
+    case 'limited':
+      return { kind: 'rate-limited', notify: Number(reply[1]) === 1 } as const;
+    case 'ok':
+    case 'resync':
+    case 'expired':
+    case 'need-context':
+    case 'stale':
+      return { kind: reply[0] } as const;
+    default:
+      return parseApplied(userId, reply);
+  }
 }
 
 /** Arguments that cache a context: ttl, mode, ids, info, n, domains..., groups. */
@@ -207,8 +225,7 @@ export class RedisPresenceStore implements PresenceStore {
       input.context ? '1' : '0',
       ...(input.context ? contextArgs(input.context, this.settings.friendCacheSeconds) : []),
     ]);
-    if (reply[0] === 'need-context') return { kind: 'need-context' };
-    return parseApplied(input.userId, reply);
+    return parseOutcome(input.userId, reply) as ConnectResult;
   }
 
   async touch(input: ConnectionRef & { countOnly?: boolean; authorizedUntil?: number }): Promise<TouchResult> {
@@ -216,18 +233,7 @@ export class RedisPresenceStore implements PresenceStore {
       input.countOnly ? '1' : '0',
       input.authorizedUntil ?? '',
     ]);
-    switch (reply[0]) {
-      case 'ok':
-        return { kind: 'ok' };
-      case 'resync':
-        return { kind: 'resync' };
-      case 'expired':
-        return { kind: 'expired' };
-      case 'limited':
-        return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
-      default:
-        return parseApplied(input.userId, reply);
-    }
+    return parseOutcome(input.userId, reply) as TouchResult;
   }
 
   async update(input: UpdateInput): Promise<UpdateResult> {
@@ -249,18 +255,7 @@ export class RedisPresenceStore implements PresenceStore {
       input.context ? '1' : '0',
       ...(input.context ? contextArgs(input.context, this.settings.friendCacheSeconds) : []),
     ]);
-    switch (reply[0]) {
-      case 'need-context':
-        return { kind: 'need-context' };
-      case 'stale':
-        return { kind: 'stale' };
-      case 'expired':
-        return { kind: 'expired' };
-      case 'limited':
-        return { kind: 'rate-limited', notify: Number(reply[1]) === 1 };
-      default:
-        return parseApplied(input.userId, reply);
-    }
+    return parseOutcome(input.userId, reply) as UpdateResult;
   }
 
   async subscribe(input: ConnectionRef & { detail?: 'full' | 'status'; groups?: readonly string[] }): Promise<boolean> {

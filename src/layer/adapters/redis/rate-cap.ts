@@ -1,7 +1,7 @@
 // The deployment-wide cap on @connections calls: token buckets in Redis shared by every function and worker, spread
-// over several slots (no hot key), on Redis's clock. A throttled call halves the bucket's rate for a while.
+// over several slots (no hot key), on Redis's clock. A throttled call halves every bucket's rate for a while.
 import type { RateCap } from '../../delivery/ports';
-import type { RedisExecutor } from './client';
+import type { RedisCommand, RedisExecutor } from './client';
 import type { RedisKeys } from './keys';
 
 /** Buckets the cap is split into (each holds cap/BUCKETS per second). */
@@ -40,7 +40,6 @@ return {granted, wait}
 export class RedisRateCap implements RateCap {
   private readonly perBucket: number;
   private readonly burst: number;
-  private lastBucket = 0;
 
   constructor(
     private readonly redis: RedisExecutor,
@@ -55,11 +54,11 @@ export class RedisRateCap implements RateCap {
 
   async acquire(wanted: number): Promise<{ granted: number; retryInMs: number }> {
     if (wanted <= 0) return { granted: 0, retryInMs: 0 };
-    this.lastBucket = Math.floor(Math.random() * RATE_BUCKETS);
+    const bucket = Math.floor(Math.random() * RATE_BUCKETS);
     const [granted, wait] = await this.redis.one<[number, number]>([
       'presenceRateCap',
       1,
-      this.keys.rateBucket(this.lastBucket),
+      this.keys.rateBucket(bucket),
       this.perBucket,
       this.burst,
       wanted,
@@ -68,15 +67,18 @@ export class RedisRateCap implements RateCap {
     return { granted: Number(granted), retryInMs: Number(wait) };
   }
 
+  /** Throttling is account-wide: every bucket slows down (one round trip, one command per bucket). */
   async throttled(): Promise<void> {
-    await this.redis.one([
-      'presenceRateCap',
-      1,
-      this.keys.rateBucket(this.lastBucket),
-      this.perBucket,
-      this.burst,
-      0,
-      '1',
-    ]);
+    await this.redis.run(
+      Array.from({ length: RATE_BUCKETS }, (_, i): RedisCommand => [
+        'presenceRateCap',
+        1,
+        this.keys.rateBucket(i),
+        this.perBucket,
+        this.burst,
+        0,
+        '1',
+      ]),
+    );
   }
 }

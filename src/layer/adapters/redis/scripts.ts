@@ -16,6 +16,21 @@ import { RATE_CAP_SCRIPT } from './rate-cap';
  * [status, url, title, domain, message, activity], ls/lsp last seen (own/public), lu/lt/ld/lh latest shared page,
  * pu/pt/pd/ph/pa current page and activity (seeds a reconnect within grace).
  */
+/** Lua: replaces a cached context from ARGV starting at `i` (ttl, mode, ids, info, n, domains..., groups). */
+const WRITE_CONTEXT = `
+local function write_context(key, argv, i)
+  local nd = tonumber(argv[i + 4])
+  redis.call('DEL', key)
+  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3], 'grp', argv[i + 5 + nd]}
+  for j = 1, nd do
+    fields[#fields + 1] = 'd:' .. argv[i + 4 + j]
+    fields[#fields + 1] = '1'
+  end
+  redis.call('HSET', key, unpack(fields))
+  redis.call('EXPIRE', key, tonumber(argv[i]))
+end
+`;
+
 const PRELUDE = `#!lua
 local NOW, TIMEOUT, GRACE, RETENTION = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local RATE, BURST, IDLE, AUTH_GRACE = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -96,11 +111,10 @@ end
 
 local function rollup(conns)
   local all = redis.call('HGETALL', conns)
-  local n, rank, best, page, pts, ids = 0, 0, 'offline', nil, -1, {}
+  local n, rank, best, page, pts = 0, 0, 'offline', nil, -1
   for i = 1, #all, 2 do
     local r = cjson.decode(all[i + 1])
     n = n + 1
-    ids[n] = all[i]
     local st = r.s
     if (tonumber(r.id) or 0) == 1 then st = 'away' end
     local k = RANK[st] or 2
@@ -108,7 +122,7 @@ local function rollup(conns)
     local ts = tonumber(r.ts) or 0
     if ts > pts then pts = ts; page = r end
   end
-  return n, best, page, ids
+  return n, best, page
 end
 
 -- Is a page on host h shared under the cached settings? An entry matches the host or any parent at a label boundary.
@@ -128,29 +142,17 @@ local function shared_host(ctx, mode, h)
   return listed
 end
 
-local function write_context(key, argv, i)
-  local nd = tonumber(argv[i + 4])
-  redis.call('DEL', key)
-  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3], 'grp', argv[i + 5 + nd]}
-  for j = 1, nd do
-    fields[#fields + 1] = 'd:' .. argv[i + 4 + j]
-    fields[#fields + 1] = '1'
-  end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('EXPIRE', key, tonumber(argv[i]))
-end
+${WRITE_CONTEXT}
 
 -- Records (or coalesces into) the user's pending delivery: only the latest views are ever delivered, flags and
--- events accumulate until a deliverer acknowledges this version.
-local function outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, st)
+-- events accumulate until a deliverer acknowledges this version. snap: {ls, lsp, lu, lt, ld} as just written.
+local function outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, snap)
   local key = 'u:' .. user
   local old = redis.call('HGET', K[7], key)
   local b
   if old then b = cjson.decode(old) else b = {f = 0, o = 0, s = 0, e = {}} end
-  local snap = redis.call('HMGET', st, 'ls', 'lsp', 'lu', 'lt', 'ld')
   b.ver = v; b.fv = fv; b.ov = ov
-  b.ls = tonumber(snap[1]) or 0; b.lsp = tonumber(snap[2]) or 0
-  b.lu = snap[3] or ''; b.lt = snap[4] or ''; b.ld = snap[5] or ''
+  b.ls = snap.ls; b.lsp = snap.lsp; b.lu = snap.lu; b.lt = snap.lt; b.ld = snap.ld
   if fch then b.f = 1 end
   if och then b.o = 1; b.x = actor or '' end
   if sl then b.s = 1 end
@@ -160,25 +162,23 @@ local function outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, st)
   redis.call('ZADD', K[6], OUTBOX_AT, key)
 end
 
-local function status_of(view)
-  return string.match(view, '^%["([^"]*)"')
-end
-
 -- Rolls the user's connections up into the views friends and the user's own connections see; on a change, bumps the
 -- version (Redis clock, never backwards), rewrites the friends' read model and records the delivery.
 -- mode: 'active' (activity now), 'passive', 'pending' (no connection, grace running), 'final' (offline).
 -- lastact: a last-activity time to fold into lastSeen (the connect/update time, or a removed connection's).
+-- force: what friends see changed although the view did not (the latest page was withdrawn).
 local function settle(K, user, n, best, page, mode, actor, lastact, force)
   local st, vk = K[2], K[5]
-  local cur = redis.call('HMGET', st, 'fv', 'ov', 'm', 'ch', 'ls', 'lsp', 'lu')
+  local cur = redis.call('HMGET', st, 'fv', 'ov', 'm', 'ch', 'ls', 'lsp', 'lu', 'lt', 'ld', 'v')
   local oldfv, oldov, m, ch = cur[1] or OFFLINE, cur[2] or OFFLINE, cur[3] or '', cur[4] or ''
   local hidden = ch == 'invisible' or ch == '?'
-  local ls, lsp = tonumber(cur[5]) or 0, tonumber(cur[6]) or 0
-  if lastact and lastact > ls then ls = lastact; redis.call('HSET', st, 'ls', ls) end
-  local fv, ov, status
-  local latest_changed = false
+  local snap = {ls = tonumber(cur[5]) or 0, lsp = tonumber(cur[6]) or 0, lu = cur[7] or '', lt = cur[8] or '',
+    ld = cur[9] or ''}
+  local v = tonumber(cur[10]) or 0
+  if lastact and lastact > snap.ls then snap.ls = lastact; redis.call('HSET', st, 'ls', lastact) end
+  local fv, ov
   if n > 0 then
-    status = best
+    local status = best
     if ch == 'busy' then status = 'busy' end
     local u, t, d, h, act = '', '', '', '', ''
     if page then u = page.u or ''; t = page.t or ''; d = page.d or ''; h = page.h or ''; act = page.act or '' end
@@ -187,9 +187,9 @@ local function settle(K, user, n, best, page, mode, actor, lastact, force)
       ov = view_json('invisible', u, t, d, m, act); fv = OFFLINE
     else
       ov = view_json(status, u, t, d, m, act); fv = ov
-      if u ~= '' and u ~= (cur[7] or '') then
+      if u ~= '' and u ~= snap.lu then
+        snap.lu = u; snap.lt = t; snap.ld = d
         redis.call('HSET', st, 'lu', u, 'lt', t, 'ld', d, 'lh', h)
-        latest_changed = true
       end
     end
   elseif mode == 'pending' then
@@ -206,40 +206,38 @@ local function settle(K, user, n, best, page, mode, actor, lastact, force)
   end
   local fch, och = fv ~= oldfv or force == true, ov ~= oldov
   -- what friends see of lastSeen moves with the versions (exact once offline)
-  if (fch or mode == 'final') and not hidden and ls > lsp then lsp = ls; redis.call('HSET', st, 'lsp', lsp) end
-  local v = nil
+  local lsp_moved = (fch or mode == 'final') and not hidden and snap.ls > snap.lsp
+  if lsp_moved then snap.lsp = snap.ls; redis.call('HSET', st, 'lsp', snap.lsp) end
+  local changed = nil
   if fch or och then
-    local prev = tonumber(redis.call('HGET', st, 'v') or '0') or 0
-    v = clock_ms()
-    if v <= prev then v = prev + 1 end
+    changed = clock_ms()
+    if changed <= v then changed = v + 1 end
+    v = changed
     redis.call('HSET', st, 'v', v)
     if fch then redis.call('HSET', st, 'fv', fv) end
     if och then redis.call('HSET', st, 'ov', ov) end
-    local sl = false
-    local ev = nil
+    local sl, ev = false, nil
     if fch then
       local a, b = cjson.decode(oldfv), cjson.decode(fv)
       sl = a[1] ~= b[1] or a[5] ~= b[5]
       if a[1] ~= b[1] then ev = {s = b[1], p = a[1], v = v, at = NOW} end
     end
-    outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, st)
+    outbox_put(K, user, v, fv, ov, fch, och, sl, actor, ev, snap)
   end
   redis.call('EXPIRE', st, RETENTION)
-  if fch or latest_changed or v ~= nil then
-    local r = redis.call('HMGET', st, 'fv', 'lsp', 'lu', 'lt', 'ld', 'v')
-    redis.call('SET', vk, cjson.encode({r[1] or OFFLINE, r[2] or '', r[3] or '', r[4] or '', r[5] or '', r[6] or ''}),
-      'EX', RETENTION)
+  if fch or lsp_moved then
+    redis.call('SET', vk, cjson.encode({fv, snap.lsp, snap.lu, snap.lt, snap.ld, v}), 'EX', RETENTION)
   end
-  return v
+  return changed
 end
 
--- The reply of a state change: {kind, v or '', friend ids JSON or '', has context, connection ids, resync, change}.
-local function reply(K, kind, v, ids, resync, user)
+-- The reply of a state change: {kind, v or '', friend ids JSON or '', has context, resync, change}.
+local function reply(K, kind, v, resync, user)
   local friends, has = '', redis.call('EXISTS', K[4])
   if has == 1 then friends = redis.call('HGET', K[4], 'ids') or '' end
   local body = ''
   if v then body = redis.call('HGET', K[7], 'u:' .. user) or '' end
-  return {kind, v and tostring(v) or '', friends, has, ids or {}, resync and 1 or 0, body}
+  return {kind, v and tostring(v) or '', friends, has, resync and 1 or 0, body}
 end
 
 -- A standing choice from an explicit status: online clears it, busy/invisible set it; away only idles the connection.
@@ -319,9 +317,9 @@ r.e = liveness(r)
 if redis.call('HSET', K[1], conn, cjson.encode(r)) == 1 then count(K, before == 0 and 1 or 0, 1) end
 index_connection(K, user, conn, r)
 if in_grace then redis.call('ZREM', K[3], gm) end
-local n, best, page, ids = rollup(K[1])
+local n, best, page = rollup(K[1])
 local v = settle(K, user, n, best, page, 'active', conn, NOW)
-return reply(K, 'changed', v, ids, resync, user)
+return reply(K, 'changed', v, resync, user)
 `;
 
 /**
@@ -350,9 +348,9 @@ if not raw then
   count(K, before == 0 and 1 or 0, 1)
   index_connection(K, user, conn, r)
   redis.call('ZREM', K[3], 'g:' .. user)
-  local n, best, page, ids = rollup(K[1])
+  local n, best, page = rollup(K[1])
   local v = settle(K, user, n, best, page, 'active', conn, NOW)
-  return reply(K, 'revived', v, ids, resync, user)
+  return reply(K, 'revived', v, resync, user)
 end
 local r = cjson.decode(raw)
 local x = tonumber(r.x) or 0
@@ -428,9 +426,9 @@ if not raw then count(K, before == 0 and 1 or 0, 1) end
 index_connection(K, user, conn, r)
 redis.call('ZREM', K[3], 'g:' .. user)
 if ARGV[26] == '1' then recheck_pages(K) end
-local n, best, page, ids = rollup(K[1])
+local n, best, page = rollup(K[1])
 local v = settle(K, user, n, best, page, 'active', conn, NOW)
-return reply(K, 'changed', v, ids, resync, user)
+return reply(K, 'changed', v, resync, user)
 `;
 
 /**
@@ -465,7 +463,7 @@ local r = cjson.decode(raw)
 if ARGV[13] == '1' and NOW - (tonumber(r.c) or 0) < tonumber(ARGV[14]) then return {'protected'} end
 redis.call('HDEL', K[1], conn)
 redis.call('ZREM', K[3], 'c:' .. conn .. ':' .. user)
-local n, best, page, ids = rollup(K[1])
+local n, best, page = rollup(K[1])
 count(K, n == 0 and -1 or 0, -1)
 local gm = 'g:' .. user
 local mode = 'passive'
@@ -479,7 +477,7 @@ if n == 0 then
   end
 end
 local v = settle(K, user, n, best, page, mode, nil, tonumber(r.a))
-return reply(K, 'removed', v, ids, false, user)
+return reply(K, 'removed', v, false, user)
 `;
 
 /**
@@ -493,7 +491,7 @@ if ARGV[12] == '1' then write_context(K[4], ARGV, 13) end
 local changed = recheck_pages(K)
 local v = nil
 if changed then
-  local n, best, page, ids = rollup(K[1])
+  local n, best, page = rollup(K[1])
   local mode = 'passive'
   if n == 0 then
     if redis.call('ZSCORE', K[3], 'g:' .. user) then mode = 'pending' else mode = 'final' end
@@ -582,7 +580,7 @@ end
 local changed = {}
 for _, user in ipairs(order) do
   local K = keys_of(user)
-  local n, best, page, ids = rollup(K[1])
+  local n, best, page = rollup(K[1])
   local mode = 'passive'
   if n == 0 then
     if lastact[user] then count(K, -1, 0) end
@@ -600,18 +598,7 @@ return {reaped, changed}
 `;
 
 /** KEYS context. ARGV ttl, mode, ids, info, n, domains..., groups. Replaces a cached context. */
-export const SAVE_CONTEXT = `
-local function write_context(key, argv, i)
-  local nd = tonumber(argv[i + 4])
-  redis.call('DEL', key)
-  local fields = {'mode', argv[i + 1], 'ids', argv[i + 2], 'info', argv[i + 3], 'grp', argv[i + 5 + nd]}
-  for j = 1, nd do
-    fields[#fields + 1] = 'd:' .. argv[i + 4 + j]
-    fields[#fields + 1] = '1'
-  end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('EXPIRE', key, tonumber(argv[i]))
-end
+export const SAVE_CONTEXT = `${WRITE_CONTEXT}
 write_context(KEYS[1], ARGV, 1)
 return 1
 `;

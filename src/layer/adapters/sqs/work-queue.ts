@@ -10,7 +10,7 @@ export interface WorkMessage {
   readonly sweep: boolean;
 }
 
-/** {@link WorkQueue} on one SQS queue; notifications within one container are coalesced for `coalesceMs`. */
+/** {@link WorkQueue} on one SQS queue: one message per notification (the workers' leases make duplicates harmless). */
 export class SqsWorkQueue implements WorkQueue {
   private readonly client = new SQSClient({});
 

@@ -25,6 +25,8 @@ export { DeliveryService, emptyDeliveryStats } from './delivery/deliverer';
 export type { DeliveryStats } from './delivery/deliverer';
 export type * from './delivery/ports';
 export { planCalls } from './delivery/batches';
+export { handleMessage } from './message-handler';
+export type { MessageContext } from './message-handler';
 export { getRuntime, getVerifier, shutdownRuntime, useLocalAdapters, DELIVERY_LEASE_MS } from './runtime';
 export type { SweepQueue } from './runtime';
 export type { Runtime } from './runtime';

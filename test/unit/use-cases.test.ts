@@ -63,6 +63,9 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   const acks: OutboxAck[] = [];
   const mail: Delivery[] = [];
   const removed: string[] = [];
+  const calls: string[] = [];
+  const permits: number[] = [];
+  let permitLimit = Number.POSITIVE_INFINITY;
   let directoryFails = false;
   const store = {
     shardCount: 4,
@@ -87,9 +90,12 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   const gateway: ConnectionGateway = {
     post: async (_e, connectionId, payload) => {
       posts.push({ connectionId, body: JSON.parse(payload) as Record<string, unknown> });
+      calls.push(`POST ${connectionId}`);
       return outcomes[connectionId] ?? 'sent';
     },
-    close: async () => undefined,
+    close: async (_e, connectionId) => {
+      calls.push(`DELETE ${connectionId}`);
+    },
   };
   const delivery = new DeliveryService(
     {
@@ -102,7 +108,13 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
       },
       outbox,
       gateway,
-      cap: { acquire: async (n) => ({ granted: n, retryInMs: 0 }), throttled: async () => undefined },
+      cap: {
+        acquire: async (n) => {
+          permits.push(n);
+          return { granted: Math.min(n, permitLimit), retryInMs: 1 };
+        },
+        throttled: async () => undefined,
+      },
       queue: { notify: async () => undefined },
       events: { publish: async () => undefined },
       clock: () => 1_000_000,
@@ -126,6 +138,11 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
     acks,
     mail,
     removed,
+    calls,
+    permits,
+    limitPermits: (n: number) => {
+      permitLimit = n;
+    },
     failDirectory: () => {
       directoryFails = true;
     },
@@ -183,6 +200,22 @@ describe('delivery', () => {
   });
 });
 
+describe('closing connections', () => {
+  it('asks the rate cap for every DELETE and sends the notice before closing', async () => {
+    const w = world({});
+    w.limitPermits(2);
+    const failures = await w.delivery.close('e', [
+      { ownerId: 'ann', connectionId: 'x1', notice: { type: 'error', code: 'token_expired' } },
+      { ownerId: 'ann', connectionId: 'x2' },
+      { ownerId: 'ben', connectionId: 'x3' },
+    ]);
+    expect(failures).toBe(0);
+    expect(w.calls).toEqual(['POST x1', 'DELETE x1', 'DELETE x2', 'DELETE x3']);
+    // one permit for the notice, then the three DELETEs two at a time
+    expect(w.permits).toEqual([1, 3, 1]);
+  });
+});
+
 describe('batches', () => {
   const delivery = (from: string, v: number, batch = true, bytes = 10): Delivery => ({
     ownerId: 'ben',
@@ -223,7 +256,12 @@ describe('use cases', () => {
     store: store as PresenceStore,
     directory: { loadContexts: async (ids) => new Map(ids.map((id) => [id, ctx(id, ['ben'])])) },
     gateway: { post: async () => 'sent', close: async () => undefined },
-    deliverer: { deliverChanges, sendTo: jest.fn(async () => undefined), drain: jest.fn() },
+    deliverer: {
+      deliverChanges,
+      sendTo: jest.fn(async () => undefined),
+      close: jest.fn(async () => 0),
+      drain: jest.fn(),
+    },
     clock: () => 1,
     log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
   });

@@ -1,6 +1,6 @@
 // The delivery module: turns pending changes into messages for the connections interested in them, posts them under
 // the deployment-wide rate cap, keeps what failed in the targets' mailboxes for retry, and acknowledges the outbox.
-import { mapSettled } from '../shared/async';
+import { mapSettled, sleep } from '../shared/async';
 import type { PendingChange, UserContext } from '../presence/model';
 import type {
   ConnectionGateway,
@@ -62,6 +62,9 @@ export function emptyDeliveryStats(): DeliveryStats {
 }
 
 type CallOutcome = 'sent' | 'gone' | 'retry';
+
+/** Rounds of permits a batch of closes waits for before leaving the rest to API Gateway's idle timeout. */
+const CLOSE_ATTEMPTS = 20;
 
 /** The delivery module (one per container). */
 export class DeliveryService implements Deliverer {
@@ -177,13 +180,53 @@ export class DeliveryService implements Deliverer {
     if (delayMs !== undefined) return this.sendLater(target, delayMs);
     const stats = emptyDeliveryStats();
     const calls = planCalls([target], this.settings.maxBatchBytes);
-    const { outcomes, deferred } = await this.post(endpoint, calls, stats);
+    const { outcomes, deferred } = await this.post(endpoint, calls, stats, { failOpen: true });
     const mail = outcomes[0] === 'retry' || deferred.length > 0 ? [target] : [];
     if (outcomes[0] === 'gone') mail.push(...(await this.removeGone(calls, stats)));
     if (mail.length > 0) {
       await this.deps.outbox.settle([], mail, this.deps.clock() + this.settings.retryBaseMs);
       await this.notify([this.deps.outbox.shardOf(target.ownerId)], this.settings.retryBaseMs);
     }
+  }
+
+  async close(
+    endpoint: string,
+    targets: readonly {
+      readonly ownerId: string;
+      readonly connectionId: string;
+      readonly notice?: Record<string, unknown>;
+    }[],
+  ): Promise<number> {
+    if (targets.length === 0) return 0;
+    const notices: Delivery[] = targets.flatMap((t) =>
+      t.notice
+        ? [
+            {
+              ownerId: t.ownerId,
+              connectionId: t.connectionId,
+              connectedAt: 0,
+              batch: false,
+              fromUserId: '',
+              v: 0,
+              message: t.notice,
+            },
+          ]
+        : [],
+    );
+    // A last word before the socket closes: best effort, it is not retried once the connection is gone.
+    if (notices.length > 0)
+      await this.post(endpoint, planCalls(notices, this.settings.maxBatchBytes), emptyDeliveryStats());
+    let pending = targets.map((t) => t.connectionId);
+    let failures = 0;
+    for (let attempt = 0; pending.length > 0 && attempt < CLOSE_ATTEMPTS; attempt += 1) {
+      const { granted, retryInMs } = await this.deps.cap.acquire(pending.length);
+      const now = pending.slice(0, granted);
+      pending = pending.slice(granted);
+      const results = await mapSettled(now, this.settings.concurrency, (id) => this.deps.gateway.close(endpoint, id));
+      failures += results.filter((r) => r.status === 'rejected').length;
+      if (pending.length > 0 && granted === 0) await sleep(Math.max(retryInMs, 10));
+    }
+    return failures + pending.length;
   }
 
   /** Stores a message for a connection to be delivered by the workers after `delayMs` (e.g. after `$connect`). */
@@ -315,11 +358,20 @@ export class DeliveryService implements Deliverer {
     endpoint: string,
     calls: readonly Call[],
     stats: DeliveryStats,
+    options: { failOpen?: boolean } = {},
   ): Promise<{ outcomes: CallOutcome[]; deferred: Delivery[] }> {
     const outcomes: CallOutcome[] = new Array(calls.length).fill('retry');
     if (calls.length === 0) return { outcomes, deferred: [] };
-    let permits = (await this.deps.cap.acquire(calls.length)).granted;
-    if (permits < calls.length) permits += (await this.deps.cap.acquire(calls.length - permits)).granted;
+    let permits: number;
+    try {
+      permits = (await this.deps.cap.acquire(calls.length)).granted;
+      if (permits < calls.length) permits += (await this.deps.cap.acquire(calls.length - permits)).granted;
+    } catch (error) {
+      // The cap lives in Redis. A single reply to a sender (telling it Redis is unavailable) still goes out: while
+      // Redis is down nothing else is sent, so the deployment stays far below the cap.
+      if (!options.failOpen) throw error;
+      permits = calls.length;
+    }
     const allowed = calls.slice(0, permits);
     const deferred = calls.slice(permits).flatMap((c) => c.deliveries);
     let throttled = false;

@@ -48,8 +48,9 @@ export async function requestResync(deps: PresenceDeps, input: HeartbeatInput): 
  * user's friends are told after the grace window, as for a timeout). Then throws {@link TokenExpiredError}.
  */
 export async function closeExpired(deps: PresenceDeps, input: HeartbeatInput): Promise<never> {
-  await deps.gateway.post(input.endpoint, input.connectionId, JSON.stringify(TOKEN_EXPIRED_MESSAGE));
-  await deps.gateway.close(input.endpoint, input.connectionId).catch(() => undefined);
+  await deps.deliverer
+    .close(input.endpoint, [{ ownerId: input.userId, connectionId: input.connectionId, notice: TOKEN_EXPIRED_MESSAGE }])
+    .catch(() => undefined);
   const removed = await deps.store.remove({
     userId: input.userId,
     connectionId: input.connectionId,

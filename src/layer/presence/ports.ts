@@ -122,7 +122,13 @@ export interface PresenceStore {
   ): Promise<TouchResult>;
   update(input: UpdateInput): Promise<UpdateResult>;
   /** Sets what a connection receives; false when the store does not know the connection. */
-  subscribe(input: ConnectionRef & { readonly detail?: Detail; readonly groups?: readonly string[] }): Promise<boolean>;
+  subscribe(
+    input: ConnectionRef & {
+      readonly detail?: Detail;
+      readonly groups?: readonly string[];
+      readonly authorizedUntil?: number;
+    },
+  ): Promise<boolean>;
   /**
    * Removes exactly this connection of this user. With `protectMs`, a connection that completed `$connect` less than
    * that long ago is kept (`protected`). With `deliverInline` false the change is left to the workers.
@@ -178,6 +184,18 @@ export interface Deliverer {
    * stored and delivered by the workers after that delay (a connection whose `$connect` has not returned yet).
    */
   sendTo(endpoint: string, target: Delivery, delayMs?: number): Promise<void>;
+  /**
+   * Closes connections (after an optional last message each, e.g. `token_expired`), under the deployment-wide rate
+   * cap; answers how many could not be closed (their sockets end at API Gateway's idle timeout).
+   */
+  close(
+    endpoint: string,
+    targets: readonly {
+      readonly ownerId: string;
+      readonly connectionId: string;
+      readonly notice?: Record<string, unknown>;
+    }[],
+  ): Promise<number>;
   /** Delivers what is due in one shard (outbox and mailboxes) until `deadline`. */
   drain(
     endpoint: string,

@@ -1,5 +1,5 @@
-// Use case: a connection chooses what it receives (`detail`: every change, or status changes only).
-import { ForbiddenError } from '../shared/errors';
+// Use case: a connection chooses what it receives (`detail`: every change, or status changes only) and is told so.
+import { ForbiddenError, ValidationError } from '../shared/errors';
 import type { Detail } from './model';
 import type { PresenceDeps } from './ports';
 
@@ -7,22 +7,46 @@ import type { PresenceDeps } from './ports';
 export interface SubscribeInput {
   readonly userId: string;
   readonly connectionId: string;
+  readonly endpoint: string;
   readonly detail?: Detail;
   readonly groups?: readonly string[];
+  /** GROUPS_PER_CONNECTION. */
+  readonly maxGroups: number;
+  /** The expiry of a fresh token the message carried (epoch ms). */
+  readonly authorizedUntil?: number;
 }
 
 /** The reply the connection gets. */
-export interface Subscribed {
+export type Subscribed = {
   readonly type: 'subscribed';
   readonly detail: Detail;
   readonly groups: readonly string[];
-}
+};
 
-/** Sets the connection's detail in one store round trip; an unknown connection gets `resync`-free defaults. */
+/** Sets the connection's detail in one store round trip and replies `subscribed` to it. */
 export async function subscribe(deps: PresenceDeps, input: SubscribeInput): Promise<Subscribed> {
-  const detail = input.detail ?? 'full';
+  if (input.groups && input.groups.length > input.maxGroups) {
+    throw new ValidationError(`groups must list at most ${input.maxGroups} groups`);
+  }
   // Group memberships are not read yet (contract, "Groups"): no caller is a member of any group.
   if (input.groups && input.groups.length > 0) throw new ForbiddenError(`Not a member of group "${input.groups[0]}"`);
-  await deps.store.subscribe({ userId: input.userId, connectionId: input.connectionId, now: deps.clock(), detail });
-  return { type: 'subscribed', detail, groups: [] };
+  const detail = input.detail ?? 'full';
+  await deps.store.subscribe({
+    userId: input.userId,
+    connectionId: input.connectionId,
+    now: deps.clock(),
+    detail,
+    ...(input.authorizedUntil ? { authorizedUntil: input.authorizedUntil } : {}),
+  });
+  const reply: Subscribed = { type: 'subscribed', detail, groups: [] };
+  await deps.deliverer.sendTo(input.endpoint, {
+    ownerId: input.userId,
+    connectionId: input.connectionId,
+    connectedAt: 0,
+    batch: false,
+    fromUserId: '',
+    v: 0,
+    message: reply,
+  });
+  return reply;
 }

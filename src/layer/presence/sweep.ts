@@ -70,12 +70,15 @@ async function reapShard(
     const commit = await deps.store.commit(claim, now);
     stats.reaped += commit.reaped.length;
     stats.changes += commit.changedUsers.length;
-    const closed = await mapSettled(commit.reaped, 32, async (r) => {
-      if (r.reason === 'token')
-        await deps.gateway.post(options.endpoint, r.connectionId, JSON.stringify(TOKEN_EXPIRED_MESSAGE));
-      await deps.gateway.close(options.endpoint, r.connectionId);
-    });
-    stats.closeFailures += closed.filter((r) => r.status === 'rejected').length;
+    // Zombie sockets are closed under the deployment-wide rate cap (a token_expired notice first where it applies).
+    stats.closeFailures += await deps.deliverer.close(
+      options.endpoint,
+      commit.reaped.map((r) => ({
+        ownerId: r.userId,
+        connectionId: r.connectionId,
+        ...(r.reason === 'token' ? { notice: TOKEN_EXPIRED_MESSAGE } : {}),
+      })),
+    );
     if (claim.members.length < options.batchSize) return;
   }
 }

@@ -1,7 +1,8 @@
 // WebSocket handler helpers: the caller from the authorizer context, the @connections endpoint, error replies.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { errorMessage } from '../presence/messages';
-import type { ConnectionGateway } from '../presence/ports';
+import type { Delivery } from '../delivery/ports';
+import type { Deliverer } from '../presence/ports';
 import type { CoreConfig } from './config';
 import { AppError, RateLimitedError, TokenExpiredError, UnauthorizedError, UnavailableError } from './errors';
 import { logger } from './logger';
@@ -37,6 +38,19 @@ export function webSocketCaller(config: CoreConfig, context: WebSocketRequestCon
   return { userId, connectionId: context.connectionId, endpoint: connectionsEndpoint(config, context) };
 }
 
+/** A message for the sender's own connection (errors, replies): about nobody, so it carries no version. */
+export function replyTo(caller: WebSocketCaller, message: Readonly<Record<string, unknown>>): Delivery {
+  return {
+    ownerId: caller.userId,
+    connectionId: caller.connectionId,
+    connectedAt: 0,
+    batch: false,
+    fromUserId: '',
+    v: 0,
+    message,
+  };
+}
+
 /** A WebSocket integration response. */
 export function wsResult(statusCode: number): APIGatewayProxyResult {
   return { statusCode, body: '' };
@@ -47,7 +61,7 @@ export function wsResult(statusCode: number): APIGatewayProxyResult {
  * `unavailable`, `internal`) and returns the matching status. Never sends driver errors or stacks.
  */
 export async function replyWithError(
-  gateway: ConnectionGateway,
+  deliverer: Deliverer,
   caller: WebSocketCaller,
   error: unknown,
 ): Promise<APIGatewayProxyResult> {
@@ -62,8 +76,9 @@ export async function replyWithError(
   if (error instanceof TokenExpiredError) return wsResult(401);
   const message =
     known && error.expose ? errorMessage(error.code, error.message) : errorMessage('internal', 'Internal error');
-  await gateway
-    .post(caller.endpoint, caller.connectionId, JSON.stringify(message))
+  // Through the delivery module: under the deployment-wide rate cap, retried if API Gateway fails for a while.
+  await deliverer
+    .sendTo(caller.endpoint, replyTo(caller, message))
     .catch((postError: unknown) =>
       logger.warn('could not send error to sender', { connectionId: caller.connectionId, error: String(postError) }),
     );

@@ -258,10 +258,13 @@ export class RedisPresenceStore implements PresenceStore {
     return parseOutcome(input.userId, reply) as UpdateResult;
   }
 
-  async subscribe(input: ConnectionRef & { detail?: 'full' | 'status'; groups?: readonly string[] }): Promise<boolean> {
+  async subscribe(
+    input: ConnectionRef & { detail?: 'full' | 'status'; groups?: readonly string[]; authorizedUntil?: number },
+  ): Promise<boolean> {
     const reply = await this.userScript('presenceSubscribe', input, input.now, [
       input.detail === undefined ? '' : input.detail === 'status' ? 's' : 'f',
       input.groups === undefined ? '' : JSON.stringify(input.groups),
+      input.authorizedUntil ?? '',
     ]);
     return reply[0] === 'ok';
   }

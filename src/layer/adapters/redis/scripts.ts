@@ -432,8 +432,8 @@ return reply(K, 'changed', v, resync, user)
 `;
 
 /**
- * KEYS per user. ARGV 11 user, 12 conn, 13 detail ('' unchanged), 14 groups JSON ('' unchanged). Sets what the
- * connection receives; answers absent for a connection Redis does not know.
+ * KEYS per user. ARGV 11 user, 12 conn, 13 detail ('' unchanged), 14 groups JSON ('' unchanged), 15 authorized until
+ * ('' unchanged). Sets what the connection receives; answers absent for a connection Redis does not know.
  */
 export const SUBSCRIBE = `${PRELUDE}
 local conn = ARGV[12]
@@ -441,11 +441,14 @@ local raw = redis.call('HGET', KEYS[1], conn)
 if not raw then return {'absent'} end
 local r = cjson.decode(raw)
 if ARGV[13] ~= '' then r.dt = ARGV[13] end
+if ARGV[15] ~= '' then r.x = math.max(tonumber(r.x) or 0, tonumber(ARGV[15])) end
 if ARGV[14] ~= '' then
   local g = cjson.decode(ARGV[14])
   if #g == 0 then r.gr = nil else r.gr = g end
 end
 redis.call('HSET', KEYS[1], conn, cjson.encode(r))
+-- a renewed token moves the connection's authorization deadline in the expiry index
+if ARGV[15] ~= '' then index_connection(KEYS, ARGV[11], conn, r) end
 return {'ok', r.dt}
 `;
 

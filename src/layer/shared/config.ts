@@ -49,10 +49,7 @@ const coreSchema = z
     DELIVERY_MAX_CALLS_PER_SECOND: positive(5000),
     AUTH_GRACE_SECONDS: seconds(300),
     GROUPS_PER_CONNECTION: positive(10),
-    GROUP_MAX_MEMBERS: positive(1000),
     IDLE_AWAY_SECONDS: seconds(0),
-    USAGE_RETENTION_DAYS: positive(90),
-    ADMIN_GROUP: z._default(z.string().check(z.minLength(1)), 'presence-admin'),
     WORK_QUEUE_URL: z.optional(z.url()),
     EVENT_BUS_NAME: optionalString(),
     CONNECT_WINDOW_SECONDS: positive(10),
@@ -118,11 +115,8 @@ export interface CoreConfig {
   readonly deliveryMaxCallsPerSecond: number;
   readonly authGraceMs: number;
   readonly groupsPerConnection: number;
-  readonly groupMaxMembers: number;
   /** Auto-away after this long without update-presence (0: off). */
   readonly idleAwayMs: number;
-  readonly usageRetentionDays: number;
-  readonly adminGroup: string;
   /** SQS queue of the delivery/sweep workers (AWS); unset: the sweep does all the work. */
   readonly workQueueUrl: string | undefined;
   /** EventBridge bus for presence events; unset: events are not published (locally: the local publisher). */
@@ -199,10 +193,7 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
     deliveryMaxCallsPerSecond: e.DELIVERY_MAX_CALLS_PER_SECOND,
     authGraceMs: e.AUTH_GRACE_SECONDS * 1000,
     groupsPerConnection: e.GROUPS_PER_CONNECTION,
-    groupMaxMembers: e.GROUP_MAX_MEMBERS,
     idleAwayMs: e.IDLE_AWAY_SECONDS * 1000,
-    usageRetentionDays: e.USAGE_RETENTION_DAYS,
-    adminGroup: e.ADMIN_GROUP,
     workQueueUrl: e.WORK_QUEUE_URL,
     eventBusName: e.EVENT_BUS_NAME,
     connectWindowMs: e.CONNECT_WINDOW_SECONDS * 1000,

@@ -86,31 +86,17 @@ export function costModel(figures: readonly HandlerFigure[], a: CostAssumptions)
     ['connect', connects, billedMs(figures, 'connect')],
     ['close', connects, billedMs(figures, 'close')],
   ];
+  const priced = (item: string, quantity: number, unit: string, perMillion: number): CostLine => ({
+    item,
+    quantity,
+    unit,
+    usd: (quantity / 1e6) * perMillion,
+  });
   const lines: CostLine[] = [
-    {
-      item: 'API Gateway connection minutes',
-      quantity: connectionMinutes,
-      unit: 'min',
-      usd: (connectionMinutes / 1e6) * PRICES.connectionMinutesPerMillion,
-    },
-    {
-      item: 'API Gateway messages: heartbeats in',
-      quantity: heartbeats,
-      unit: 'msg',
-      usd: (heartbeats / 1e6) * PRICES.wsMessagesPerMillion,
-    },
-    {
-      item: 'API Gateway messages: updates in',
-      quantity: switches,
-      unit: 'msg',
-      usd: (switches / 1e6) * PRICES.wsMessagesPerMillion,
-    },
-    {
-      item: 'API Gateway messages: fan-out out (@connections)',
-      quantity: fanout,
-      unit: 'msg',
-      usd: (fanout / 1e6) * PRICES.wsMessagesPerMillion,
-    },
+    priced('API Gateway connection minutes', connectionMinutes, 'min', PRICES.connectionMinutesPerMillion),
+    priced('API Gateway messages: heartbeats in', heartbeats, 'msg', PRICES.wsMessagesPerMillion),
+    priced('API Gateway messages: updates in', switches, 'msg', PRICES.wsMessagesPerMillion),
+    priced('API Gateway messages: fan-out out (@connections)', fanout, 'msg', PRICES.wsMessagesPerMillion),
   ];
   let requests = 0;
   for (const [fn, count, ms] of invocations) {

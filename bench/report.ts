@@ -284,36 +284,18 @@ export function chartSvg(r: BenchResults): string {
 }
 
 function floorsSection(f: Floors): string[] {
+  const floor = (label: string, stat: { p50: number; p99: number; n: number }) =>
+    row([label, fmt(stat.p50), fmt(stat.p99), stat.n]);
   return [
     '## Floors (this run, this machine)',
     '',
     row(['floor', 'p50 ms', 'p99 ms', 'n']),
     row(['---', '---:', '---:', '---:']),
-    row([
-      'Redis PING, raw TCP socket (RESP by hand)',
-      fmt(f.redisPingRaw.p50),
-      fmt(f.redisPingRaw.p99),
-      f.redisPingRaw.n,
-    ]),
-    row([
-      "Redis PING through ioredis (the handlers' client) - **the Redis floor used below**",
-      fmt(f.redisPing.p50),
-      fmt(f.redisPing.p99),
-      f.redisPing.n,
-    ]),
-    row(['Postgres `SELECT 1` through pg', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), f.postgresQuery.n]),
-    row([
-      '@connections POST, bare HTTP keep-alive, stand-in API',
-      fmt(f.connectionsPostRaw.p50),
-      fmt(f.connectionsPostRaw.p99),
-      f.connectionsPostRaw.n,
-    ]),
-    row([
-      "@connections POST through the AWS SDK client (the handlers'), stand-in API",
-      fmt(f.connectionsPost.p50),
-      fmt(f.connectionsPost.p99),
-      f.connectionsPost.n,
-    ]),
+    floor('Redis PING, raw TCP socket (RESP by hand)', f.redisPingRaw),
+    floor("Redis PING through ioredis (the handlers' client) - **the Redis floor used below**", f.redisPing),
+    floor('Postgres `SELECT 1` through pg', f.postgresQuery),
+    floor('@connections POST, bare HTTP keep-alive, stand-in API', f.connectionsPostRaw),
+    floor("@connections POST through the AWS SDK client (the handlers'), stand-in API", f.connectionsPost),
     '',
   ];
 }

@@ -1,10 +1,9 @@
 // PgBouncer in transaction pooling mode in front of the test Postgres: the nearest local stand-in for RDS Proxy.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/local/free-port';
+import { freePort, portIsOpen } from '../../src/local/free-port';
 
 /** A running PgBouncer: the URL of the upstream database through it, its process id, and how to stop it. */
 export interface RunningPgBouncer {
@@ -27,17 +26,6 @@ export function findPgBouncer(): string | undefined {
 
 /** Quotes a value for pgbouncer.ini / the auth file (double quotes, doubled inside). */
 const quoted = (value: string): string => `"${value.replace(/"/g, '""')}"`;
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /**
  * Starts PgBouncer on a free 127.0.0.1 port in front of the Postgres of `upstreamUrl`, the way RDS Proxy sits in
@@ -119,7 +107,7 @@ export async function startPgBouncer(upstreamUrl: string): Promise<RunningPgBoun
   process.once('exit', killOnExit);
 
   const deadline = Date.now() + 10_000;
-  while (!(await listening(port))) {
+  while (!(await portIsOpen(port))) {
     if (exited || Date.now() > deadline) {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });

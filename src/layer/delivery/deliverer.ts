@@ -12,6 +12,7 @@ import type {
 } from '../presence/ports';
 import { messageForChange } from '../presence/views';
 import type { Delivery, DeliveryStore, EventPublisher, MailResult, OutboxAck, RateCap, WorkQueue } from './ports';
+import { directMessage } from './ports';
 import { planCalls } from './batches';
 import type { Call } from './batches';
 
@@ -198,21 +199,8 @@ export class DeliveryService implements Deliverer {
     }[],
   ): Promise<number> {
     if (targets.length === 0) return 0;
-    const notices: Delivery[] = targets.flatMap((t) =>
-      t.notice
-        ? [
-            {
-              ownerId: t.ownerId,
-              connectionId: t.connectionId,
-              connectedAt: 0,
-              batch: false,
-              fromUserId: '',
-              v: 0,
-              message: t.notice,
-            },
-          ]
-        : [],
-    );
+    const notices = targets.flatMap((t) => (t.notice ? [directMessage(t.ownerId, t.connectionId, t.notice)] : []));
+
     // A last word before the socket closes: best effort, it is not retried once the connection is gone.
     if (notices.length > 0)
       await this.post(endpoint, planCalls(notices, this.settings.maxBatchBytes), emptyDeliveryStats());

@@ -18,6 +18,19 @@ export interface Delivery {
   readonly message: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * A message to one connection that is about nobody (an error, a reply, `resync`, `token_expired`): it carries no
+ * version, and a mailbox keeps only the newest one per connection.
+ */
+export function directMessage(
+  ownerId: string,
+  connectionId: string,
+  message: Readonly<Record<string, unknown>>,
+  connectedAt = 0,
+): Delivery {
+  return { ownerId, connectionId, connectedAt, batch: false, fromUserId: '', v: 0, message };
+}
+
 /** Pending messages of one connection, as its mailbox holds them. */
 export interface Mailbox {
   readonly connectionId: string;

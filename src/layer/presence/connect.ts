@@ -2,6 +2,7 @@
 // after the registration may refuse the $connect, so a refused $connect never leaves a phantom behind.
 import { UnavailableError } from '../shared/errors';
 import type { ConnectionStatus, Detail } from './model';
+import { directMessage } from '../delivery/ports';
 import type { ConnectResult, PresenceDeps } from './ports';
 import { RESYNC_MESSAGE } from './messages';
 
@@ -58,15 +59,7 @@ export async function connectUser(deps: PresenceDeps, input: ConnectUserInput): 
     if (result.resync) {
       await deps.deliverer.sendTo(
         input.endpoint,
-        {
-          ownerId: input.userId,
-          connectionId: input.connectionId,
-          connectedAt: base.now,
-          batch: false,
-          fromUserId: '',
-          v: 0,
-          message: RESYNC_MESSAGE,
-        },
+        directMessage(input.userId, input.connectionId, RESYNC_MESSAGE, base.now),
         AFTER_CONNECT_MS,
       );
     }

@@ -1,6 +1,7 @@
 // Use case: a heartbeat (or any other message) keeps the connection alive; notifies no one. Also the token-expiry and
 // resync paths every message shares.
 import { RateLimitedError, TokenExpiredError } from '../shared/errors';
+import { directMessage } from '../delivery/ports';
 import type { PresenceDeps } from './ports';
 import { RESYNC_MESSAGE, TOKEN_EXPIRED_MESSAGE } from './messages';
 
@@ -32,15 +33,7 @@ export async function chargeRejectedMessage(deps: PresenceDeps, input: Heartbeat
 
 /** Asks the client to resend its status and page (its user's choice is unknown: their state was lost). */
 export async function requestResync(deps: PresenceDeps, input: HeartbeatInput): Promise<void> {
-  await deps.deliverer.sendTo(input.endpoint, {
-    ownerId: input.userId,
-    connectionId: input.connectionId,
-    connectedAt: 0,
-    batch: false,
-    fromUserId: '',
-    v: 0,
-    message: RESYNC_MESSAGE,
-  });
+  await deps.deliverer.sendTo(input.endpoint, directMessage(input.userId, input.connectionId, RESYNC_MESSAGE));
 }
 
 /**

@@ -1,6 +1,7 @@
 // Use case: a connection chooses what it receives (`detail`: every change, or status changes only) and is told so.
 import { ForbiddenError, ValidationError } from '../shared/errors';
 import type { Detail } from './model';
+import { directMessage } from '../delivery/ports';
 import type { PresenceDeps } from './ports';
 
 /** Input of {@link subscribe}. */
@@ -39,14 +40,6 @@ export async function subscribe(deps: PresenceDeps, input: SubscribeInput): Prom
     ...(input.authorizedUntil ? { authorizedUntil: input.authorizedUntil } : {}),
   });
   const reply: Subscribed = { type: 'subscribed', detail, groups: [] };
-  await deps.deliverer.sendTo(input.endpoint, {
-    ownerId: input.userId,
-    connectionId: input.connectionId,
-    connectedAt: 0,
-    batch: false,
-    fromUserId: '',
-    v: 0,
-    message: reply,
-  });
+  await deps.deliverer.sendTo(input.endpoint, directMessage(input.userId, input.connectionId, reply));
   return reply;
 }

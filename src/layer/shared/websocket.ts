@@ -2,6 +2,7 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { errorMessage } from '../presence/messages';
 import type { Delivery } from '../delivery/ports';
+import { directMessage } from '../delivery/ports';
 import type { Deliverer } from '../presence/ports';
 import type { CoreConfig } from './config';
 import { AppError, RateLimitedError, TokenExpiredError, UnauthorizedError, UnavailableError } from './errors';
@@ -40,15 +41,7 @@ export function webSocketCaller(config: CoreConfig, context: WebSocketRequestCon
 
 /** A message for the sender's own connection (errors, replies): about nobody, so it carries no version. */
 export function replyTo(caller: WebSocketCaller, message: Readonly<Record<string, unknown>>): Delivery {
-  return {
-    ownerId: caller.userId,
-    connectionId: caller.connectionId,
-    connectedAt: 0,
-    batch: false,
-    fromUserId: '',
-    v: 0,
-    message,
-  };
+  return directMessage(caller.userId, caller.connectionId, message);
 }
 
 /** A WebSocket integration response. */

@@ -39,7 +39,7 @@ export function startSweepTimer(gw: GatewayIdentity, handlers: HandlerRegistry, 
           scheduledEvent(gw),
           lambdaContext(SWEEP_FUNCTION, randomUUID(), 60_000),
         )) as Record<string, number> | undefined;
-        const busy = stats && (stats.reaped || stats.changes || stats.sent || stats.failed || stats.shardErrors);
+        const busy = stats && (stats.reaped || stats.changes || stats.sent || stats.retried || stats.shardErrors);
         if (busy) {
           const note = Object.entries(stats)
             .filter(([k, v]) => v && k !== 'passes')

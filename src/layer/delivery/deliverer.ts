@@ -218,7 +218,7 @@ export class DeliveryService implements Deliverer {
   }
 
   /** Stores a message for a connection to be delivered by the workers after `delayMs` (e.g. after `$connect`). */
-  async sendLater(target: Delivery, delayMs: number): Promise<void> {
+  private async sendLater(target: Delivery, delayMs: number): Promise<void> {
     await this.deps.outbox.settle([], [target], this.deps.clock() + delayMs);
     await this.notify([this.deps.outbox.shardOf(target.ownerId)], delayMs);
   }

@@ -3,6 +3,11 @@ import './support/preload';
 import type { ConnectionGateway, PostOutcome } from '@presence/layer';
 import { getRuntime, shutdownRuntime, sweepOnce } from '@presence/layer';
 import { handler } from '../src/functions/timeout/handler';
+import { DeliveryService } from '../src/layer/delivery/deliverer';
+import { RedisDeliveryStore } from '../src/layer/adapters/redis/delivery-store';
+import { RedisRateCap } from '../src/layer/adapters/redis/rate-cap';
+import { NO_EVENTS } from '../src/layer/adapters/eventbridge/event-publisher';
+import { NO_QUEUE } from '../src/layer/adapters/sqs/work-queue';
 import { elapsedMs } from './support/stats';
 
 /** What the worker reports (one JSON line on stdout). */
@@ -53,10 +58,27 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   const memory = process.env.BENCH_SWEEP_GATEWAY === 'memory' ? new CountingGateway() : undefined;
-  // With the in-memory gateway, one pass with the `timeout` handler's own options (LEASE_MS 30 s, shardConcurrency 16).
-  const stats = memory
+  // With the in-memory gateway, one pass with the `timeout` handler's own options (LEASE_MS 30 s, shardConcurrency 16)
+  // through the real delivery module whose only stand-in is the gateway.
+  const deliverer = memory
+    ? new DeliveryService(
+        {
+          store: runtime.store,
+          directory: runtime.directory,
+          outbox: new RedisDeliveryStore(runtime.redis, runtime.keys),
+          gateway: memory,
+          cap: new RedisRateCap(runtime.redis, runtime.keys, runtime.config.deliveryMaxCallsPerSecond),
+          queue: NO_QUEUE,
+          events: NO_EVENTS,
+          clock: runtime.deps.clock,
+          log: runtime.deps.log,
+        },
+        runtime.delivery.settings,
+      )
+    : undefined;
+  const stats = deliverer
     ? await sweepOnce(
-        { ...runtime.deps, gateway: memory },
+        { ...runtime.deps, gateway: memory as CountingGateway, deliverer },
         { endpoint: 'memory://', leaseMs: 30_000, batchSize: runtime.config.sweepBatchSize, shardConcurrency: 16 },
       )
     : await handler({} as never, { getRemainingTimeInMillis: () => 900_000 });

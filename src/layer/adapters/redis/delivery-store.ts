@@ -68,58 +68,66 @@ export class RedisDeliveryStore implements DeliveryStore {
       ]);
     }
     for (const [shard, list] of groupBy(mail, (d) => shardOf(d.ownerId))) {
+      const byConnection = new Map<string, Delivery[]>();
+      for (const d of list) byConnection.set(d.connectionId, [...(byConnection.get(d.connectionId) ?? []), d]);
+      const boxes = [...byConnection.entries()];
       commands.push([
         'presenceMailboxPut',
-        2,
+        1 + boxes.length,
         this.keys.mailbox(shard),
-        this.keys.mailboxBodies(shard),
+        ...boxes.map(([connectionId]) => this.keys.mailboxOf(shard, connectionId)),
         mailDue,
-        ...list.flatMap((d) => [
-          d.connectionId,
-          d.ownerId,
-          d.connectedAt,
-          d.batch ? 1 : 0,
-          d.fromUserId,
-          d.v,
-          JSON.stringify(d.message),
-        ]),
+        ...boxes.flatMap(([connectionId, items]) => {
+          const first = items[0] as Delivery;
+          return [
+            connectionId,
+            first.ownerId,
+            first.connectedAt,
+            first.batch ? 1 : 0,
+            items.length,
+            ...items.flatMap((d) => [d.fromUserId, d.v, JSON.stringify(d.message)]),
+          ];
+        }),
       ]);
     }
     await this.redis.run(commands);
   }
 
   async claimMail(shard: number, now: number, leaseMs: number, limit: number): Promise<Mailbox[]> {
-    const flat = await this.redis.one<string[]>([
-      'presenceMailboxClaim',
-      2,
-      this.keys.mailbox(shard),
-      this.keys.mailboxBodies(shard),
-      now,
-      now + leaseMs,
-      limit,
-    ]);
+    const index = this.keys.mailbox(shard);
+    const ids = await this.redis.one<string[]>(['presenceMailboxClaim', 1, index, now, now + leaseMs, limit]);
+    if (ids.length === 0) return [];
+    // The claimed mailboxes (same slot: one pipeline on one node).
+    const hashes = (await this.redis.run(
+      ids.map((id): RedisCommand => ['hgetall', this.keys.mailboxOf(shard, id)]),
+    )) as Record<string, string>[];
     const boxes: Mailbox[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      const body = JSON.parse(String(flat[i + 1])) as {
-        o: string;
-        c: number;
-        b: number;
-        n: number;
-        i: [string, number, string][] | Record<string, never>;
-      };
-      boxes.push({
-        connectionId: String(flat[i]),
-        ownerId: body.o,
-        connectedAt: Number(body.c) || 0,
-        batch: body.b === 1,
-        attempts: Number(body.n) || 0,
-        items: (Array.isArray(body.i) ? body.i : []).map(([fromUserId, v, payload]) => ({
+    const empty: string[] = [];
+    ids.forEach((connectionId, k) => {
+      const fields = hashes[k] ?? {};
+      const ownerId = fields['#o'];
+      if (ownerId === undefined) return void empty.push(connectionId);
+      const items: Mailbox['items'][number][] = [];
+      for (const [field, value] of Object.entries(fields)) {
+        if (!field.startsWith('v:')) continue;
+        const fromUserId = field.slice(2);
+        items.push({
           fromUserId,
-          v: Number(v),
-          message: JSON.parse(payload) as Record<string, unknown>,
-        })),
+          v: Number(value),
+          message: JSON.parse(fields[`p:${fromUserId}`] ?? '{}') as Record<string, unknown>,
+        });
+      }
+      boxes.push({
+        connectionId,
+        ownerId,
+        connectedAt: Number(fields['#c']) || 0,
+        batch: fields['#b'] === '1',
+        attempts: Number(fields['#n']) || 0,
+        items,
       });
-    }
+    });
+    // An index entry whose mailbox is gone (acknowledged meanwhile) is dropped.
+    if (empty.length > 0) await this.redis.one(['zrem', index, ...empty]);
     return boxes;
   }
 
@@ -128,9 +136,9 @@ export class RedisDeliveryStore implements DeliveryStore {
     for (const [shard, list] of groupBy(results, (r) => shardOf(r.ownerId))) {
       commands.push([
         'presenceMailboxAck',
-        2,
+        1 + list.length,
         this.keys.mailbox(shard),
-        this.keys.mailboxBodies(shard),
+        ...list.map((r) => this.keys.mailboxOf(shard, r.connectionId)),
         ...list.flatMap((r) => [r.connectionId, r.outcome, String(r.retryAt ?? 0), JSON.stringify(r.delivered)]),
       ]);
     }

@@ -70,9 +70,9 @@ export class RedisKeys {
     return `${this.prefix}{${shard}}:m`;
   }
 
-  /** Hash: connectionId -> waiting messages. */
-  mailboxBodies(shard: number): string {
-    return `${this.prefix}{${shard}}:mb`;
+  /** Hash: the messages waiting for one connection (`v:{from}` / `p:{from}`) and its owner, connect time, batch. */
+  mailboxOf(shard: number, connectionId: string): string {
+    return `${this.prefix}{${shard}}:mb:${connectionId}`;
   }
 
   /** Hash: the shard's usage counters and data-completeness mark. */
@@ -96,8 +96,6 @@ export class RedisKeys {
       this.view(userId),
       this.outbox(s),
       this.outboxBodies(s),
-      this.mailbox(s),
-      this.mailboxBodies(s),
       this.shard(s),
       this.recheck(s),
     ];

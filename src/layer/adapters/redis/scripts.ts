@@ -94,15 +94,15 @@ end
 
 -- Usage counters of the shard (users with a connection, open connections), exact because every change is atomic.
 local function count(K, users, conns)
-  if users ~= 0 then redis.call('HINCRBY', K[10], 'u', users) end
-  if conns ~= 0 then redis.call('HINCRBY', K[10], 'n', conns) end
+  if users ~= 0 then redis.call('HINCRBY', K[8], 'u', users) end
+  if conns ~= 0 then redis.call('HINCRBY', K[8], 'n', conns) end
 end
 
 -- Whether the user's standing choice is known for a user without state: after a loss of this shard's data it is not.
 local function choice_for_new_user(K)
-  local mark = redis.call('HGET', K[10], 'f')
+  local mark = redis.call('HGET', K[8], 'f')
   if not mark then
-    redis.call('HSET', K[10], 'f', NOW + RECOVERY)
+    redis.call('HSET', K[8], 'f', NOW + RECOVERY)
     return '?'
   end
   if mark ~= 'fresh' and tonumber(mark) > NOW then return '?' end
@@ -283,8 +283,8 @@ local function has_shared_page(K)
 end
 `;
 
-/** KEYS of a per-user script: conns, state, expiry, context, view, outbox, outbox bodies, mailbox, mailbox bodies, shard, recheck. */
-export const USER_KEY_COUNT = 11;
+/** KEYS of a per-user script: conns, state, expiry, context, view, outbox, outbox bodies, shard, recheck. */
+export const USER_KEY_COUNT = 9;
 
 /**
  * KEYS per user. ARGV 11 user, 12 conn, 13 status ('' none), 14 detail (f|s), 15 batch (0|1), 16 authorized until,
@@ -412,7 +412,7 @@ end
 if ARGV[17] == '1' then
   if ARGV[18] ~= '' and shared_host(K[4], mode, ARGV[21]) then
     r.u = ARGV[18]; r.t = ARGV[19]; r.d = ARGV[20]; r.h = ARGV[21]
-    redis.call('ZADD', K[11], 'NX', NOW + CTX_TTL * 1000, user)
+    redis.call('ZADD', K[9], 'NX', NOW + CTX_TTL * 1000, user)
   else
     r.u = ''; r.t = ''; r.d = ''; r.h = ''
   end
@@ -502,9 +502,9 @@ if changed then
   v = settle(K, user, n, best, page, mode, nil, nil, true)
 end
 if has_shared_page(K) or redis.call('HLEN', K[1]) > 0 then
-  redis.call('ZADD', K[11], NOW + CTX_TTL * 1000, user)
+  redis.call('ZADD', K[9], NOW + CTX_TTL * 1000, user)
 else
-  redis.call('ZREM', K[11], user)
+  redis.call('ZREM', K[9], user)
 end
 return {v and tostring(v) or ''}
 `;
@@ -530,7 +530,7 @@ local idx = {}
 for i = 1, nu do idx[ARGV[11 + i]] = i end
 local function keys_of(user)
   local b = 6 + 4 * (idx[user] - 1)
-  return {KEYS[b], KEYS[b + 1], KEYS[1], KEYS[b + 2], KEYS[b + 3], KEYS[2], KEYS[3], '', '', KEYS[4], KEYS[5]}
+  return {KEYS[b], KEYS[b + 1], KEYS[1], KEYS[b + 2], KEYS[b + 3], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 end
 local touched, order, ended, reaped, lastact = {}, {}, {}, {}, {}
 for j = 12 + nu, #ARGV do
@@ -670,66 +670,65 @@ return done
 `;
 
 /**
- * KEYS mailbox, mailbox bodies (the target connections' shard). ARGV due, then per item (conn, owner, connectedAt,
- * batch, from user, version, payload). Keeps, per connection and source user, only the newest message.
+ * KEYS 1 the shard's mailbox index, then one mailbox hash per connection. ARGV due, then per mailbox (connection,
+ * owner, connectedAt, batch, n, then n x (from user, version, payload)). A mailbox keeps, per source user, only the
+ * newest message (`v:{from}` / `p:{from}`), so adding one costs the same however many are waiting.
  */
 export const MAILBOX_PUT = `
 local due = ARGV[1]
-for i = 2, #ARGV, 7 do
-  local conn, from, v = ARGV[i], ARGV[i + 4], tonumber(ARGV[i + 5])
-  local raw = redis.call('HGET', KEYS[2], conn)
-  local b
-  if raw then b = cjson.decode(raw) else b = {o = ARGV[i + 1], c = tonumber(ARGV[i + 2]), b = tonumber(ARGV[i + 3]), n = 0, i = {}} end
-  if type(b.i) ~= 'table' then b.i = {} end
-  local found = false
-  for _, item in ipairs(b.i) do
-    if item[1] == from then
-      found = true
-      if v > tonumber(item[2]) then item[2] = v; item[3] = ARGV[i + 6] end
-    end
+local i = 2
+for k = 2, #KEYS do
+  local box, conn, n = KEYS[k], ARGV[i], tonumber(ARGV[i + 4])
+  redis.call('HSETNX', box, '#o', ARGV[i + 1])
+  redis.call('HSETNX', box, '#c', ARGV[i + 2])
+  redis.call('HSETNX', box, '#b', ARGV[i + 3])
+  redis.call('HSETNX', box, '#n', 0)
+  i = i + 5
+  for _ = 1, n do
+    local from, v = ARGV[i], tonumber(ARGV[i + 1])
+    local cur = tonumber(redis.call('HGET', box, 'v:' .. from) or '-1')
+    if v > cur then redis.call('HSET', box, 'v:' .. from, v, 'p:' .. from, ARGV[i + 2]) end
+    i = i + 3
   end
-  if not found then b.i[#b.i + 1] = {from, v, ARGV[i + 6]} end
-  redis.call('HSET', KEYS[2], conn, cjson.encode(b))
   redis.call('ZADD', KEYS[1], 'NX', due, conn)
 end
 return 1
 `;
 
-/** KEYS mailbox, mailbox bodies. ARGV now, lease deadline, limit. Leases due connections' mail; {conn, body, ...}. */
-export const MAILBOX_CLAIM = OUTBOX_CLAIM;
+/** KEYS mailbox index. ARGV now, lease deadline, limit. Leases up to `limit` due connections and returns their ids. */
+export const MAILBOX_CLAIM = `
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+for _, m in ipairs(due) do redis.call('ZADD', KEYS[1], 'XX', ARGV[2], m) end
+return due
+`;
 
 /**
- * KEYS mailbox, mailbox bodies. ARGV per connection (conn, outcome sent|retry|gone, retry at, delivered JSON
- * [[from, v]...]). Drops what was delivered (a newer message that arrived meanwhile stays and is due at once).
+ * KEYS 1 mailbox index, then the claimed mailboxes. ARGV per mailbox (connection, outcome sent|retry|gone, retry at,
+ * delivered JSON [[from, v]...]). Drops what was delivered (a newer message that arrived meanwhile stays and is due
+ * at once); `gone` drops the mailbox.
  */
 export const MAILBOX_ACK = `
-for i = 1, #ARGV, 4 do
-  local conn, outcome, at = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local raw = redis.call('HGET', KEYS[2], conn)
-  if raw then
-    if outcome == 'gone' then
-      redis.call('HDEL', KEYS[2], conn)
+local i = 1
+for k = 2, #KEYS do
+  local box, conn, outcome, at = KEYS[k], ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  if outcome == 'gone' then
+    redis.call('DEL', box)
+    redis.call('ZREM', KEYS[1], conn)
+  else
+    for _, d in ipairs(cjson.decode(ARGV[i + 3])) do
+      local cur = redis.call('HGET', box, 'v:' .. d[1])
+      if cur and tonumber(cur) <= tonumber(d[2]) then redis.call('HDEL', box, 'v:' .. d[1], 'p:' .. d[1]) end
+    end
+    -- only the four meta fields left: nothing waits
+    if redis.call('HLEN', box) <= 4 then
+      redis.call('DEL', box)
       redis.call('ZREM', KEYS[1], conn)
-    else
-      local b = cjson.decode(raw)
-      local delivered = {}
-      for _, d in ipairs(cjson.decode(ARGV[i + 3])) do delivered[d[1]] = tonumber(d[2]) end
-      local left = {}
-      for _, item in ipairs(b.i) do
-        local dv = delivered[item[1]]
-        if not dv or tonumber(item[2]) > dv then left[#left + 1] = item end
-      end
-      if #left == 0 then
-        redis.call('HDEL', KEYS[2], conn)
-        redis.call('ZREM', KEYS[1], conn)
-      else
-        b.i = left
-        if outcome == 'retry' then b.n = (tonumber(b.n) or 0) + 1 else b.n = 0; at = '0' end
-        redis.call('HSET', KEYS[2], conn, cjson.encode(b))
-        redis.call('ZADD', KEYS[1], at, conn)
-      end
+    elseif redis.call('EXISTS', box) == 1 then
+      if outcome == 'retry' then redis.call('HINCRBY', box, '#n', 1) else redis.call('HSET', box, '#n', 0); at = '0' end
+      redis.call('ZADD', KEYS[1], at, conn)
     end
   end
+  i = i + 4
 end
 return 1
 `;

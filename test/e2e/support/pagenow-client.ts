@@ -56,9 +56,9 @@ export class PageNowClient {
   }
 
   /** The `pagenow-heartbeat` alarm's message, sent only while the socket is open. */
-  heartbeat(): void {
+  heartbeat(at = Date.now()): void {
     if (this.socket.readyState !== WebSocket.OPEN) return;
-    this.beats.push(Date.now());
+    this.beats.push(at);
     this.socket.send(JSON.stringify({ action: 'heartbeat', jwt: this.jwt }));
   }
 
@@ -67,8 +67,9 @@ export class PageNowClient {
     this.stopAlarm();
     const schedule = () => {
       this.alarm = setTimeout(() => {
-        this.alarms.push(Date.now());
-        this.heartbeat();
+        const at = Date.now();
+        this.alarms.push(at);
+        this.heartbeat(at);
         schedule();
       }, delays.shift() ?? periodMs);
     };

@@ -9,6 +9,9 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Real servers on a 2-core CI machine: a test that waits on Redis, Postgres or a child process gets 30 s under load,
+  // not Jest's 5 s (a hang still fails, just later). Nothing asserts on time this way; the benchmark measures.
+  testTimeout: 30_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {

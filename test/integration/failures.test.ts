@@ -1,9 +1,12 @@
 // Failure behaviour: a store that is down gives a retryable error within 2 s, leaks no driver text, and recovers.
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { handler as close } from '../../src/functions/close/handler';
 import { handler as connect } from '../../src/functions/connect/handler';
 import { handler as getPresence } from '../../src/functions/get-presence/handler';
+import { handler as sweep } from '../../src/functions/timeout/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
-import { shutdownRuntime } from '../../src/layer/runtime';
+import Redis from 'ioredis';
+import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { freePort, startRedisServer } from '../support/global-setup';
 import { restEvent, wsEvent } from '../../events/sample-events';
 import { handlerEnvironment } from '../support/runtime-env';
@@ -75,4 +78,39 @@ it('Postgres down: a request that needs it answers 503 within 2 s with no driver
     process.env.DATABASE_URL = env.db.url;
     await shutdownRuntime();
   }
+});
+
+it('a $connect refused because Redis stalled after its write leaves no phantom, and the real connect is announced', async () => {
+  // Arrange: alice online; Redis then holds every write back for longer than the store timeout, so the connect's
+  // script runs only after the handler has given up and refused the $connect (the undo queued behind it). The store
+  // is marked fresh: the first test restarted Redis, which otherwise (rightly) leaves standing choices unknown.
+  await (await getRuntime()).store.markFresh();
+  await connect(wsEvent('connect', 'alice', 'AliceP1=') as never);
+  // carol was online earlier: her friend list is cached, so her next connect writes in its first round trip
+  await connect(wsEvent('connect', 'carol', 'CarolP0=') as never);
+  await close(wsEvent('close', 'carol', 'CarolP0=') as never);
+  await sweep({} as never);
+  env.api.reset();
+  const admin = new Redis(redis.port, '127.0.0.1');
+  await admin.call('CLIENT', 'PAUSE', '1800', 'WRITE');
+  // Act
+  const refused = await timed(() => connect(wsEvent('connect', 'carol', 'CarolP1=') as never));
+  await new Promise((r) => setTimeout(r, 2200));
+  await sweep({} as never);
+  const afterRefusal = await getPresence(restEvent('get-presence', 'alice') as never);
+  const toldAfterRefusal = env.api.messagesTo('AliceP1=').filter((m) => m.userId === 'carol');
+  await connect(wsEvent('connect', 'carol', 'CarolP2=') as never);
+  await sweep({} as never);
+  // Assert
+  await admin.quit();
+  expect(refused.ms).toBeLessThan(2000);
+  expect(refused.value.statusCode).toBe(503);
+  const carol = (
+    JSON.parse((afterRefusal as APIGatewayProxyResult).body) as { presenceArr: { userId: string; status: string }[] }
+  ).presenceArr.find((p) => p.userId === 'carol');
+  expect(carol?.status).toBe('offline');
+  expect(toldAfterRefusal).toEqual([]);
+  expect(env.api.messagesTo('AliceP1=').filter((m) => m.userId === 'carol')).toEqual([
+    expect.objectContaining({ type: 'update-presence', userId: 'carol', status: 'online' }),
+  ]);
 });

@@ -2,6 +2,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { RedisExecutor, createRedisClient } from '../../src/layer/adapters/redis/client';
 import { RedisKeys, SHARD_COUNT, shardOf } from '../../src/layer/adapters/redis/keys';
+import { RedisDeliveryStore } from '../../src/layer/adapters/redis/delivery-store';
 import { RedisPresenceStore } from '../../src/layer/adapters/redis/presence-store';
 import type { UserContext } from '../../src/layer/presence/model';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
@@ -79,6 +80,30 @@ describe.each([
     expect(removed.kind === 'removed' && removed.change?.record.friendView.status).toBe('away');
     expect(await store.remove({ userId: 'ann', connectionId: 'a2', now: t0 + 4 })).toEqual({ kind: 'absent' });
     expect((await store.connectionsOf(['ann'])).get('ann')?.map((c) => c.connectionId)).toEqual(['a1']);
+  });
+
+  it('takes back a refused $connect without a trace while no deliverer took it, and removes it normally after', async () => {
+    // Arrange
+    const keys = new RedisKeys(prefix);
+    const outbox = new RedisDeliveryStore(new RedisExecutor(client, 2000), keys);
+    await open(store, 'uma', 'u1', t0);
+    await open(store, 'uli', 'x1', t0);
+    const taken = await outbox.claimOutbox(shardOf('uli'), t0 + settings.leaseMs + 1, 1000, 1000);
+    // Act
+    await store.undoConnect({ userId: 'uma', connectionId: 'u1', now: t0 + 1 });
+    await store.undoConnect({ userId: 'uli', connectionId: 'x1', now: t0 + 1 });
+    // Assert: uma as if she never connected (no state, read model, outbox entry, connection or usage count)
+    const exists = await Promise.all(
+      [keys.conns('uma'), keys.state('uma'), keys.view('uma')].map((k) => client.exists(k)),
+    );
+    expect(exists).toEqual([0, 0, 0]);
+    expect(await client.hexists(keys.outboxBodies(shardOf('uma')), 'u:uma')).toBe(0);
+    expect((await store.readMany(['uma'])).get('uma')).toMatchObject({ friendView: null, v: null });
+    // uli's change was taken by a deliverer (friends may have been told): removed as a disconnect is, so friends are
+    // told she is gone when the grace window ends
+    expect(taken.map((c) => c.record.userId)).toContain('uli');
+    expect((await store.connectionsOf(['uli'])).size).toBe(0);
+    expect(await client.zscore(keys.expiry(shardOf('uli')), 'g:uli')).toBe(String(t0 + 1 + settings.graceMs));
   });
 
   it('versions every change from the store clock, strictly increasing, and records it in the outbox', async () => {

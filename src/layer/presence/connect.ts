@@ -49,7 +49,7 @@ export async function connectUser(deps: PresenceDeps, input: ConnectUserInput): 
     // The $connect is refused: if the write went through before the store stopped answering, undo it.
     if (error instanceof UnavailableError && error.dependency === 'redis') {
       await deps.store
-        .remove({ userId: input.userId, connectionId: input.connectionId, now: deps.clock(), deliverInline: false })
+        .undoConnect({ userId: input.userId, connectionId: input.connectionId, now: deps.clock() })
         .catch(() => undefined);
     }
     throw error;

@@ -136,6 +136,11 @@ export interface PresenceStore {
   remove(
     input: ConnectionRef & { readonly protectMs?: number; readonly deliverInline?: boolean },
   ): Promise<RemoveResult>;
+  /**
+   * Takes back a connection whose `$connect` was refused after the store wrote it: leaves no trace when nobody can
+   * have been told yet, else removes it as {@link remove} does with the change left to the workers.
+   */
+  undoConnect(input: ConnectionRef): Promise<void>;
   /** Connections of each user (users without connections are absent); may cache contexts in the same round trip. */
   connectionsOf(userIds: readonly string[], save?: readonly UserContext[]): Promise<Map<string, TargetConnection[]>>;
   /** The user's own snapshot and cached context (one round trip). */

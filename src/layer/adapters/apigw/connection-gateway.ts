@@ -4,9 +4,9 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ConnectionGateway, PostOutcome } from '../../presence/ports';
 import { createLimiter } from '../../shared/async';
+import { boundedHttpHandler } from '../aws-http';
 
 /** Whether an SDK error means the connection no longer exists. */
 export function isGone(error: unknown): boolean {
@@ -84,11 +84,9 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
         // of every function retrying on its own.
         maxAttempts: this.options.maxAttempts ?? 1,
         retryMode: 'standard',
-        requestHandler: new NodeHttpHandler({
-          connectionTimeout: 1000,
-          requestTimeout: this.options.requestTimeoutMs ?? 3000,
-          httpAgent: { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 },
-          httpsAgent: { keepAlive: true, maxSockets: this.options.maxSockets ?? 64 },
+        requestHandler: boundedHttpHandler({
+          requestTimeoutMs: this.options.requestTimeoutMs ?? 3000,
+          maxSockets: this.options.maxSockets ?? 64,
         }),
       });
       this.clients.set(endpoint, client);

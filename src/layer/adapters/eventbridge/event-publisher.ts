@@ -1,6 +1,7 @@
 // EventPublisher on EventBridge: each presence event as a "Presence Changed" event from source presence-api.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { EventPublisher, PresenceEventDetail } from '../../delivery/ports';
+import { boundedHttpHandler } from '../aws-http';
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_MAX = 10;
@@ -11,7 +12,7 @@ export const EVENT_DETAIL_TYPE = 'Presence Changed';
 
 /** {@link EventPublisher} on one event bus; a partly failed call throws, so the change is published again later. */
 export class EventBridgePublisher implements EventPublisher {
-  private readonly client = new EventBridgeClient({});
+  private readonly client = new EventBridgeClient({ requestHandler: boundedHttpHandler({ maxSockets: 8 }) });
 
   constructor(private readonly busName: string) {}
 

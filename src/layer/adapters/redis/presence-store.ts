@@ -280,6 +280,11 @@ export class RedisPresenceStore implements PresenceStore {
     return { kind: 'removed', change: parseApplied(input.userId, reply).change };
   }
 
+  async undoConnect(input: ConnectionRef): Promise<void> {
+    const reply = await this.userScript('presenceUnconnect', input, input.now, []);
+    if (reply[0] === 'fallback') await this.remove({ ...input, deliverInline: false });
+  }
+
   async connectionsOf(
     userIds: readonly string[],
     save: readonly UserContext[] = [],

@@ -210,6 +210,7 @@ local function settle(K, user, n, best, page, mode, actor, lastact, force)
   if lsp_moved then snap.lsp = snap.ls; redis.call('HSET', st, 'lsp', snap.lsp) end
   local changed = nil
   if fch or och then
+    redis.call('HDEL', st, 'un')
     changed = clock_ms()
     if changed <= v then changed = v + 1 end
     v = changed
@@ -299,6 +300,13 @@ local existed = redis.call('EXISTS', K[2]) == 1
 local gm = 'g:' .. user
 local in_grace = redis.call('ZSCORE', K[3], gm)
 local before = redis.call('HLEN', K[1])
+-- What a refused $connect must put back (UNCONNECT): taken for a first connection with nothing waiting for delivery.
+local undo = nil
+if before == 0 and redis.call('HEXISTS', K[7], 'u:' .. user) == 0 then
+  local s = redis.call('HMGET', K[2], 'fv', 'ov', 'ls', 'lsp', 'ch')
+  undo = {c = conn, ex = existed and 1 or 0, fv = s[1] or false, ov = s[2] or false, ls = s[3] or false,
+    lsp = s[4] or false, ch = s[5] or false, vm = redis.call('GET', K[5]) or false, g = in_grace or false}
+end
 local r = new_record('online')
 r.dt = ARGV[14]; r.bt = tonumber(ARGV[15]); r.x = tonumber(ARGV[16]) or 0
 if in_grace and before == 0 then
@@ -319,7 +327,49 @@ index_connection(K, user, conn, r)
 if in_grace then redis.call('ZREM', K[3], gm) end
 local n, best, page = rollup(K[1])
 local v = settle(K, user, n, best, page, 'active', conn, NOW)
+if undo and v then
+  undo.v = tostring(v); undo.at = tostring(OUTBOX_AT)
+  redis.call('HSET', K[2], 'un', cjson.encode(undo))
+end
 return reply(K, 'changed', v, resync, user)
+`;
+
+/**
+ * Undoes a `$connect` that was refused after its write went through (the reply was lost or came too late), so it
+ * leaves no trace: no connection, no announcement, no event, no change of any view. Possible while the connection is
+ * the user's only one, nothing changed since (same version) and no deliverer took the change (its outbox entry still
+ * has the score the connect gave it); otherwise answers 'fallback' and the caller removes the connection normally
+ * (friends may have been told; they are then told it is gone). KEYS per user. ARGV 11 user, 12 conn.
+ */
+export const UNCONNECT = `${PRELUDE}
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+if redis.call('HEXISTS', K[1], conn) == 0 then return {'absent'} end
+local raw = redis.call('HGET', K[2], 'un')
+if not raw then return {'fallback'} end
+local un = cjson.decode(raw)
+local key = 'u:' .. user
+local score = redis.call('ZSCORE', K[6], key)
+if un.c ~= conn or redis.call('HLEN', K[1]) ~= 1 or redis.call('HGET', K[2], 'v') ~= un.v
+  or not score or tonumber(score) ~= tonumber(un.at) then
+  return {'fallback'}
+end
+redis.call('HDEL', K[7], key)
+redis.call('ZREM', K[6], key)
+redis.call('HDEL', K[1], conn)
+redis.call('ZREM', K[3], 'c:' .. conn .. ':' .. user)
+count(K, -1, -1)
+if un.g then redis.call('ZADD', K[3], un.g, 'g:' .. user) end
+if un.ex == 0 then
+  redis.call('DEL', K[2])
+else
+  for _, f in ipairs({'fv', 'ov', 'ls', 'lsp', 'ch'}) do
+    if un[f] then redis.call('HSET', K[2], f, un[f]) else redis.call('HDEL', K[2], f) end
+  end
+  redis.call('HDEL', K[2], 'un')
+end
+if un.vm then redis.call('SET', K[5], un.vm, 'EX', RETENTION) else redis.call('DEL', K[5]) end
+return {'undone'}
 `;
 
 /**
@@ -748,6 +798,7 @@ export const SCRIPTS = {
   presenceUpdate: UPDATE,
   presenceSubscribe: SUBSCRIBE,
   presenceRemove: REMOVE,
+  presenceUnconnect: UNCONNECT,
   presenceRecheck: RECHECK,
   presenceClaim: CLAIM,
   presenceCommit: COMMIT,

@@ -1,6 +1,7 @@
 // WorkQueue on SQS: tells the queue-driven workers which shards have due work (the `worker` function drains them).
 import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { WorkQueue } from '../../delivery/ports';
+import { boundedHttpHandler } from '../aws-http';
 
 /** The body of a work message. */
 export interface WorkMessage {
@@ -12,7 +13,7 @@ export interface WorkMessage {
 
 /** {@link WorkQueue} on one SQS queue: one message per notification (the workers' leases make duplicates harmless). */
 export class SqsWorkQueue implements WorkQueue {
-  private readonly client = new SQSClient({});
+  private readonly client = new SQSClient({ requestHandler: boundedHttpHandler({ maxSockets: 8 }) });
 
   constructor(private readonly queueUrl: string) {}
 

@@ -23,6 +23,8 @@ import { seedOnlinePool } from './support/seed';
 import { openStores } from './support/stores';
 import { fmt } from './support/stats';
 import { benchSweep } from './sweep';
+import type { ScaleOutFigure } from './scale-out';
+import { benchScaleOut } from './scale-out';
 import type { SweepFigure } from './sweep';
 
 const step = (what: string): void => console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${what}`);
@@ -39,6 +41,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let floors: Floors | null = null;
   let handlers: HandlerFigure[] = [];
   let sweep: SweepFigure[] = [];
+  let scaleOut: ScaleOutFigure[] = [];
   let cacheMemory: CacheMemoryFigure | null = null;
   let gateway: GatewayLoadFigure | null = null;
   let coldStart: ColdStartFigures | null = null;
@@ -54,7 +57,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       });
     }
     const poolSize = Math.max(20, options.sweepFriends, ...options.updateFriends, ...options.getFriends);
-    if (options.parts.has('handlers') || options.parts.has('sweep')) {
+    if (options.parts.has('handlers') || options.parts.has('sweep') || options.parts.has('scale-out')) {
       step(`seeding ${poolSize} online friends`);
       await seedOnlinePool(stores, poolSize);
     }
@@ -77,6 +80,11 @@ export async function run(argv: readonly string[]): Promise<number> {
           gateway: 'sdk',
         })),
       );
+    }
+    if (options.parts.has('scale-out')) {
+      const { expired, workers } = options.scaleOut;
+      step(`scale-out: ${expired} expired connections, ${workers.join(' / ')} workers`);
+      scaleOut = await benchScaleOut(stores, api, expired, options.sweepFriends, poolSize, workers);
     }
     if (options.parts.has('cache-memory')) {
       const m = options.cacheMemory;
@@ -135,6 +143,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     floors,
     handlers,
     sweep,
+    scaleOut,
     cacheMemory,
     gateway,
     coldStart,

@@ -24,20 +24,46 @@ export interface SweepWorkerReport {
   /** Posts and closes handed to the gateway (the in-memory one counts them itself). */
   readonly gatewayPosts: number;
   readonly gatewayCloses: number;
+  /**
+   * In-memory gateway only: posts per 10 ms bucket since BENCH_START_MS (the delivery lag of a mass expiry, every
+   * connection being expired at the start), and the offsets of the last close (reaping done) and the last post.
+   */
+  readonly lagBuckets?: Record<string, number>;
+  readonly lastCloseMs?: number;
+  readonly lastPostMs?: number;
+}
+
+/** Epoch ms the scale-out bench started its workers (lags are measured from there). */
+const START_MS = Number(process.env.BENCH_START_MS ?? Date.now());
+
+/** BENCH_SHARDS=`i/n`: this worker's share of the shards (as the work queue spreads them over workers); else all. */
+function myShards(count: number): number[] | undefined {
+  const match = /^(\d+)\/(\d+)$/.exec(process.env.BENCH_SHARDS ?? '');
+  if (!match) return undefined;
+  const [i, n] = [Number(match[1]), Number(match[2])];
+  return Array.from({ length: count }, (_, s) => s).filter((s) => s % n === i);
 }
 
 /** A gateway that costs nothing: isolates the store and domain side of the sweep from the @connections HTTP calls. */
 class CountingGateway implements ConnectionGateway {
   posts = 0;
   closes = 0;
+  readonly lagBuckets: Record<string, number> = {};
+  lastCloseMs = 0;
+  lastPostMs = 0;
 
   async post(): Promise<PostOutcome> {
     this.posts += 1;
+    const at = Date.now() - START_MS;
+    const bucket = String(Math.floor(at / 10) * 10);
+    this.lagBuckets[bucket] = (this.lagBuckets[bucket] ?? 0) + 1;
+    this.lastPostMs = at;
     return 'sent';
   }
 
   async close(): Promise<void> {
     this.closes += 1;
+    this.lastCloseMs = Date.now() - START_MS;
   }
 }
 
@@ -45,6 +71,9 @@ async function main(): Promise<void> {
   const runtime = await getRuntime();
   await runtime.redis.one(['ping']);
   await (await runtime.pool()).query('SELECT 1');
+  // The scale-out bench starts every worker at one instant, once all are loaded and connected (a mass expiry meets
+  // warm workers; their cold start is measured apart).
+  if (process.env.BENCH_START_MS) await new Promise((r) => setTimeout(r, Math.max(0, START_MS - Date.now())));
   let peakRss = 0;
   let peakHeap = 0;
   const sample = (): void => {
@@ -80,6 +109,9 @@ async function main(): Promise<void> {
     ? await sweepOnce(
         { ...runtime.deps, gateway: memory as CountingGateway, deliverer },
         { endpoint: 'memory://', leaseMs: 30_000, batchSize: runtime.config.sweepBatchSize, shardConcurrency: 16 },
+        undefined,
+        undefined,
+        myShards(runtime.store.shardCount),
       )
     : await handler({} as never, { getRemainingTimeInMillis: () => 900_000 });
   const wallMs = elapsedMs(start);
@@ -98,6 +130,7 @@ async function main(): Promise<void> {
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     gatewayPosts: memory ? memory.posts : runtime.gateway.posts,
     gatewayCloses: memory ? memory.closes : stats.reaped - stats.closeFailures,
+    ...(memory ? { lagBuckets: memory.lagBuckets, lastCloseMs: memory.lastCloseMs, lastPostMs: memory.lastPostMs } : {}),
   };
   await shutdownRuntime();
   process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -41,7 +41,7 @@ export interface SweepFigure {
 }
 
 /** The worker's report and its warnings and errors, grouped by message (the layer logs one JSON line each). */
-function runWorker(
+export function runWorker(
   env: NodeJS.ProcessEnv,
   extraArgs: string[],
 ): Promise<{ report: SweepWorkerReport; problems: { message: string; count: number }[] }> {

@@ -1,7 +1,7 @@
 // Command-line options of `npm run bench`: full or smoke sizes, and which parts to run.
 
 /** The parts of the bench, in run order. */
-export const PARTS = ['floors', 'handlers', 'sweep', 'cache-memory', 'cold-start', 'gateway', 'cost'] as const;
+export const PARTS = ['floors', 'handlers', 'sweep', 'scale-out', 'cache-memory', 'cold-start', 'gateway', 'cost'] as const;
 
 /** A part of the bench. */
 export type Part = (typeof PARTS)[number];
@@ -21,6 +21,8 @@ export interface BenchOptions {
   readonly sweepSdkSizes: readonly number[];
   /** Online friends of every swept user. */
   readonly sweepFriends: number;
+  /** Mass expiry reaped and delivered by 1, 2 and 4 concurrent workers: its size and the worker counts. */
+  readonly scaleOut: { readonly expired: number; readonly workers: readonly number[] };
   /** Cache sizing: users brought online through the handlers, their connections and friends. */
   readonly cacheMemory: { readonly users: number; readonly connectionsPerUser: number; readonly friendsPerUser: number };
   readonly gatewayClients: number;
@@ -33,7 +35,7 @@ export interface BenchOptions {
 
 /**
  * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
- * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`.
+ * `--scale-out-size=N`, `--scale-out-workers=a,b`, `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`.
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
@@ -78,6 +80,17 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
         ? [50]
         : [1000, 10_000],
     sweepFriends: smoke ? 3 : 20,
+    scaleOut: {
+      expired: Number(flag('scale-out-size') ?? (smoke ? 200 : 100_000)),
+      workers: has('scale-out-workers')
+        ? (flag('scale-out-workers') ?? '')
+            .split(',')
+            .map(Number)
+            .filter((x) => x > 0)
+        : smoke
+          ? [1, 2]
+          : [1, 2, 4],
+    },
     cacheMemory: { users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)), connectionsPerUser: 2, friendsPerUser: 20 },
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),

@@ -49,6 +49,16 @@ const securityGroupId = z.string().regex(/^sg-[0-9a-f]+$/, 'must look like sg-01
  */
 export const DEPLOYED_SWEEP_WINDOW_SECONDS = 55;
 
+/** API Gateway's account-wide limit on `@connections` calls (POST, DELETE, GET) per second, shared by every API. */
+export const ACCOUNT_CONNECTIONS_CALLS_PER_SECOND = 10_000;
+
+/**
+ * Default WORKER_MAX_CONCURRENCY: a sweep pass is 16 work messages (256 shards, 16 each), and one worker sends about
+ * 1,000-2,000 @connections calls/s (FANOUT_CONCURRENCY 32 calls in flight), so 10 workers reap a pass in about two
+ * rounds and can deliver more than the default 5,000 calls/s cap; docs/deployment.md has the sizing.
+ */
+export const DEFAULT_WORKER_MAX_CONCURRENCY = 10;
+
 /** Retention periods CloudWatch Logs accepts, in days. */
 const LOG_RETENTION_CHOICES = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -133,6 +143,21 @@ const keysSchema = z.object({
   RATE_LIMIT_BURST: int(20, 1),
   STORE_TIMEOUT_MS: int(1500, 1),
   FANOUT_CONCURRENCY: int(32, 1),
+  DELIVERY_MAX_CALLS_PER_SECOND: z.coerce
+    .number()
+    .int()
+    .min(1, 'must be a whole number from 1 to 10000 (calls per second)')
+    .max(
+      ACCOUNT_CONNECTIONS_CALLS_PER_SECOND,
+      `must be at most ${ACCOUNT_CONNECTIONS_CALLS_PER_SECOND}: API Gateway's account-wide limit on @connections calls`,
+    )
+    .default(5000),
+  WORKER_MAX_CONCURRENCY: z.coerce
+    .number()
+    .int('must be a whole number of concurrent workers')
+    .min(2, 'must be at least 2 (the smallest maximum concurrency of an SQS event source)')
+    .max(1000, 'must be at most 1000 (the largest maximum concurrency of an SQS event source)')
+    .default(DEFAULT_WORKER_MAX_CONCURRENCY),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 
   EXPECTED_PEAK_CONNECTIONS: z.coerce
@@ -312,6 +337,7 @@ export interface RuntimeSettings {
   readonly RATE_LIMIT_BURST: number;
   readonly STORE_TIMEOUT_MS: number;
   readonly FANOUT_CONCURRENCY: number;
+  readonly DELIVERY_MAX_CALLS_PER_SECOND: number;
   readonly POWERTOOLS_LOG_LEVEL: string;
 }
 
@@ -326,6 +352,8 @@ export interface DeployConfig {
   readonly redisKeyPrefix: string;
   readonly database: DatabaseConfig;
   readonly runtime: RuntimeSettings;
+  /** The queue-driven workers: at most this many `worker` invocations at once (the SQS event source's maximum). */
+  readonly workers: { readonly maxConcurrency: number };
   readonly throttling: {
     /** Connected clients at peak (EXPECTED_PEAK_CONNECTIONS), the input of the WebSocket throttle formula. */
     readonly expectedPeakConnections: number;
@@ -432,8 +460,10 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       RATE_LIMIT_BURST: e.RATE_LIMIT_BURST,
       STORE_TIMEOUT_MS: e.STORE_TIMEOUT_MS,
       FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
+      DELIVERY_MAX_CALLS_PER_SECOND: e.DELIVERY_MAX_CALLS_PER_SECOND,
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
     },
+    workers: { maxConcurrency: e.WORKER_MAX_CONCURRENCY },
     throttling: {
       expectedPeakConnections: e.EXPECTED_PEAK_CONNECTIONS,
       webSocket: webSocketStageThrottle(e),

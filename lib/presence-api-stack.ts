@@ -14,12 +14,14 @@ import {
 import { AlarmNotifications } from './constructs/alarm-notifications';
 import { PresenceCache } from './constructs/cache';
 import { PresenceDatabase } from './constructs/database';
+import { MarkFresh } from './constructs/mark-fresh';
 import { PresenceNetwork } from './constructs/network';
 import { PresenceFunction, functionSizing } from './constructs/presence-function';
 import { PresenceRestApi } from './constructs/rest-api';
 import { SharedLayer } from './constructs/shared-layer';
 import { SweepSchedule } from './constructs/sweep-schedule';
 import { PresenceWebSocketApi } from './constructs/websocket-api';
+import { WorkQueue } from './constructs/work-queue';
 import type { DeployConfig } from './deploy-config';
 
 /** The repository root: sources and tsconfig are found from here. */
@@ -101,12 +103,19 @@ export class PresenceApiStack extends Stack {
     for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
 
     const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION] });
+    // Sweep passes and deliveries fan out over the queue-driven workers; whoever delivers may hand work to them.
+    const workQueue = new WorkQueue(this, 'WorkQueue', {
+      worker: functions[WORKER_FUNCTION],
+      maxConcurrency: config.workers.maxConcurrency,
+    });
+    for (const name of pushers) workQueue.bindProducer(functions[name]);
+    new MarkFresh(this, 'MarkFresh', { sweep: functions[SWEEP_FUNCTION], after: [network, cache], logRetention });
 
     const notifications = new AlarmNotifications(this, 'Alarms', {
       topicArn: config.alarms.topicArn,
       email: config.alarms.email,
     });
-    notifications.watch(...sweep.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms);
+    notifications.watch(...sweep.alarms, ...workQueue.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms);
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: webSocket.url,
@@ -127,6 +136,14 @@ export class PresenceApiStack extends Stack {
     new CfnOutput(this, 'SweepDeadLetterQueueUrl', {
       value: sweep.deadLetterQueue.queueUrl,
       description: 'Failed sweep runs',
+    });
+    new CfnOutput(this, 'WorkQueueUrl', {
+      value: workQueue.queue.queueUrl,
+      description: 'Work messages (shards to sweep or deliver) of the queue-driven worker function',
+    });
+    new CfnOutput(this, 'WorkDeadLetterQueueUrl', {
+      value: workQueue.deadLetterQueue.queueUrl,
+      description: 'Work messages that failed 5 times (hints only: the work itself stays in Redis)',
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: notifications.topic.topicArn,

@@ -44,6 +44,27 @@ describe('parseDeployConfig', () => {
     expect(() => parseDeployConfig(rest)).toThrow(/VPC_ID: required when DB_MODE=existing-instance/);
   });
 
+  it('runs at most 10 workers at once by default, and takes WORKER_MAX_CONCURRENCY from 2 to 1000', () => {
+    expect(parseDeployConfig(BASE_ENV).workers).toEqual({ maxConcurrency: 10 });
+    expect(parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '2' }).workers.maxConcurrency).toBe(2);
+    expect(() => parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '1' })).toThrow(
+      /WORKER_MAX_CONCURRENCY: must be at least 2 \(the smallest maximum concurrency of an SQS event source\)/,
+    );
+    expect(() => parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '1001' })).toThrow(
+      /WORKER_MAX_CONCURRENCY: must be at most 1000/,
+    );
+  });
+
+  it("hands DELIVERY_MAX_CALLS_PER_SECOND to the functions, and refuses one above API Gateway's account limit", () => {
+    expect(parseDeployConfig(BASE_ENV).runtime.DELIVERY_MAX_CALLS_PER_SECOND).toBe(5000);
+    expect(
+      parseDeployConfig({ ...BASE_ENV, DELIVERY_MAX_CALLS_PER_SECOND: '8000' }).runtime.DELIVERY_MAX_CALLS_PER_SECOND,
+    ).toBe(8000);
+    expect(() => parseDeployConfig({ ...BASE_ENV, DELIVERY_MAX_CALLS_PER_SECOND: '20000' })).toThrow(
+      /DELIVERY_MAX_CALLS_PER_SECOND: must be at most 10000: API Gateway's account-wide limit/,
+    );
+  });
+
   it('names every missing key at once', () => {
     expect(() => parseDeployConfig({})).toThrow(DeployConfigError);
     expect(() => parseDeployConfig({})).toThrow(/ALLOWED_ORIGINS.*JWT_AUDIENCE.*DB_MODE/s);

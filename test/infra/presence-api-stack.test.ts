@@ -173,8 +173,13 @@ describe('REST API', () => {
 });
 
 describe('functions and the shared layer', () => {
-  it('deploys exactly one function per handler of the route table, and nothing else', () => {
-    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+  it('deploys exactly one function per handler of the route table, plus the mark-fresh custom resource provider', () => {
+    // The one function that is not a handler: aws-cdk-lib's AwsCustomResource provider (one per stack), which
+    // invokes the sweep once with {"markFresh":true} when the stack is created.
+    template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1);
+    const handlers = new Set(FUNCTION_NAMES.map(fnId));
+    const others = ofType('AWS::Lambda::Function').filter(([id]) => !handlers.has(id));
+    expect(others.map(([id]) => id)).toEqual([expect.stringMatching(/^AWS679f53fac002430cb0da5b7982bd2287/)]);
     template.resourceCountIs('AWS::Lambda::LayerVersion', 1);
   });
 
@@ -226,9 +231,15 @@ describe('functions and the shared layer', () => {
     });
     expect(statSync(join(layerModule, 'index.js')).size).toBeGreaterThan(100_000);
 
-    const functionDirs = assetDirs.filter((dir) => dir !== layerDir);
-    expect(functionDirs.length).toBeGreaterThanOrEqual(FUNCTION_NAMES.length);
+    // The handlers' own bundles, found through their Code.S3Key (<asset hash>.zip); the custom resource provider's
+    // code is aws-cdk-lib's and is no handler.
+    const functionDirs = FUNCTION_NAMES.map((name) => {
+      const key = (resources[fnId(name)] as Resource).Properties.Code.S3Key as string;
+      return `asset.${key.replace(/\.zip$/, '')}`;
+    });
+    expect(new Set(functionDirs).size).toBe(FUNCTION_NAMES.length);
     for (const dir of functionDirs) {
+      expect(assetDirs).toContain(dir);
       const code = readFileSync(join(assembly.directory, dir, 'index.js'), 'utf8');
       expect(code).toContain('require("@presence/layer")');
       expect(code.length).toBeLessThan(20_000);
@@ -537,8 +548,8 @@ describe('operating limits and alarms', () => {
     const [topicId, topic] = ofType('AWS::SNS::Topic')[0] as [string, Resource];
     expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
     expect(topic.Properties.DisplayName).toBe('Presence API alarms');
-    // Sweep (2), cache memory (1), WebSocket throttling and client errors (2), REST throttling (1).
-    expect(alarms()).toHaveLength(6);
+    // Sweep (2), work queue (2), cache memory (1), WebSocket throttling and client errors (2), REST throttling (1).
+    expect(alarms()).toHaveLength(8);
     for (const [, alarm] of alarms()) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);

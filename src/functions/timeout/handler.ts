@@ -1,16 +1,56 @@
 // The scheduled sweep (EventBridge, or the local timer): passes over all shards for SWEEP_WINDOW_SECONDS, handed to the
-// queue-driven workers when there are any, else done here (this alone is a complete recovery path).
+// queue-driven workers when there are any, else done here (this alone is a complete recovery path). The stack also
+// invokes it once, when it is created, with {"markFresh":true}: a new store is marked fresh (see markFreshIfNew).
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import type { SweepStats } from '@presence/layer';
-import { ConfigError, emptySweepStats, getRuntime, logger, runSweep, sweepOnce, sweepOptions } from '@presence/layer';
+import type { FreshMarkResult, SweepStats } from '@presence/layer';
+import {
+  ConfigError,
+  ValidationError,
+  emptySweepStats,
+  getRuntime,
+  logger,
+  runSweep,
+  sweepOnce,
+  sweepOptions,
+} from '@presence/layer';
 
 /** Shards per work message when the pass is handed to the workers. */
 const SHARDS_PER_MESSAGE = 16;
 
-export const handler = async (
-  _event: ScheduledEvent,
+/** The one-time event of stack creation (events/timeout-mark-fresh.json); an operator may send it too. */
+export interface MarkFreshEvent {
+  readonly markFresh: true;
+}
+
+/** What a sweep invocation did. */
+export type SweepResult = SweepStats & { handedOff: number };
+
+export async function handler(event: ScheduledEvent, context?: Partial<Context>): Promise<SweepResult>;
+export async function handler(event: MarkFreshEvent, context?: Partial<Context>): Promise<FreshMarkResult>;
+export async function handler(
+  event: ScheduledEvent | MarkFreshEvent,
   context?: Partial<Context>,
-): Promise<SweepStats & { handedOff: number }> => {
+): Promise<SweepResult | FreshMarkResult> {
+  if (event !== null && typeof event === 'object' && 'markFresh' in event) {
+    if (event.markFresh !== true) throw new ValidationError('markFresh must be true (the event is {"markFresh":true})');
+    return markFresh();
+  }
+  return sweep(context);
+}
+
+/** Marks a new store fresh, so users are not asked to resync after the first deploy; refuses on a store with data. */
+async function markFresh(): Promise<FreshMarkResult> {
+  const { store } = await getRuntime();
+  const result = await store.markFreshIfNew();
+  if (result.outcome === 'refused') {
+    logger.warn('mark fresh refused: the store holds data or is recovering from a loss; nothing changed', {
+      ...result.shards,
+    });
+  } else logger.info(`mark fresh: ${result.outcome}`, { ...result.shards });
+  return result;
+}
+
+async function sweep(context: Partial<Context> | undefined): Promise<SweepResult> {
   const { config, deps, queue } = await getRuntime();
   if (!config.connectionsEndpoint)
     throw new ConfigError('Invalid configuration: CONNECTIONS_ENDPOINT is required by the sweep');
@@ -43,4 +83,4 @@ export const handler = async (
   );
   logger.info('sweep finished', { ...stats, handedOff });
   return { ...stats, handedOff };
-};
+}

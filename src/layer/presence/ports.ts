@@ -159,6 +159,11 @@ export interface PresenceStore {
   recheck(userId: string, now: number, context: UserContext): Promise<void>;
   /** Marks every shard's data complete (a new, empty store): users without state then start with no choice. */
   markFresh(): Promise<void>;
+  /**
+   * The deploy-time mark: marks the store fresh only if it is new (no shard holds data or has noticed a loss);
+   * otherwise changes nothing. Idempotent: a second call answers `already-fresh`.
+   */
+  markFreshIfNew(): Promise<FreshMarkResult>;
   /** Users with a connection and open connections, summed over the shards (exact counters). */
   usage(): Promise<{ users: number; connections: number }>;
 }
@@ -224,4 +229,23 @@ export interface DomainLog {
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
   debug(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What {@link PresenceStore.markFreshIfNew} found and did; `shards` counts the store's shards by state. */
+export interface FreshMarkResult {
+  /**
+   * `marked`: the store was new and is marked now; `already-fresh`: every shard was marked before; `refused`: some
+   * shard holds data without a mark or is recovering from a detected loss, so nothing was changed.
+   */
+  readonly outcome: 'marked' | 'already-fresh' | 'refused';
+  readonly shards: {
+    /** Marked by this call. */
+    readonly marked: number;
+    /** Marked before. */
+    readonly fresh: number;
+    /** A loss of their data was detected: users without state are asked to resync. */
+    readonly recovering: number;
+    /** Unmarked, yet holding users or connections. */
+    readonly data: number;
+  };
 }

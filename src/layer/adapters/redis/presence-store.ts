@@ -17,6 +17,7 @@ import type {
   ConnectInput,
   ConnectResult,
   ConnectionRef,
+  FreshMarkResult,
   FriendList,
   PresenceStore,
   RemoveResult,
@@ -434,6 +435,33 @@ export class RedisPresenceStore implements PresenceStore {
         'fresh',
       ]),
     );
+  }
+
+  async markFreshIfNew(): Promise<FreshMarkResult> {
+    const shardStates = async (mode: 'check' | 'mark', shards: readonly number[]) =>
+      (await this.redis.run(
+        shards.map((s): RedisCommand => ['presenceShardMarkFresh', 1, this.keys.shard(s), mode]),
+      )) as string[];
+    const all = Array.from({ length: SHARD_COUNT }, (_, s) => s);
+    const before = await shardStates('check', all);
+    const count = (states: readonly string[], state: string) => states.filter((s) => s === state).length;
+    const shards = { marked: 0, fresh: count(before, 'fresh'), recovering: 0, data: count(before, 'data') };
+    if (count(before, 'recovering') > 0 || shards.data > 0) {
+      return { outcome: 'refused', shards: { ...shards, recovering: count(before, 'recovering') } };
+    }
+    const unmarked = all.filter((s) => before[s] === 'new');
+    if (unmarked.length === 0) return { outcome: 'already-fresh', shards };
+    // Checked again per shard, atomically: a shard someone reached meanwhile keeps the state that connect gave it.
+    const after = await shardStates('mark', unmarked);
+    return {
+      outcome: 'marked',
+      shards: {
+        marked: count(after, 'marked'),
+        fresh: shards.fresh + count(after, 'fresh'),
+        recovering: count(after, 'recovering'),
+        data: count(after, 'data'),
+      },
+    };
   }
 
   async usage(): Promise<{ users: number; connections: number }> {

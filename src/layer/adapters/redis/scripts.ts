@@ -790,6 +790,23 @@ local r = redis.call('HMGET', KEYS[1], 'u', 'n')
 return {tonumber(r[1] or '0'), tonumber(r[2] or '0')}
 `;
 
+/**
+ * KEYS shard hash. Where the shard stands for a deploy-time "mark fresh": 'fresh' (marked before), 'recovering' (a
+ * loss of its data was detected: users without state are asked to resync), 'data' (unmarked but holding users or
+ * connections), 'new' (unmarked and empty). With ARGV[1] 'mark', a 'new' shard is marked fresh and 'marked' returned;
+ * every other state is left as it is, so the mark never hides a loss the store has already noticed.
+ */
+export const SHARD_MARK_FRESH = `
+local mark = redis.call('HGET', KEYS[1], 'f')
+if mark == 'fresh' then return 'fresh' end
+if mark then return 'recovering' end
+local r = redis.call('HMGET', KEYS[1], 'u', 'n')
+if tonumber(r[1] or '0') ~= 0 or tonumber(r[2] or '0') ~= 0 then return 'data' end
+if ARGV[1] ~= 'mark' then return 'new' end
+redis.call('HSET', KEYS[1], 'f', 'fresh')
+return 'marked'
+`;
+
 /** Script names (ioredis custom commands) and their sources. */
 export const SCRIPTS = {
   presenceRateCap: RATE_CAP_SCRIPT,
@@ -810,6 +827,7 @@ export const SCRIPTS = {
   presenceMailboxClaim: MAILBOX_CLAIM,
   presenceMailboxAck: MAILBOX_ACK,
   presenceShardInfo: SHARD_INFO,
+  presenceShardMarkFresh: SHARD_MARK_FRESH,
 } as const;
 
 /** A script's command name. */

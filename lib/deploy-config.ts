@@ -134,6 +134,16 @@ const keysSchema = z.object({
   STORE_TIMEOUT_MS: int(1500, 1),
   FANOUT_CONCURRENCY: int(32, 1),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  USAGE_RETENTION_DAYS: int(90, 1),
+  ADMIN_GROUP: z.string().min(1).default('presence-admin'),
+  WEBHOOK_URL: optional.pipe(
+    z
+      .string()
+      .url()
+      .regex(/^https:\/\//, 'must be an https:// URL (EventBridge API destinations call HTTPS endpoints only)')
+      .optional(),
+  ),
+  WEBHOOK_AUTH_SECRET_ARN: optional.pipe(secretArn.optional()),
 
   EXPECTED_PEAK_CONNECTIONS: z.coerce
     .number()
@@ -192,6 +202,9 @@ const schema = keysSchema.superRefine((env, ctx) => {
     }
   }
   if (env.CACHE_MODE === 'existing') need('CACHE_EXISTING_URL', 'when CACHE_MODE=existing');
+  if (env.WEBHOOK_AUTH_SECRET_ARN !== undefined && env.WEBHOOK_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_AUTH_SECRET_ARN'], message: 'only applies with WEBHOOK_URL' });
+  }
   if (env.CACHE_SERVERLESS_MAX_STORAGE_GB !== undefined && env.CACHE_MODE !== 'serverless') {
     ctx.addIssue({
       code: 'custom',
@@ -313,6 +326,15 @@ export interface RuntimeSettings {
   readonly STORE_TIMEOUT_MS: number;
   readonly FANOUT_CONCURRENCY: number;
   readonly POWERTOOLS_LOG_LEVEL: string;
+  readonly USAGE_RETENTION_DAYS: number;
+  readonly ADMIN_GROUP: string;
+}
+
+/** Where presence events go besides the stack's event bus: an HTTPS webhook (EventBridge API destination). */
+export interface WebhookConfig {
+  readonly url: string;
+  /** Secret whose value is sent as the Authorization header; undefined: the stack generates one. */
+  readonly authSecretArn: string | undefined;
 }
 
 /** Everything the stack needs to know, validated. */
@@ -339,6 +361,8 @@ export interface DeployConfig {
   /** Where every alarm notifies: an existing topic, or one the stack creates; optionally subscribed by email. */
   readonly alarms: { readonly topicArn: string | undefined; readonly email: string | undefined };
   readonly manageApiGatewayCloudWatchRole: boolean;
+  /** WEBHOOK_URL (and WEBHOOK_AUTH_SECRET_ARN): presence events POSTed there; undefined: the bus only. */
+  readonly webhook: WebhookConfig | undefined;
 }
 
 /** A deploy configuration problem; the message names every offending key. */
@@ -433,6 +457,8 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       STORE_TIMEOUT_MS: e.STORE_TIMEOUT_MS,
       FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
+      USAGE_RETENTION_DAYS: e.USAGE_RETENTION_DAYS,
+      ADMIN_GROUP: e.ADMIN_GROUP,
     },
     throttling: {
       expectedPeakConnections: e.EXPECTED_PEAK_CONNECTIONS,
@@ -443,6 +469,7 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
     logRetentionDays: e.LOG_RETENTION_DAYS,
     alarms: { topicArn: e.ALARM_TOPIC_ARN, email: e.ALARM_EMAIL },
     manageApiGatewayCloudWatchRole: e.API_GATEWAY_CLOUDWATCH_ROLE,
+    webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, authSecretArn: e.WEBHOOK_AUTH_SECRET_ARN } : undefined,
   });
 }
 

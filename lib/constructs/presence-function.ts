@@ -35,6 +35,7 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
   subscribe: { timeout: Duration.seconds(6), memorySize: 256 },
   // Each message is one sweep pass or delivery run over up to 16 shards; the queue's visibility timeout exceeds it.
   worker: { timeout: Duration.seconds(60), memorySize: 1024 },
+  'get-usage': { timeout: Duration.seconds(10), memorySize: 256 },
 };
 
 /** Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start. */

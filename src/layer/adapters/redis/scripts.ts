@@ -740,6 +740,30 @@ local r = redis.call('HMGET', KEYS[1], 'u', 'n')
 return {tonumber(r[1] or '0'), tonumber(r[2] or '0')}
 `;
 
+/**
+ * KEYS 1 minute record, 2 hour record. ARGV 1 minute start, 2 hour start, 3 users, 4 connections, 5 keep minutes from,
+ * 6 keep hours from, 7 ttl (s). Each bucket keeps the highest counts recorded in it (several sweeps may record one
+ * minute); points older than the retention are dropped.
+ */
+export const USAGE_RECORD = `
+local function merge(key, t, o, n)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, t, t)) do
+    local a, b = string.match(m, '^%d+:(%d+):(%d+)$')
+    if a then o = math.max(o, tonumber(a)); n = math.max(n, tonumber(b)) end
+    redis.call('ZREM', key, m)
+  end
+  redis.call('ZADD', key, t, t .. ':' .. o .. ':' .. n)
+end
+local o, n = tonumber(ARGV[3]), tonumber(ARGV[4])
+merge(KEYS[1], ARGV[1], o, n)
+merge(KEYS[2], ARGV[2], o, n)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+return 1
+`;
+
 /** Script names (ioredis custom commands) and their sources. */
 export const SCRIPTS = {
   presenceRateCap: RATE_CAP_SCRIPT,
@@ -759,6 +783,7 @@ export const SCRIPTS = {
   presenceMailboxClaim: MAILBOX_CLAIM,
   presenceMailboxAck: MAILBOX_ACK,
   presenceShardInfo: SHARD_INFO,
+  presenceUsageRecord: USAGE_RECORD,
 } as const;
 
 /** A script's command name. */

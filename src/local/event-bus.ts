@@ -49,6 +49,11 @@ export class LocalEventBus implements EventPublisher {
     return [...this.log];
   }
 
+  /** Resolves once every event published so far has been POSTed or given up on. */
+  async idle(): Promise<void> {
+    await this.chain;
+  }
+
   /** Stops posting: waits for the post in flight (each is bounded by its timeout), skips the rest. */
   async stop(): Promise<void> {
     this.stopped = true;

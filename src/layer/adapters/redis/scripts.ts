@@ -532,7 +532,7 @@ local function keys_of(user)
   local b = 6 + 4 * (idx[user] - 1)
   return {KEYS[b], KEYS[b + 1], KEYS[1], KEYS[b + 2], KEYS[b + 3], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 end
-local touched, order, ended, reaped, lastact = {}, {}, {}, {}, {}
+local touched, order, ended, reaped, lastact, lost = {}, {}, {}, {}, {}, {}
 for j = 12 + nu, #ARGV do
   local m = ARGV[j]
   local sc = redis.call('ZSCORE', KEYS[1], m)
@@ -568,6 +568,7 @@ for j = 12 + nu, #ARGV do
           reaped[#reaped + 1] = user
           reaped[#reaped + 1] = conn
           reaped[#reaped + 1] = reason
+          lost[user] = true
           local a = tonumber(r.a) or 0
           if a > (lastact[user] or 0) then lastact[user] = a end
         end
@@ -586,7 +587,8 @@ for _, user in ipairs(order) do
   local n, best, page = rollup(K[1])
   local mode = 'passive'
   if n == 0 then
-    if lastact[user] then count(K, -1, 0) end
+    -- the user stops counting as online when this commit took their last connection (not on a grace end alone)
+    if lost[user] then count(K, -1, 0) end
     if ended[user] or GRACE == 0 then
       mode = 'final'
     else

@@ -93,7 +93,7 @@ it('charts users online and connections, shows the live figure and the latest pr
   two.send({ action: 'update-presence', status: 'busy' });
   await page.waitForFunction(
     (id) =>
-      [...document.querySelectorAll('#presence-events li')].some((li) =>
+      Array.from(document.querySelectorAll('#presence-events li')).some((li) =>
         li.textContent?.includes(`${id}  online → busy`),
       ),
     users.ops2,
@@ -134,7 +134,7 @@ it('charts users online and connections, shows the live figure and the latest pr
   expect(await figure('connections-now')).toBe('3');
   await page.waitForFunction(
     (id) =>
-      [...document.querySelectorAll('#presence-events li')].some((li) =>
+      Array.from(document.querySelectorAll('#presence-events li')).some((li) =>
         li.textContent?.includes(`${id}  online → offline`),
       ),
     users.ops3,

@@ -141,3 +141,24 @@ it('charts users online and connections, shows the live figure and the latest pr
     { timeout: 20_000 },
   );
 });
+
+it('fits a 360 px wide window without sideways scroll', async () => {
+  // Arrange
+  const narrow = await (await browser.newContext({ viewport: { width: 360, height: 800 } })).newPage();
+  try {
+    // Act
+    await narrow.goto(`${stack.url}/`);
+    await narrow.waitForSelector('#operator[data-refreshed]');
+    const widths = await narrow.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      innerWidth,
+      chart: (document.querySelector('#usage-chart') as SVGSVGElement).getBoundingClientRect().width,
+    }));
+
+    // Assert
+    expect(widths.scrollWidth).toBeLessThanOrEqual(widths.innerWidth);
+    expect(widths.chart).toBeGreaterThan(250);
+  } finally {
+    await narrow.context().close();
+  }
+});

@@ -40,7 +40,8 @@ const STYLE = `
 #operator .legend span { font-size: 12px; margin-right: 12px; }
 #operator .legend .k { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 4px; }
 #presence-events li { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: 12px; padding: 2px 0;
-  color: #57606a; }
+  color: #57606a; overflow-wrap: anywhere; }
+@media (max-width: 720px) { #operator { margin: 0 12px 16px; padding: 12px; } #operator .cols { grid-template-columns: 1fr; } }
 #presence-events .to-online { color: #1a7f37; } #presence-events .to-offline { color: #6e7781; }
 #presence-events .to-busy { color: #cf222e; } #presence-events .to-away { color: #9a6700; }
 `;

@@ -159,6 +159,16 @@ const keysSchema = z.object({
     .max(1000, 'must be at most 1000 (the largest maximum concurrency of an SQS event source)')
     .default(DEFAULT_WORKER_MAX_CONCURRENCY),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  USAGE_RETENTION_DAYS: int(90, 1),
+  ADMIN_GROUP: z.string().min(1).default('presence-admin'),
+  WEBHOOK_URL: optional.pipe(
+    z
+      .string()
+      .url()
+      .regex(/^https:\/\//, 'must be an https:// URL (EventBridge API destinations call HTTPS endpoints only)')
+      .optional(),
+  ),
+  WEBHOOK_AUTH_SECRET_ARN: optional.pipe(secretArn.optional()),
 
   EXPECTED_PEAK_CONNECTIONS: z.coerce
     .number()
@@ -217,6 +227,9 @@ const schema = keysSchema.superRefine((env, ctx) => {
     }
   }
   if (env.CACHE_MODE === 'existing') need('CACHE_EXISTING_URL', 'when CACHE_MODE=existing');
+  if (env.WEBHOOK_AUTH_SECRET_ARN !== undefined && env.WEBHOOK_URL === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['WEBHOOK_AUTH_SECRET_ARN'], message: 'only applies with WEBHOOK_URL' });
+  }
   if (env.CACHE_SERVERLESS_MAX_STORAGE_GB !== undefined && env.CACHE_MODE !== 'serverless') {
     ctx.addIssue({
       code: 'custom',
@@ -339,6 +352,15 @@ export interface RuntimeSettings {
   readonly FANOUT_CONCURRENCY: number;
   readonly DELIVERY_MAX_CALLS_PER_SECOND: number;
   readonly POWERTOOLS_LOG_LEVEL: string;
+  readonly USAGE_RETENTION_DAYS: number;
+  readonly ADMIN_GROUP: string;
+}
+
+/** Where presence events go besides the stack's event bus: an HTTPS webhook (EventBridge API destination). */
+export interface WebhookConfig {
+  readonly url: string;
+  /** Secret whose value is sent as the Authorization header; undefined: the stack generates one. */
+  readonly authSecretArn: string | undefined;
 }
 
 /** Everything the stack needs to know, validated. */
@@ -367,6 +389,8 @@ export interface DeployConfig {
   /** Where every alarm notifies: an existing topic, or one the stack creates; optionally subscribed by email. */
   readonly alarms: { readonly topicArn: string | undefined; readonly email: string | undefined };
   readonly manageApiGatewayCloudWatchRole: boolean;
+  /** WEBHOOK_URL (and WEBHOOK_AUTH_SECRET_ARN): presence events POSTed there; undefined: the bus only. */
+  readonly webhook: WebhookConfig | undefined;
 }
 
 /** A deploy configuration problem; the message names every offending key. */
@@ -462,6 +486,8 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
       DELIVERY_MAX_CALLS_PER_SECOND: e.DELIVERY_MAX_CALLS_PER_SECOND,
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
+      USAGE_RETENTION_DAYS: e.USAGE_RETENTION_DAYS,
+      ADMIN_GROUP: e.ADMIN_GROUP,
     },
     workers: { maxConcurrency: e.WORKER_MAX_CONCURRENCY },
     throttling: {
@@ -473,6 +499,7 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
     logRetentionDays: e.LOG_RETENTION_DAYS,
     alarms: { topicArn: e.ALARM_TOPIC_ARN, email: e.ALARM_EMAIL },
     manageApiGatewayCloudWatchRole: e.API_GATEWAY_CLOUDWATCH_ROLE,
+    webhook: e.WEBHOOK_URL ? { url: e.WEBHOOK_URL, authSecretArn: e.WEBHOOK_AUTH_SECRET_ARN } : undefined,
   });
 }
 

@@ -16,6 +16,8 @@ import { PresenceCache } from './constructs/cache';
 import { PresenceDatabase } from './constructs/database';
 import { MarkFresh } from './constructs/mark-fresh';
 import { PresenceNetwork } from './constructs/network';
+import { OperationsDashboard } from './constructs/operations-dashboard';
+import { PresenceEvents } from './constructs/presence-events';
 import { PresenceFunction, functionSizing } from './constructs/presence-function';
 import { PresenceRestApi } from './constructs/rest-api';
 import { SharedLayer } from './constructs/shared-layer';
@@ -101,6 +103,9 @@ export class PresenceApiStack extends Stack {
       WORKER_FUNCTION,
     ]);
     for (const name of pushers) functions[name].bindConnectionsApi(webSocket);
+    // The same functions publish presence events (from the outbox, with the deliveries).
+    const events = new PresenceEvents(this, 'Events', { webhook: config.webhook });
+    for (const name of pushers) functions[name].bindEventBus(events.bus);
 
     const sweep = new SweepSchedule(this, 'Sweep', { sweep: functions[SWEEP_FUNCTION] });
     // Sweep passes and deliveries fan out over the queue-driven workers; whoever delivers may hand work to them.
@@ -115,7 +120,12 @@ export class PresenceApiStack extends Stack {
       topicArn: config.alarms.topicArn,
       email: config.alarms.email,
     });
-    notifications.watch(...sweep.alarms, ...workQueue.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms);
+    notifications.watch(...sweep.alarms, ...workQueue.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms, ...events.alarms);
+    const dashboard = new OperationsDashboard(this, 'Operations', {
+      alarms: [...sweep.alarms, ...workQueue.alarms, ...cache.alarms, ...webSocket.alarms, ...rest.alarms, ...events.alarms],
+    });
+    notifications.watch(...dashboard.alarms);
+    for (const fn of Object.values(functions)) fn.bindMetrics(dashboard.namespace);
 
     new CfnOutput(this, 'WebSocketUrl', {
       value: webSocket.url,
@@ -144,6 +154,26 @@ export class PresenceApiStack extends Stack {
     new CfnOutput(this, 'WorkDeadLetterQueueUrl', {
       value: workQueue.deadLetterQueue.queueUrl,
       description: 'Work messages that failed 5 times (hints only: the work itself stays in Redis)',
+    });
+    new CfnOutput(this, 'EventBusName', {
+      value: events.bus.eventBusName,
+      description: 'EventBridge bus with every presence event (source presence-api, detail-type Presence Changed)',
+    });
+    if (events.deadLetterQueue) {
+      new CfnOutput(this, 'WebhookDeadLetterQueueUrl', {
+        value: events.deadLetterQueue.queueUrl,
+        description: 'Presence events the webhook did not accept within 24 h',
+      });
+    }
+    if (events.webhookSecret) {
+      new CfnOutput(this, 'WebhookAuthSecretArn', {
+        value: events.webhookSecret.secretArn,
+        description: 'Secret sent as the Authorization header of every webhook POST (check it in your endpoint)',
+      });
+    }
+    new CfnOutput(this, 'DashboardName', {
+      value: dashboard.dashboard.dashboardName,
+      description: 'CloudWatch dashboard: users online, connections, deliveries, lags',
     });
     new CfnOutput(this, 'AlarmTopicArn', {
       value: notifications.topic.topicArn,

@@ -12,6 +12,7 @@ export const FUNCTION_NAMES = [
   'timeout',
   'subscribe',
   'worker',
+  'get-usage',
 ] as const;
 
 /** A function name from {@link FUNCTION_NAMES}. */
@@ -51,6 +52,7 @@ export const WEBSOCKET_ROUTES: readonly WebSocketRoute[] = [
 export const REST_ROUTES: readonly RestRoute[] = [
   { method: 'GET', path: '/presence', functionName: 'get-presence', authorized: true },
   { method: 'GET', path: '/presence/{userId}', functionName: 'get-user-presence', authorized: true },
+  { method: 'GET', path: '/usage', functionName: 'get-usage', authorized: true },
 ];
 
 /** The function the schedule (EventBridge in AWS, a timer locally) invokes. */

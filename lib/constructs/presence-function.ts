@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type { Connections, ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -35,6 +36,7 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
   subscribe: { timeout: Duration.seconds(6), memorySize: 256 },
   // Each message is one sweep pass or delivery run over up to 16 shards; the queue's visibility timeout exceeds it.
   worker: { timeout: Duration.seconds(60), memorySize: 1024 },
+  'get-usage': { timeout: Duration.seconds(10), memorySize: 256 },
 };
 
 /** Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start. */
@@ -205,6 +207,19 @@ export class PresenceFunction extends NodejsFunction {
           'Connection ids are created at run time, so @connections access is granted for any connection of this one API stage (POST to send, DELETE to close), nothing wider.',
       });
     }
+    return this;
+  }
+
+  /** Lets the function publish presence events to exactly one bus (the delivery module does, from the outbox). */
+  bindEventBus(bus: IEventBus): this {
+    this.addEnvironment('EVENT_BUS_NAME', bus.eventBusName);
+    bus.grantPutEventsTo(this);
+    return this;
+  }
+
+  /** Lets the function write its embedded-format metrics under the stack's namespace (read by the dashboard). */
+  bindMetrics(namespace: string): this {
+    this.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', namespace);
     return this;
   }
 

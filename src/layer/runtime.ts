@@ -9,7 +9,9 @@ import { RedisRateCap } from './adapters/redis/rate-cap';
 import { NO_QUEUE, SqsWorkQueue } from './adapters/sqs/work-queue';
 import type { WorkMessage } from './adapters/sqs/work-queue';
 import { DeliveryService } from './delivery/deliverer';
-import type { EventPublisher, WorkQueue } from './delivery/ports';
+import type { DeliveryMetrics, EventPublisher, WorkQueue } from './delivery/ports';
+import { RedisUsageLog } from './adapters/redis/usage-log';
+import { putMetric } from './shared/metrics';
 import { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
 import { createPool } from './adapters/postgres/pool';
 import { RedisExecutor, createRedisClient } from './adapters/redis/client';
@@ -32,11 +34,25 @@ export interface Runtime {
   readonly delivery: DeliveryService;
   readonly store: RedisPresenceStore;
   readonly keys: RedisKeys;
+  /** The per-minute record of users online and connections open. */
+  readonly usage: RedisUsageLog;
   /** The workers' queue (SQS when configured, the local stack's in-process one): sweep passes are handed to it. */
   readonly queue: SweepQueue | undefined;
   /** The pg pool, once created. */
   pool(): Promise<Pool>;
 }
+
+/** The delivery module's figures as CloudWatch metrics (written only where a metrics namespace is configured). */
+const DELIVERY_METRICS: DeliveryMetrics = Object.freeze({
+  delivered(sent: number, failed: number, lagMs: number | undefined) {
+    if (sent > 0) putMetric('DeliveriesSent', sent);
+    if (failed > 0) putMetric('DeliveriesFailed', failed);
+    if (lagMs !== undefined) putMetric('DeliveryLag', lagMs);
+  },
+  capWaited(calls: number) {
+    putMetric('RateCapWaits', calls);
+  },
+});
 
 /** How long the function that made a change owns its delivery before the workers take it over. */
 export const DELIVERY_LEASE_MS = 15_000;
@@ -126,6 +142,7 @@ async function build(): Promise<Runtime> {
       events: config.eventBusName ? new EventBridgePublisher(config.eventBusName) : (localAdapters.events ?? NO_EVENTS),
       clock,
       log,
+      metrics: DELIVERY_METRICS,
     },
     {
       concurrency: config.fanoutConcurrency,
@@ -138,7 +155,8 @@ async function build(): Promise<Runtime> {
     },
   );
   const deps: PresenceDeps = { store, directory, gateway, deliverer: delivery, clock, log };
-  return { config, deps, redis, directory, gateway, delivery, store, keys, queue, pool };
+  const usage = new RedisUsageLog(redis, keys, config.usageRetentionDays);
+  return { config, deps, redis, directory, gateway, delivery, store, keys, usage, queue, pool };
 }
 
 /** The container's runtime, built on first use. */

@@ -1,9 +1,11 @@
-// Local-only routes: the dev issuer (JWKS, POST /dev/token) and demo data (GET/POST /dev/users, POST /dev/friendships).
+// Local-only routes: the dev issuer (JWKS, POST /dev/token), demo data (GET/POST /dev/users, POST /dev/friendships)
+// and the local event bus (GET /dev/events).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisKeys, corsHeaders } from '@presence/layer';
 import type { DevIssuer } from './dev-issuer';
+import type { LocalEventBus } from './event-bus';
 import { parseJsonObject, readBody, sendJson } from './http-io';
 import { logRequest, since } from './request-log';
 import { header } from './request-parts';
@@ -26,6 +28,7 @@ export interface DevRouteDeps {
   readonly keyPrefix: string;
   readonly tokenTtlSeconds: number;
   readonly allowedOrigins: () => readonly string[];
+  readonly events: Pick<LocalEventBus, 'events'>;
 }
 
 /** A user id the service accepts: 1 to 128 characters, no control characters. */
@@ -44,6 +47,18 @@ function userIdField(body: Record<string, unknown>, field: string): string {
   if (typeof value !== 'string' || !isUserId(value))
     throw new BadRequest(`${field} must be a string of 1 to 128 characters`);
   return value;
+}
+
+/** Token groups (`cognito:groups`): at most 20 names of 1 to 128 characters. */
+function groupList(body: Record<string, unknown>): string[] {
+  const value = body.groups ?? [];
+  if (
+    !Array.isArray(value) ||
+    value.length > 20 ||
+    !value.every((g) => typeof g === 'string' && g.length >= 1 && g.length <= 128)
+  )
+    throw new BadRequest('groups must be an array of at most 20 group names (1 to 128 characters each)');
+  return [...new Set(value as string[])];
 }
 
 function domainList(body: Record<string, unknown>, field: string): string[] {
@@ -85,10 +100,15 @@ export async function handleDevRequest(
       const userId = userIdField(body, 'userId');
       const expiresIn = body.expiresIn === undefined ? deps.tokenTtlSeconds : Number(body.expiresIn);
       if (!Number.isInteger(expiresIn)) throw new BadRequest('expiresIn must be an integer number of seconds');
-      const token = deps.issuer.sign(userId, { expiresIn });
-      sendJson(res, 200, { token, userId, expiresAt: Date.now() + expiresIn * 1000 }, cors);
+      const groups = groupList(body);
+      const token = deps.issuer.sign(userId, {
+        expiresIn,
+        ...(groups.length > 0 ? { extraClaims: { 'cognito:groups': groups } } : {}),
+      });
+      sendJson(res, 200, { token, userId, groups, expiresAt: Date.now() + expiresIn * 1000 }, cors);
       return logRequest({ kind: 'DEV', what, status: 200, userId, ms: since(started), note: 'token issued' });
     }
+    if (url.pathname === '/dev/events' && method === 'GET') return reply(200, { events: deps.events.events() });
     if (url.pathname === '/dev/users' && method === 'GET') {
       const { rows } = await deps.pool.query<{
         user_id: string;

@@ -18,6 +18,8 @@ export interface LocalConfig {
   readonly tokenTtlSeconds: number;
   /** Concurrent in-process delivery/sweep workers (LOCAL_WORKERS). */
   readonly workers: number;
+  /** `LOCAL_WEBHOOK_URL`: each presence event is POSTed there as one JSON object. */
+  readonly webhookUrl: string | undefined;
 }
 
 /** Largest WebSocket frame API Gateway accepts; bigger ones close the connection with 1009. */
@@ -39,6 +41,19 @@ function int(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0): nu
 
 const truthy = (value: string | undefined): boolean => value !== undefined && /^(1|true|yes|on)$/i.test(value);
 
+function webhook(raw: string | undefined): string | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('LOCAL_WEBHOOK_URL must be an http:// or https:// URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error('LOCAL_WEBHOOK_URL must be an http:// or https:// URL');
+  return url.toString();
+}
+
 /** Parses the local stack's settings from `env`; throws naming a bad key. */
 export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
   return Object.freeze({
@@ -50,5 +65,6 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 5, 1) * 1000,
     tokenTtlSeconds: int(env, 'LOCAL_TOKEN_TTL_SECONDS', 12 * 3600, 1),
     workers: int(env, 'LOCAL_WORKERS', 2, 1),
+    webhookUrl: webhook(env.LOCAL_WEBHOOK_URL),
   });
 }

@@ -36,6 +36,7 @@ import type { SweepTimer } from './sweep-timer';
 import { startSweepTimer } from './sweep-timer';
 import { WebSocketGateway, isWebSocketPath } from './websocket-gateway';
 import { LocalWorkQueue } from './work-queue';
+import { LocalEventBus } from './event-bus';
 
 /** The pinned id of examples/chrome-extension (from the manifest's `key`), allowed by CORS and on connect locally. */
 export const EXTENSION_ID = 'ihlanbdnkhllkndcdplfehpcigghgfkm';
@@ -57,6 +58,8 @@ export interface LocalStack {
   readonly redis: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
   readonly database: { readonly url: string; readonly embedded: boolean; readonly pid: number | undefined };
   readonly issuer: DevIssuer;
+  /** The local event bus (GET /dev/events, LOCAL_WEBHOOK_URL). */
+  readonly events: LocalEventBus;
   /** Milliseconds from the start call to ready. */
   readonly startupMs: number;
   readonly seededUsers: string[];
@@ -173,7 +176,10 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     const core = parseCoreConfig(process.env);
     // The same delivery pipeline as in AWS: the worker handler behind an in-process queue.
     const workQueue = new LocalWorkQueue(handlers.worker, config.workers);
-    useLocalAdapters({ queue: workQueue });
+    // Presence events through the same port as in AWS: the local bus instead of EventBridge.
+    const events = new LocalEventBus({ webhookUrl: config.webhookUrl });
+    cleanups.push(() => events.stop());
+    useLocalAdapters({ queue: workQueue, events });
     const runtime = await getRuntime(); // warm: fail now, naming a bad key, not on the first request
     cleanups.push(() => shutdownRuntime());
     cleanups.push(() => workQueue.stop());
@@ -197,6 +203,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       keyPrefix: core.redis.keyPrefix,
       tokenTtlSeconds: config.tokenTtlSeconds,
       allowedOrigins,
+      events,
     };
     live.route = (req, res) => routeRequest(req, res, { rest, gateway, registry, demo, devDeps, guard });
 
@@ -210,6 +217,7 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       redis: { url: redisUrl, embedded: Boolean(redisServer), pid: redisServer?.pid },
       database: { url: databaseUrl, embedded: Boolean(pgServer), pid: pgServer?.pid },
       issuer,
+      events,
       startupMs: Math.round(performance.now() - started),
       seededUsers,
       stop: () => (stopping ??= stopAll()),

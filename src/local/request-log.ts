@@ -18,7 +18,7 @@ function clock(): string {
 
 /** One log line: `12:00:01.234 WS   update-presence  200  alice  conn=abc  4ms`. */
 export function logRequest(entry: {
-  readonly kind: 'REST' | 'WS' | 'CONN' | 'SWEEP' | 'DEV' | 'HTTP';
+  readonly kind: 'REST' | 'WS' | 'CONN' | 'SWEEP' | 'DEV' | 'HTTP' | 'EVENT';
   readonly what: string;
   readonly status: number | string;
   readonly userId?: string | undefined;

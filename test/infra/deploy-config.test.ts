@@ -200,6 +200,37 @@ describe('cache and alarm keys', () => {
       /ALARM_EMAIL: must be an email address/,
     );
   });
+
+  it('takes an https webhook with an optional Authorization secret, and refuses a secret without a webhook', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:presence/webhook-AbCdEf';
+    expect(parseDeployConfig(BASE_ENV).webhook).toBeUndefined();
+    expect(parseDeployConfig({ ...BASE_ENV, WEBHOOK_URL: 'https://hooks.example.com/p' }).webhook).toEqual({
+      url: 'https://hooks.example.com/p',
+      authSecretArn: undefined,
+    });
+    expect(
+      parseDeployConfig({ ...BASE_ENV, WEBHOOK_URL: 'https://hooks.example.com/p', WEBHOOK_AUTH_SECRET_ARN: secret })
+        .webhook,
+    ).toEqual({ url: 'https://hooks.example.com/p', authSecretArn: secret });
+    expect(() => parseDeployConfig({ ...BASE_ENV, WEBHOOK_URL: 'http://hooks.example.com/p' })).toThrow(
+      /WEBHOOK_URL: must be an https:\/\/ URL/,
+    );
+    expect(() => parseDeployConfig({ ...BASE_ENV, WEBHOOK_AUTH_SECRET_ARN: secret })).toThrow(
+      /WEBHOOK_AUTH_SECRET_ARN: only applies with WEBHOOK_URL/,
+    );
+  });
+
+  it('hands the usage retention and the admin group to the functions', () => {
+    expect(parseDeployConfig(BASE_ENV).runtime).toMatchObject({
+      USAGE_RETENTION_DAYS: 90,
+      ADMIN_GROUP: 'presence-admin',
+    });
+    expect(parseDeployConfig({ ...BASE_ENV, USAGE_RETENTION_DAYS: '30', ADMIN_GROUP: 'ops' }).runtime).toMatchObject({
+      USAGE_RETENTION_DAYS: 30,
+      ADMIN_GROUP: 'ops',
+    });
+    expect(() => parseDeployConfig({ ...BASE_ENV, USAGE_RETENTION_DAYS: '0' })).toThrow(/USAGE_RETENTION_DAYS/);
+  });
 });
 
 describe('readDeployEnvironment', () => {

@@ -38,6 +38,11 @@ const VARIANTS: Record<string, Record<string, string>> = {
     ALARM_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:ops',
     API_GATEWAY_CLOUDWATCH_ROLE: 'false',
   },
+  'webhook with a generated Authorization secret': { WEBHOOK_URL: 'https://hooks.example.com/presence' },
+  "webhook with the operator's Authorization secret": {
+    WEBHOOK_URL: 'https://hooks.example.com/presence',
+    WEBHOOK_AUTH_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:presence/webhook-AbCdEf',
+  },
 };
 
 function acknowledgements(root: IConstruct): Array<{ id: string; reason: string }> {

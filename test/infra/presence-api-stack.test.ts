@@ -548,8 +548,9 @@ describe('operating limits and alarms', () => {
     const [topicId, topic] = ofType('AWS::SNS::Topic')[0] as [string, Resource];
     expect(ofType('AWS::SNS::Topic')).toHaveLength(1);
     expect(topic.Properties.DisplayName).toBe('Presence API alarms');
-    // Sweep (2), work queue (2), cache memory (1), WebSocket throttling and client errors (2), REST throttling (1).
-    expect(alarms()).toHaveLength(8);
+    // Sweep (2), work queue (2), cache memory (1), WebSocket throttling and client errors (2), REST throttling (1),
+    // delivery and sweep lag (2).
+    expect(alarms()).toHaveLength(10);
     for (const [, alarm] of alarms()) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
       expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);

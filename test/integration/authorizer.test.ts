@@ -45,7 +45,7 @@ describe('accepts', () => {
   it('a WebSocket token in the Authorization query parameter, allowing the whole stage', async () => {
     const result = await handler(websocket());
     expect(result.principalId).toBe('alice');
-    expect(result.context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '' });
+    expect(result.context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '[]' });
     expect(result.policyDocument.Statement).toEqual([
       {
         Action: 'execute-api:Invoke',
@@ -57,14 +57,23 @@ describe('accepts', () => {
 
   it('a WebSocket token in the token query parameter', async () => {
     const event = websocket((e) => (e.queryStringParameters = { token: issuer.sign('bob') }));
-    expect((await handler(event)).context).toEqual({ userId: 'bob', exp: expect.any(Number), groups: '' });
+    expect((await handler(event)).context).toEqual({ userId: 'bob', exp: expect.any(Number), groups: '[]' });
   });
 
   it('a WebSocket token in Sec-WebSocket-Protocol next to presence.v1', async () => {
     const event = loadEvent<APIGatewayRequestAuthorizerEvent>('authorizer-websocket-subprotocol', (u) =>
       issuer.sign(u),
     );
-    expect((await handler(event)).context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '' });
+    expect((await handler(event)).context).toEqual({ userId: 'alice', exp: expect.any(Number), groups: '[]' });
+  });
+
+  it("passes the token's cognito:groups on as a JSON array, so a group name with a comma stays one group", async () => {
+    // Arrange
+    const token = issuer.sign('alice', { extraClaims: { 'cognito:groups': ['presence-admin', 'a,b'] } });
+    // Act
+    const result = await handler(rest(`Bearer ${token}`));
+    // Assert
+    expect(JSON.parse(String(result.context?.groups))).toEqual(['presence-admin', 'a,b']);
   });
 
   it('REST Bearer and bare tokens, and access tokens (username, client_id)', async () => {

@@ -16,6 +16,8 @@ it('applies the contract defaults and freezes the result', () => {
     retentionSeconds: 30 * 86_400,
     friendCacheSeconds: 60,
     sweepWindowMs: 0,
+    usageRetentionDays: 90,
+    adminGroup: 'presence-admin',
   });
   expect(config.allowedOrigins).toEqual(['http://a.test', 'chrome-extension://x']);
   expect(Object.isFrozen(config)).toBe(true);
@@ -29,6 +31,7 @@ it.each([
   [{ ...base, GRACE_SECONDS: '-1' }, /GRACE_SECONDS/],
   [{ ...base, REDIS_MODE: 'sentinel' }, /REDIS_MODE/],
   [{ ...base, REDIS_KEY_PREFIX: 'a{b}' }, /REDIS_KEY_PREFIX/],
+  [{ ...base, USAGE_RETENTION_DAYS: '0' }, /USAGE_RETENTION_DAYS must be an integer of at least 1/],
 ])('fails naming the key: %#', (env, key) => {
   expect(() => parseCoreConfig(env as NodeJS.ProcessEnv)).toThrow(ConfigError);
   expect(() => parseCoreConfig(env as NodeJS.ProcessEnv)).toThrow(key);

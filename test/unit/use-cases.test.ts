@@ -65,6 +65,7 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   const removed: string[] = [];
   const calls: string[] = [];
   const permits: number[] = [];
+  const reported: unknown[][] = [];
   let permitLimit = Number.POSITIVE_INFINITY;
   let directoryFails = false;
   const store = {
@@ -119,6 +120,10 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
       events: { publish: async () => undefined },
       clock: () => 1_000_000,
       log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
+      metrics: {
+        delivered: (sent, failed, lagMs) => void reported.push(['delivered', sent, failed, lagMs]),
+        capWaited: (calls) => void reported.push(['capWaited', calls]),
+      },
     },
     {
       concurrency: 4,
@@ -140,6 +145,7 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
     removed,
     calls,
     permits,
+    reported,
     limitPermits: (n: number) => {
       permitLimit = n;
     },
@@ -197,6 +203,23 @@ describe('delivery', () => {
     await w.delivery.deliverChanges('e', [pending({}, null)]);
     expect(w.posts).toEqual([]);
     expect(w.acks).toEqual([{ userId: 'ann', v: 100, retryAt: expect.any(Number) }]);
+  });
+});
+
+describe('delivery metrics', () => {
+  it('reports posts sent and failed, the lag of the oldest change, and the calls that waited for the rate cap', async () => {
+    // Arrange: b2 fails; the cap grants one call per request, so of three calls one waits
+    const w = world({ ben: [target('b1'), target('b2'), target('b3')] }, { b2: 'failed' });
+    w.limitPermits(1);
+
+    // Act
+    await w.delivery.deliverChanges('e', [pending({ v: 400_000 })]);
+
+    // Assert: the clock says 1,000,000; the change posted was made at 400,000
+    expect(w.reported).toEqual([
+      ['capWaited', 1],
+      ['delivered', 1, 1, 600_000],
+    ]);
   });
 });
 

@@ -26,7 +26,8 @@ export const handler = async (event: APIGatewayRequestAuthorizerEvent): Promise<
   if (!token) throw new Error('Unauthorized');
   try {
     const claims = await getVerifier().verifyClaims(token);
-    return allow(claims.userId, event.methodArn, { exp: claims.expiresAt, groups: claims.groups.join(',') });
+    // A JSON array: group names may contain commas, and a joined list could be split into a group nobody has.
+    return allow(claims.userId, event.methodArn, { exp: claims.expiresAt, groups: JSON.stringify(claims.groups) });
   } catch (error) {
     logger.info('token rejected', { reason: (error as Error).name });
     throw new Error('Unauthorized');

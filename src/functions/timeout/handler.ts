@@ -7,8 +7,11 @@ import {
   ConfigError,
   ValidationError,
   emptySweepStats,
+  flushMetrics,
   getRuntime,
   logger,
+  putMetric,
+  recordUsage,
   runSweep,
   sweepOnce,
   sweepOptions,
@@ -51,7 +54,7 @@ async function markFresh(): Promise<FreshMarkResult> {
 }
 
 async function sweep(context: Partial<Context> | undefined): Promise<SweepResult> {
-  const { config, deps, queue } = await getRuntime();
+  const { config, deps, queue, usage } = await getRuntime();
   if (!config.connectionsEndpoint)
     throw new ConfigError('Invalid configuration: CONNECTIONS_ENDPOINT is required by the sweep');
   const options = sweepOptions(config, config.connectionsEndpoint);
@@ -64,6 +67,15 @@ async function sweep(context: Partial<Context> | undefined): Promise<SweepResult
       remainingMs: () => context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY,
     },
     async (deadline) => {
+      const due = Date.now();
+      // Every pass records the usage point of its minute (one round trip: the per-shard counters, summed).
+      try {
+        const counts = await recordUsage({ store: deps.store, usage, clock: deps.clock });
+        putMetric('UsersOnline', counts.users);
+        putMetric('ConnectionsOpen', counts.connections);
+      } catch (error) {
+        logger.warn('recording usage failed', { error: error as Error });
+      }
       if (queue) {
         try {
           const shards = Array.from({ length: deps.store.shardCount }, (_, i) => i);
@@ -79,8 +91,10 @@ async function sweep(context: Partial<Context> | undefined): Promise<SweepResult
         }
       }
       await sweepOnce(deps, options, stats, deadline);
+      putMetric('SweepLag', Date.now() - due);
     },
   );
+  flushMetrics();
   logger.info('sweep finished', { ...stats, handedOff });
   return { ...stats, handedOff };
 }

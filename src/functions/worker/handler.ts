@@ -2,7 +2,16 @@
 // each message names; a message that fails is reported back (partial batch failure) and retried by the queue.
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { WorkMessage } from '@presence/layer';
-import { ConfigError, emptySweepStats, getRuntime, logger, sweepOnce, sweepOptions } from '@presence/layer';
+import {
+  ConfigError,
+  emptySweepStats,
+  flushMetrics,
+  getRuntime,
+  logger,
+  putMetric,
+  sweepOnce,
+  sweepOptions,
+} from '@presence/layer';
 
 /** Stop this long before the Lambda timeout, so no pass is cut mid-way. */
 const SAFETY_MS = 3000;
@@ -19,13 +28,18 @@ export const handler = async (event: SQSEvent, context?: Partial<Context>): Prom
     try {
       const message = JSON.parse(record.body) as WorkMessage;
       const shards = message.shards.filter((s) => Number.isInteger(s) && s >= 0 && s < deps.store.shardCount);
-      if (message.sweep) await sweepOnce(deps, sweepOptions(config, endpoint), stats, deadline, shards);
-      else await Promise.all(shards.map((shard) => deps.deliverer.drain(endpoint, shard, deadline)));
+      if (message.sweep) {
+        await sweepOnce(deps, sweepOptions(config, endpoint), stats, deadline, shards);
+        // The pass was due when the schedule handed it over (the queue's send time).
+        const sentAt = Number(record.attributes?.SentTimestamp);
+        if (Number.isFinite(sentAt) && sentAt > 0) putMetric('SweepLag', Date.now() - sentAt);
+      } else await Promise.all(shards.map((shard) => deps.deliverer.drain(endpoint, shard, deadline)));
     } catch (error) {
       logger.error('work message failed', { messageId: record.messageId, error: error as Error });
       failures.push({ itemIdentifier: record.messageId });
     }
   }
   if (stats.reaped || stats.sent) logger.info('worker finished', { ...stats });
+  flushMetrics();
   return { batchItemFailures: failures };
 };

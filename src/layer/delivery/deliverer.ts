@@ -11,8 +11,17 @@ import type {
   TargetConnection,
 } from '../presence/ports';
 import { messageForChange } from '../presence/views';
-import type { Delivery, DeliveryStore, EventPublisher, MailResult, OutboxAck, RateCap, WorkQueue } from './ports';
-import { directMessage } from './ports';
+import type {
+  Delivery,
+  DeliveryMetrics,
+  DeliveryStore,
+  EventPublisher,
+  MailResult,
+  OutboxAck,
+  RateCap,
+  WorkQueue,
+} from './ports';
+import { NO_METRICS, directMessage } from './ports';
 import { planCalls } from './batches';
 import type { Call } from './batches';
 
@@ -44,6 +53,8 @@ export interface DeliveryDeps {
   readonly events: EventPublisher;
   readonly clock: () => number;
   readonly log: DomainLog;
+  /** Sent / failed / lag / rate-cap waits (none when absent). */
+  readonly metrics?: DeliveryMetrics;
 }
 
 /** Counts of one delivery step. */
@@ -126,7 +137,8 @@ export class DeliveryService implements Deliverer {
     const deliveries: Delivery[] = [];
     for (const c of ready) deliveries.push(...this.plan(c, friendsOf(c), targets));
     const calls = planCalls(deliveries, this.settings.maxBatchBytes);
-    const { outcomes, deferred } = await this.post(endpoint, calls, stats);
+    const oldest = ready.reduce((min, c) => Math.min(min, c.record.v), Number.POSITIVE_INFINITY);
+    const { outcomes, deferred } = await this.post(endpoint, calls, stats, {}, oldest);
 
     // Events leave with the change: if publishing fails, the whole change is retried later (same v: duplicates only).
     const failedEvents = new Set<string>();
@@ -208,6 +220,7 @@ export class DeliveryService implements Deliverer {
     let failures = 0;
     for (let attempt = 0; pending.length > 0 && attempt < CLOSE_ATTEMPTS; attempt += 1) {
       const { granted, retryInMs } = await this.deps.cap.acquire(pending.length);
+      if (granted < pending.length) this.metrics.capWaited(pending.length - granted);
       const now = pending.slice(0, granted);
       pending = pending.slice(granted);
       const results = await mapSettled(now, this.settings.concurrency, (id) => this.deps.gateway.close(endpoint, id));
@@ -272,7 +285,9 @@ export class DeliveryService implements Deliverer {
         })),
       );
       const calls = planCalls(deliveries, this.settings.maxBatchBytes);
-      const { outcomes } = await this.post(endpoint, calls, stats);
+      // direct messages (errors, replies) carry no version: the lag is of presence changes only
+      const oldest = deliveries.reduce((min, d) => (d.v > 0 ? Math.min(min, d.v) : min), Number.POSITIVE_INFINITY);
+      const { outcomes } = await this.post(endpoint, calls, stats, {}, oldest);
       const byConnection = new Map<string, { sent: [string, number][]; retry: boolean; gone: boolean }>();
       const goneCalls: Call[] = [];
       calls.forEach((call, i) => {
@@ -341,12 +356,20 @@ export class DeliveryService implements Deliverer {
     return out;
   }
 
-  /** Posts calls under the rate cap; calls without a permit are returned as deferred deliveries. */
+  private get metrics(): DeliveryMetrics {
+    return this.deps.metrics ?? NO_METRICS;
+  }
+
+  /**
+   * Posts calls under the rate cap; calls without a permit are returned as deferred deliveries. `oldestChange` (the
+   * version, i.e. Redis clock, of the oldest change posted) gives the delivery lag reported with the outcome.
+   */
   private async post(
     endpoint: string,
     calls: readonly Call[],
     stats: DeliveryStats,
     options: { failOpen?: boolean } = {},
+    oldestChange = Number.POSITIVE_INFINITY,
   ): Promise<{ outcomes: CallOutcome[]; deferred: Delivery[] }> {
     const outcomes: CallOutcome[] = new Array(calls.length).fill('retry');
     if (calls.length === 0) return { outcomes, deferred: [] };
@@ -362,12 +385,16 @@ export class DeliveryService implements Deliverer {
     }
     const allowed = calls.slice(0, permits);
     const deferred = calls.slice(permits).flatMap((c) => c.deliveries);
+    if (permits < calls.length) this.metrics.capWaited(calls.length - permits);
     let throttled = false;
+    let sent = 0;
+    let failed = 0;
     await mapSettled(allowed, this.settings.concurrency, async (call, i) => {
       stats.calls += 1;
       const result = await this.deps.gateway.post(endpoint, call.connectionId, call.body);
       if (result === 'sent') {
         stats.sent += 1;
+        sent += 1;
         outcomes[i] = 'sent';
       } else if (result === 'gone') {
         // API Gateway answers 410 until $connect has returned: a young connection is retried, not removed.
@@ -375,9 +402,12 @@ export class DeliveryService implements Deliverer {
         outcomes[i] = young ? 'retry' : 'gone';
       } else {
         if (result === 'throttled') throttled = true;
+        failed += 1;
         outcomes[i] = 'retry';
       }
     });
+    const lag = sent > 0 && Number.isFinite(oldestChange) ? Math.max(0, this.deps.clock() - oldestChange) : undefined;
+    if (sent > 0 || failed > 0) this.metrics.delivered(sent, failed, lag);
     if (throttled) await this.deps.cap.throttled().catch(() => undefined);
     return { outcomes, deferred };
   }

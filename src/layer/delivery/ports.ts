@@ -105,5 +105,16 @@ export interface EventPublisher {
   publish(events: readonly PresenceEventDetail[]): Promise<void>;
 }
 
+/** What the delivery module reports (CloudWatch metrics in AWS; nothing in tests and locally). */
+export interface DeliveryMetrics {
+  /** One delivery step: posts that reached their connection, posts that failed, the oldest change's age (ms). */
+  delivered(sent: number, failed: number, lagMs: number | undefined): void;
+  /** `@connections` calls that had to wait for the deployment-wide rate cap. */
+  capWaited(calls: number): void;
+}
+
+/** Reports nothing. */
+export const NO_METRICS: DeliveryMetrics = Object.freeze({ delivered: () => undefined, capWaited: () => undefined });
+
 /** Record of a change, re-exported for the delivery module's users. */
 export type { ChangeRecord };

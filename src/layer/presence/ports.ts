@@ -168,6 +168,24 @@ export interface PresenceStore {
   usage(): Promise<{ users: number; connections: number }>;
 }
 
+/** One point of the usage record: at `t` (epoch ms, start of its minute or hour), the highest counts seen then. */
+export interface UsagePoint {
+  readonly t: number;
+  readonly online: number;
+  readonly connections: number;
+}
+
+/** Resolution of the usage record: one point per minute (kept a day) or per hour (kept the retention). */
+export type UsageResolution = 'minute' | 'hour';
+
+/** The per-minute record of users online and connections open (Redis), kept `USAGE_RETENTION_DAYS`. */
+export interface UsageLog {
+  /** Records counts seen at `at` into its minute and hour (each keeps the highest counts recorded in it). */
+  record(at: number, users: number, connections: number): Promise<void>;
+  /** Points of one resolution from `from` (epoch ms) on, oldest first. */
+  series(resolution: UsageResolution, from: number): Promise<UsagePoint[]>;
+}
+
 /** Friends and settings (Postgres, read-only). */
 export interface FriendDirectory {
   /** Contexts of many users in one query; users unknown to the directory get an empty context. */

@@ -53,6 +53,8 @@ const coreSchema = z
     WORK_QUEUE_URL: z.optional(z.url()),
     EVENT_BUS_NAME: optionalString(),
     CONNECT_WINDOW_SECONDS: positive(10),
+    USAGE_RETENTION_DAYS: positive(90),
+    ADMIN_GROUP: z._default(z.string().check(z.minLength(1, { error: 'must not be empty' })), 'presence-admin'),
   })
   .check(
     z.refine((env) => Boolean(env.DATABASE_URL || (env.DATABASE_SECRET_ARN && env.DATABASE_HOST)), {
@@ -123,6 +125,10 @@ export interface CoreConfig {
   readonly eventBusName: string | undefined;
   /** A 410 within this long after $connect means "not yet established", not "gone". */
   readonly connectWindowMs: number;
+  /** How long the usage record keeps its hourly points (the per-minute ones: a day). */
+  readonly usageRetentionDays: number;
+  /** The token group (`cognito:groups`) allowed to read `GET /usage`. */
+  readonly adminGroup: string;
 }
 
 /** Settings of the token verifier (the authorizer only). */
@@ -197,6 +203,8 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
     workQueueUrl: e.WORK_QUEUE_URL,
     eventBusName: e.EVENT_BUS_NAME,
     connectWindowMs: e.CONNECT_WINDOW_SECONDS * 1000,
+    usageRetentionDays: e.USAGE_RETENTION_DAYS,
+    adminGroup: e.ADMIN_GROUP,
   });
 }
 

@@ -43,13 +43,31 @@ export function errorBody(error: unknown): { statusCode: number; body: { message
   return { statusCode: 500, body: { message: 'Internal server error' } };
 }
 
+/** The caller as the authorizer described it. */
+export interface RestCaller {
+  readonly userId: string;
+  /** The token's `cognito:groups` (the authorizer passes them as a JSON array text). */
+  readonly groups: readonly string[];
+}
+
+/** The groups of an authorizer context's `groups` value: a JSON array of strings; anything else is no group. */
+export function groupsOf(value: unknown): string[] {
+  if (typeof value !== 'string' || !value.startsWith('[')) return [];
+  try {
+    const parsed = JSON.parse(value) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((g): g is string => typeof g === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Runs a REST use case for the authorized caller and maps its result (200) or error (safe body, CORS kept) to a
  * response. The caller comes from the authorizer context.
  */
 export async function handleRest(
   event: APIGatewayProxyEvent,
-  useCase: (deps: PresenceDeps, callerId: string) => Promise<unknown>,
+  useCase: (deps: PresenceDeps, callerId: string, caller: RestCaller) => Promise<unknown>,
 ): Promise<APIGatewayProxyResult> {
   let origins: readonly string[] = [];
   try {
@@ -57,7 +75,8 @@ export async function handleRest(
     origins = config.allowedOrigins;
     const callerId = event.requestContext.authorizer?.userId as unknown;
     if (typeof callerId !== 'string' || callerId === '') throw new UnauthorizedError();
-    return jsonResponse(200, await useCase(deps, callerId), event, origins);
+    const caller = { userId: callerId, groups: groupsOf(event.requestContext.authorizer?.groups) };
+    return jsonResponse(200, await useCase(deps, callerId, caller), event, origins);
   } catch (error) {
     const { statusCode, body } = errorBody(error);
     if (statusCode >= 500) logger.error('request failed', { path: event.resource, error: error as Error });

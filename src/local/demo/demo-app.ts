@@ -1,6 +1,7 @@
 // The demo web page's script: pick a demo user, watch friends' presence live, set your own status.
 import type { ConnectionStatus, Presence, PresenceOverview, UserInfo } from '../../client';
 import { PresenceClient, ago, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../client';
+import { startOperatorView } from './operator-view';
 
 interface DemoUser {
   userId: string;
@@ -237,3 +238,4 @@ async function init(): Promise<void> {
 }
 
 void init();
+startOperatorView();

@@ -1,14 +1,11 @@
 // EventPublisher on EventBridge: each presence event as a "Presence Changed" event from source presence-api.
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../delivery/events';
 import type { EventPublisher, PresenceEventDetail } from '../../delivery/ports';
 import { boundedHttpHandler } from '../aws-http';
 
 /** PutEvents takes at most 10 entries per call. */
 const PUT_EVENTS_MAX = 10;
-
-/** The contract's event envelope. */
-export const EVENT_SOURCE = 'presence-api';
-export const EVENT_DETAIL_TYPE = 'Presence Changed';
 
 /** {@link EventPublisher} on one event bus; a partly failed call throws, so the change is published again later. */
 export class EventBridgePublisher implements EventPublisher {

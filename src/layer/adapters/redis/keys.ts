@@ -106,8 +106,11 @@ export class RedisKeys {
     return `${this.prefix}{rc${index}}:cap`;
   }
 
-  /** Key of the per-minute usage series. */
-  usageSeries(): string {
-    return `${this.prefix}{usage}:series`;
+  /**
+   * Sorted set: the usage record at one resolution (`m` per minute, `h` per hour), member `t:online:connections`
+   * scored by `t`. Written once per sweep pass and read by admins only: one slot, never a hot key.
+   */
+  usage(resolution: 'minute' | 'hour'): string {
+    return `${this.prefix}{usage}:${resolution === 'minute' ? 'm' : 'h'}`;
   }
 }

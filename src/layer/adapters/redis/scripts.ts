@@ -582,7 +582,7 @@ local function keys_of(user)
   local b = 6 + 4 * (idx[user] - 1)
   return {KEYS[b], KEYS[b + 1], KEYS[1], KEYS[b + 2], KEYS[b + 3], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 end
-local touched, order, ended, reaped, lastact = {}, {}, {}, {}, {}
+local touched, order, ended, reaped, lastact, lost = {}, {}, {}, {}, {}, {}
 for j = 12 + nu, #ARGV do
   local m = ARGV[j]
   local sc = redis.call('ZSCORE', KEYS[1], m)
@@ -618,6 +618,7 @@ for j = 12 + nu, #ARGV do
           reaped[#reaped + 1] = user
           reaped[#reaped + 1] = conn
           reaped[#reaped + 1] = reason
+          lost[user] = true
           local a = tonumber(r.a) or 0
           if a > (lastact[user] or 0) then lastact[user] = a end
         end
@@ -636,7 +637,8 @@ for _, user in ipairs(order) do
   local n, best, page = rollup(K[1])
   local mode = 'passive'
   if n == 0 then
-    if lastact[user] then count(K, -1, 0) end
+    -- the user stops counting as online when this commit took their last connection (not on a grace end alone)
+    if lost[user] then count(K, -1, 0) end
     if ended[user] or GRACE == 0 then
       mode = 'final'
     else
@@ -807,6 +809,30 @@ redis.call('HSET', KEYS[1], 'f', 'fresh')
 return 'marked'
 `;
 
+/**
+ * KEYS 1 minute record, 2 hour record. ARGV 1 minute start, 2 hour start, 3 users, 4 connections, 5 keep minutes from,
+ * 6 keep hours from, 7 ttl (s). Each bucket keeps the highest counts recorded in it (several sweeps may record one
+ * minute); points older than the retention are dropped.
+ */
+export const USAGE_RECORD = `
+local function merge(key, t, o, n)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, t, t)) do
+    local a, b = string.match(m, '^%d+:(%d+):(%d+)$')
+    if a then o = math.max(o, tonumber(a)); n = math.max(n, tonumber(b)) end
+    redis.call('ZREM', key, m)
+  end
+  redis.call('ZADD', key, t, t .. ':' .. o .. ':' .. n)
+end
+local o, n = tonumber(ARGV[3]), tonumber(ARGV[4])
+merge(KEYS[1], ARGV[1], o, n)
+merge(KEYS[2], ARGV[2], o, n)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[6])
+redis.call('EXPIRE', KEYS[1], ARGV[7])
+redis.call('EXPIRE', KEYS[2], ARGV[7])
+return 1
+`;
+
 /** Script names (ioredis custom commands) and their sources. */
 export const SCRIPTS = {
   presenceRateCap: RATE_CAP_SCRIPT,
@@ -828,6 +854,7 @@ export const SCRIPTS = {
   presenceMailboxAck: MAILBOX_ACK,
   presenceShardInfo: SHARD_INFO,
   presenceShardMarkFresh: SHARD_MARK_FRESH,
+  presenceUsageRecord: USAGE_RECORD,
 } as const;
 
 /** A script's command name. */

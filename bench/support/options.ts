@@ -22,7 +22,11 @@ export interface BenchOptions {
   /** Online friends of every swept user. */
   readonly sweepFriends: number;
   /** Cache sizing: users brought online through the handlers, their connections and friends. */
-  readonly cacheMemory: { readonly users: number; readonly connectionsPerUser: number; readonly friendsPerUser: number };
+  readonly cacheMemory: {
+    readonly users: number;
+    readonly connectionsPerUser: number;
+    readonly friendsPerUser: number;
+  };
   readonly gatewayClients: number;
   readonly gatewaySeconds: number;
   /** Where the report goes. */
@@ -78,7 +82,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
         ? [50]
         : [1000, 10_000],
     sweepFriends: smoke ? 3 : 20,
-    cacheMemory: { users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)), connectionsPerUser: 2, friendsPerUser: 20 },
+    cacheMemory: {
+      users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)),
+      connectionsPerUser: 2,
+      friendsPerUser: 20,
+    },
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',

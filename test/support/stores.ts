@@ -61,9 +61,9 @@ export interface TestDatabase {
  * and RDS Proxy refuse, and a `SET search_path` would not survive the next transaction. Created and dropped on the
  * direct connection (DROP ... WITH (FORCE) also ends PgBouncer's server connections to it; Postgres 13+).
  */
-export async function createPooledTestDatabase(options: { seed?: boolean } = {}): Promise<
-  TestDatabase & { readonly directUrl: string }
-> {
+export async function createPooledTestDatabase(
+  options: { seed?: boolean } = {},
+): Promise<TestDatabase & { readonly directUrl: string }> {
   const name = `presence_test_${randomBytes(5).toString('hex')}`;
   const admin = new Pool({ connectionString: required('TEST_DATABASE_URL'), max: 1 });
   try {

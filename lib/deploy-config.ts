@@ -133,6 +133,8 @@ const keysSchema = z.object({
   RATE_LIMIT_BURST: int(20, 1),
   STORE_TIMEOUT_MS: int(1500, 1),
   FANOUT_CONCURRENCY: int(32, 1),
+  GROUPS_PER_CONNECTION: int(10, 1),
+  GROUP_MAX_MEMBERS: int(1000, 1),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 
   EXPECTED_PEAK_CONNECTIONS: z.coerce
@@ -312,6 +314,8 @@ export interface RuntimeSettings {
   readonly RATE_LIMIT_BURST: number;
   readonly STORE_TIMEOUT_MS: number;
   readonly FANOUT_CONCURRENCY: number;
+  readonly GROUPS_PER_CONNECTION: number;
+  readonly GROUP_MAX_MEMBERS: number;
   readonly POWERTOOLS_LOG_LEVEL: string;
 }
 
@@ -432,6 +436,8 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       RATE_LIMIT_BURST: e.RATE_LIMIT_BURST,
       STORE_TIMEOUT_MS: e.STORE_TIMEOUT_MS,
       FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
+      GROUPS_PER_CONNECTION: e.GROUPS_PER_CONNECTION,
+      GROUP_MAX_MEMBERS: e.GROUP_MAX_MEMBERS,
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
     },
     throttling: {

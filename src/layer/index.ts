@@ -19,7 +19,7 @@ export { subscribe } from './presence/subscribe';
 export { updatePresence } from './presence/update-presence';
 export { disconnect } from './presence/disconnect';
 export { getPresenceOverview, getUserPresence } from './presence/get-presence';
-export { getGroupPresence, loadGroups, FORBIDDEN_GROUP } from './presence/groups';
+export { getGroupPresence, loadGroups, FORBIDDEN_GROUP, MAX_GROUP_ID_LENGTH } from './presence/groups';
 export type { GroupPresence } from './presence/groups';
 export { sweepOnce, runSweep, emptySweepStats, sweepOptions } from './presence/sweep';
 export type { SweepStats, SweepOptions } from './presence/sweep';

@@ -14,6 +14,9 @@ export interface GroupPresence {
   readonly userInfoMap: Record<string, UserInfo>;
 }
 
+/** Longest group id accepted in a REST path or a `subscribe` message. */
+export const MAX_GROUP_ID_LENGTH = 128;
+
 /** The answer to anyone who may not read a group (a non-member, or a group that does not exist). */
 export const FORBIDDEN_GROUP = 'Forbidden access to group presence';
 

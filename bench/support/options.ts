@@ -33,11 +33,14 @@ export interface BenchOptions {
   readonly outDir: string;
   /** Write V8 CPU profiles of the sweep workers. */
   readonly cpuProfile: boolean;
+  /** Handler cases to run (`--cases=get-presence,get-group-presence`); empty: all. */
+  readonly cases: ReadonlySet<string>;
 }
 
 /**
  * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
- * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`.
+ * `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`,
+ * `--cases=a,b` (only these handler cases, by handler name).
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
@@ -91,5 +94,11 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',
     cpuProfile: has('cpu-prof'),
+    cases: new Set(
+      (flag('cases') ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   };
 }

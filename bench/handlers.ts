@@ -9,7 +9,7 @@ import type { LatencyStats } from './support/stats';
 import { elapsedMs, summarize } from './support/stats';
 import type { BenchStores } from './support/stores';
 import { POOL_PREFIX as POOL } from './support/seed';
-import { seedFriends, seedUser, userId } from './support/stores';
+import { seedFriends, seedUser, seedUsers, userId } from './support/stores';
 
 /** One handler figure. */
 export interface HandlerFigure {
@@ -30,6 +30,8 @@ export interface HandlerSizes {
   readonly getFriends: readonly number[];
   /** Iterations for a case with `friends` friends (fewer for big cases). */
   iterations(friends: number): number;
+  /** Handler names to run; empty: all. */
+  readonly cases: ReadonlySet<string>;
 }
 
 type Handler = (event: unknown, context?: unknown) => Promise<unknown>;
@@ -66,13 +68,13 @@ async function measure(
   let posts = 0;
   for (let i = warmup; i < warmup + iterations; i += 1) {
     const r0 = runtime.redis.roundTrips;
-    const q0 = runtime.directory.queries;
+    const q0 = runtime.directory.queries + runtime.groupDirectory.queries;
     const p0 = runtime.gateway.posts;
     const start = process.hrtime.bigint();
     const result = await op(i);
     samples.push(elapsedMs(start));
     roundTrips += runtime.redis.roundTrips - r0;
-    queries += runtime.directory.queries - q0;
+    queries += runtime.directory.queries + runtime.groupDirectory.queries - q0;
     posts += runtime.gateway.posts - p0;
     expectOk(result, handler);
     if (between) await between(i);
@@ -130,6 +132,49 @@ export async function benchHandlers(
   const runtime = await getRuntime();
 
   const figures: HandlerFigure[] = [];
+  const run = (name: string) => sizes.cases.size === 0 || sizes.cases.has(name);
+  /** connect then close of the user's only connection (a figure each). */
+  async function benchConnectClose(): Promise<void> {
+    // connect then close of the user's only connection: both announce to 20 online friends (GRACE_SECONDS=0).
+    const closeSamples: number[] = [];
+    let closeRt = 0;
+    let closeQ = 0;
+    let closePosts = 0;
+    let closeCount = 0;
+    const connectFigure = await measure(
+      runtime,
+      'connect',
+      'comes online, 20 online friends',
+      20,
+      sizes.iterations(20),
+      (i) => connect(wsEvent('connect', 'cc', `ccc${i}`)),
+      async (i) => {
+        const r0 = runtime.redis.roundTrips;
+        const q0 = runtime.directory.queries;
+        const p0 = runtime.gateway.posts;
+        const start = process.hrtime.bigint();
+        const result = await close(wsEvent('close', 'cc', `ccc${i}`));
+        closeSamples.push(elapsedMs(start));
+        closeRt += runtime.redis.roundTrips - r0;
+        closeQ += runtime.directory.queries - q0;
+        closePosts += runtime.gateway.posts - p0;
+        closeCount += 1;
+        expectOk(result, 'close');
+      },
+    );
+    figures.push(connectFigure);
+    const warmCloses = closeSamples.length - connectFigure.latency.n;
+    figures.push({
+      handler: 'close',
+      label: 'last connection, 20 online friends',
+      friends: 20,
+      latency: summarize(closeSamples.slice(warmCloses)),
+      redisRoundTrips: closeRt / closeCount,
+      postgresQueries: closeQ / closeCount,
+      posts: closePosts / closeCount,
+    });
+  }
+
   const authorizer = await loadHandler('authorizer');
   const connect = await loadHandler('connect');
   const close = await loadHandler('close');
@@ -140,58 +185,24 @@ export async function benchHandlers(
 
   // authorizer: a valid token in the query string (the JWKS is fetched once, then cached like in a warm container).
   const authEvent = loadEvent('authorizer-websocket', sign);
-  figures.push(
-    await measure(runtime, 'authorizer', 'valid token', null, sizes.iterations(0), () => authorizer(authEvent)),
-  );
+  if (run('authorizer'))
+    figures.push(
+      await measure(runtime, 'authorizer', 'valid token', null, sizes.iterations(0), () => authorizer(authEvent)),
+    );
 
-  // connect then close of the user's only connection: both announce to 20 online friends (GRACE_SECONDS=0).
-  const closeSamples: number[] = [];
-  let closeRt = 0;
-  let closeQ = 0;
-  let closePosts = 0;
-  let closeCount = 0;
-  const connectFigure = await measure(
-    runtime,
-    'connect',
-    'comes online, 20 online friends',
-    20,
-    sizes.iterations(20),
-    (i) => connect(wsEvent('connect', 'cc', `ccc${i}`)),
-    async (i) => {
-      const r0 = runtime.redis.roundTrips;
-      const q0 = runtime.directory.queries;
-      const p0 = runtime.gateway.posts;
-      const start = process.hrtime.bigint();
-      const result = await close(wsEvent('close', 'cc', `ccc${i}`));
-      closeSamples.push(elapsedMs(start));
-      closeRt += runtime.redis.roundTrips - r0;
-      closeQ += runtime.directory.queries - q0;
-      closePosts += runtime.gateway.posts - p0;
-      closeCount += 1;
-      expectOk(result, 'close');
-    },
-  );
-  figures.push(connectFigure);
-  const warmCloses = closeSamples.length - connectFigure.latency.n;
-  figures.push({
-    handler: 'close',
-    label: 'last connection, 20 online friends',
-    friends: 20,
-    latency: summarize(closeSamples.slice(warmCloses)),
-    redisRoundTrips: closeRt / closeCount,
-    postgresQueries: closeQ / closeCount,
-    posts: closePosts / closeCount,
-  });
+  if (run('connect') || run('close')) await benchConnectClose();
 
   // heartbeat on a live connection.
-  expectOk(await connect(wsEvent('connect', 'hb', 'chb')), 'connect');
-  const hbEvent = wsEvent('heartbeat', 'hb', 'chb');
-  figures.push(
-    await measure(runtime, 'heartbeat', 'live connection', null, sizes.iterations(0) * 2, () => heartbeat(hbEvent)),
-  );
+  if (run('heartbeat')) {
+    expectOk(await connect(wsEvent('connect', 'hb', 'chb')), 'connect');
+    const hbEvent = wsEvent('heartbeat', 'hb', 'chb');
+    figures.push(
+      await measure(runtime, 'heartbeat', 'live connection', null, sizes.iterations(0) * 2, () => heartbeat(hbEvent)),
+    );
+  }
 
   // update-presence: alternating pages, so every update changes what friends see and fans out to all of them.
-  for (const k of sizes.updateFriends) {
+  for (const k of run('update-presence') ? sizes.updateFriends : []) {
     const user = `up${k}`;
     expectOk(await connect(wsEvent('connect', user, `c${user}`)), 'connect');
     const events = [0, 1].map((j) =>
@@ -209,7 +220,7 @@ export async function benchHandlers(
   }
 
   // get-presence: cached context, every friend online.
-  for (const k of sizes.getFriends) {
+  for (const k of run('get-presence') ? sizes.getFriends : []) {
     const event = restEvent('get-presence', `gp${k}`);
     figures.push(
       await measure(runtime, 'get-presence', `${k} friends`, k, sizes.iterations(k), () => getPresence(event)),
@@ -217,11 +228,48 @@ export async function benchHandlers(
   }
 
   // get-user-presence: a friend's presence, for callers with few and many friends.
-  for (const k of [sizes.getFriends[0], sizes.getFriends[1]].filter((x): x is number => x !== undefined)) {
+  for (const k of run('get-user-presence')
+    ? [sizes.getFriends[0], sizes.getFriends[1]].filter((x): x is number => x !== undefined)
+    : []) {
     const event = restEvent('get-user-presence', `gp${k}`, userId(POOL, 0));
     figures.push(
       await measure(runtime, 'get-user-presence', `caller with ${k} friends`, k, sizes.iterations(0), () =>
         getUserPresence(event),
+      ),
+    );
+  }
+
+  // get-group-presence: a group as big as the 1,000-friend get-presence case, half of it online (the pool), the other
+  // half never seen; the caller is a member with 20 friends. Cached group and context, like the friends case.
+  const groupSize = sizes.getFriends[1];
+  if (run('get-group-presence') && groupSize !== undefined) {
+    const online = Math.floor(groupSize / 2);
+    await seedUser(stores.pool, 'gg');
+    await seedFriends(stores.pool, 'gg', POOL, 20);
+    await seedUsers(stores.pool, 'go', groupSize - online - 1);
+    await stores.pool.query(
+      `INSERT INTO group_table (group_id, name) VALUES ('bench-group', 'Bench') ON CONFLICT DO NOTHING`,
+    );
+    await stores.pool.query(
+      `INSERT INTO group_member_table (group_id, user_id)
+       SELECT 'bench-group', 'gg'
+       UNION ALL SELECT 'bench-group', $1 || lpad(i::text, 6, '0') FROM generate_series(0, $2::int - 1) AS i
+       UNION ALL SELECT 'bench-group', 'go' || lpad(i::text, 6, '0') FROM generate_series(0, $3::int - 1) AS i
+       ON CONFLICT DO NOTHING`,
+      [POOL, online, groupSize - online - 1],
+    );
+    await stores.pool.query('ANALYZE group_table, group_member_table');
+    const event = restEvent<{ pathParameters: unknown }>('get-group-presence', 'gg');
+    event.pathParameters = { groupId: 'bench-group' };
+    const getGroupPresence = await loadHandler('get-group-presence');
+    figures.push(
+      await measure(
+        runtime,
+        'get-group-presence',
+        `${groupSize} members, ${online} online`,
+        groupSize,
+        sizes.iterations(groupSize),
+        () => getGroupPresence(event),
       ),
     );
   }

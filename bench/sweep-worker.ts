@@ -99,6 +99,7 @@ async function main(): Promise<void> {
           cap: new RedisRateCap(runtime.redis, runtime.keys, runtime.config.deliveryMaxCallsPerSecond),
           queue: NO_QUEUE,
           events: NO_EVENTS,
+          groups: runtime.deps.groups,
           clock: runtime.deps.clock,
           log: runtime.deps.log,
         },

@@ -158,6 +158,8 @@ const keysSchema = z.object({
     .min(2, 'must be at least 2 (the smallest maximum concurrency of an SQS event source)')
     .max(1000, 'must be at most 1000 (the largest maximum concurrency of an SQS event source)')
     .default(DEFAULT_WORKER_MAX_CONCURRENCY),
+  GROUPS_PER_CONNECTION: int(10, 1),
+  GROUP_MAX_MEMBERS: int(1000, 1),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
   USAGE_RETENTION_DAYS: int(90, 1),
   ADMIN_GROUP: z.string().min(1).default('presence-admin'),
@@ -351,6 +353,8 @@ export interface RuntimeSettings {
   readonly STORE_TIMEOUT_MS: number;
   readonly FANOUT_CONCURRENCY: number;
   readonly DELIVERY_MAX_CALLS_PER_SECOND: number;
+  readonly GROUPS_PER_CONNECTION: number;
+  readonly GROUP_MAX_MEMBERS: number;
   readonly POWERTOOLS_LOG_LEVEL: string;
   readonly USAGE_RETENTION_DAYS: number;
   readonly ADMIN_GROUP: string;
@@ -485,6 +489,8 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       STORE_TIMEOUT_MS: e.STORE_TIMEOUT_MS,
       FANOUT_CONCURRENCY: e.FANOUT_CONCURRENCY,
       DELIVERY_MAX_CALLS_PER_SECOND: e.DELIVERY_MAX_CALLS_PER_SECOND,
+      GROUPS_PER_CONNECTION: e.GROUPS_PER_CONNECTION,
+      GROUP_MAX_MEMBERS: e.GROUP_MAX_MEMBERS,
       POWERTOOLS_LOG_LEVEL: e.POWERTOOLS_LOG_LEVEL,
       USAGE_RETENTION_DAYS: e.USAGE_RETENTION_DAYS,
       ADMIN_GROUP: e.ADMIN_GROUP,

@@ -9,6 +9,7 @@ export const FUNCTION_NAMES = [
   'close',
   'get-presence',
   'get-user-presence',
+  'get-group-presence',
   'timeout',
   'subscribe',
   'worker',
@@ -53,6 +54,7 @@ export const REST_ROUTES: readonly RestRoute[] = [
   { method: 'GET', path: '/presence', functionName: 'get-presence', authorized: true },
   { method: 'GET', path: '/presence/{userId}', functionName: 'get-user-presence', authorized: true },
   { method: 'GET', path: '/usage', functionName: 'get-usage', authorized: true },
+  { method: 'GET', path: '/groups/{groupId}/presence', functionName: 'get-group-presence', authorized: true },
 ];
 
 /** The function the schedule (EventBridge in AWS, a timer locally) invokes. */

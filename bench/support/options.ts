@@ -24,18 +24,25 @@ export interface BenchOptions {
   /** Mass expiry reaped and delivered by 1, 2 and 4 concurrent workers: its size and the worker counts. */
   readonly scaleOut: { readonly expired: number; readonly workers: readonly number[] };
   /** Cache sizing: users brought online through the handlers, their connections and friends. */
-  readonly cacheMemory: { readonly users: number; readonly connectionsPerUser: number; readonly friendsPerUser: number };
+  readonly cacheMemory: {
+    readonly users: number;
+    readonly connectionsPerUser: number;
+    readonly friendsPerUser: number;
+  };
   readonly gatewayClients: number;
   readonly gatewaySeconds: number;
   /** Where the report goes. */
   readonly outDir: string;
   /** Write V8 CPU profiles of the sweep workers. */
   readonly cpuProfile: boolean;
+  /** Handler cases to run (`--cases=get-presence,get-group-presence`); empty: all. */
+  readonly cases: ReadonlySet<string>;
 }
 
 /**
  * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
- * `--scale-out-size=N`, `--scale-out-workers=a,b`, `--cpu-prof` (profiles of the sweep worker into the output directory), `--out=DIR`, `--cache-users=N`.
+ * `--scale-out-size=N`, `--scale-out-workers=a,b`, `--cpu-prof` (profiles of the sweep worker into the output directory),
+ * `--out=DIR`, `--cache-users=N`, `--cases=a,b` (only these handler cases, by handler name).
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
   const flag = (name: string): string | undefined =>
@@ -91,10 +98,20 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
           ? [1, 2]
           : [1, 2, 4],
     },
-    cacheMemory: { users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)), connectionsPerUser: 2, friendsPerUser: 20 },
+    cacheMemory: {
+      users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)),
+      connectionsPerUser: 2,
+      friendsPerUser: 20,
+    },
     gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',
     cpuProfile: has('cpu-prof'),
+    cases: new Set(
+      (flag('cases') ?? '')
+        .split(',')
+        .map((c) => c.trim())
+        .filter(Boolean),
+    ),
   };
 }

@@ -32,6 +32,7 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
   close: { timeout: Duration.seconds(15), memorySize: 512 },
   'get-presence': { timeout: Duration.seconds(10), memorySize: 512 },
   'get-user-presence': { timeout: Duration.seconds(10), memorySize: 512 },
+  'get-group-presence': { timeout: Duration.seconds(10), memorySize: 512 },
   timeout: { timeout: Duration.seconds(70), memorySize: 1024 },
   subscribe: { timeout: Duration.seconds(6), memorySize: 256 },
   // Each message is one sweep pass or delivery run over up to 16 shards; the queue's visibility timeout exceeds it.

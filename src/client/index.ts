@@ -14,12 +14,13 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './presence-client';
-export { fetchPresenceOverview, fetchUserPresence, PresenceApiError } from './rest';
+export { fetchGroupPresence, fetchPresenceOverview, fetchUserPresence, PresenceApiError } from './rest';
 export { parseServerMessage, applyMessage, entryFor, recordByUserId } from './messages';
 export { ago } from './format';
 export type {
   ConnectionStatus,
   ErrorMessage,
+  GroupPresence,
   Page,
   Presence,
   PresenceOverview,

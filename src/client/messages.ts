@@ -83,6 +83,20 @@ export interface Presence {
   readonly latestPage: Page | null;
   readonly message: string | null;
   readonly lastSeen: number | null;
+  /** Application-defined activity (version 2 servers; null for group members who are not friends). */
+  readonly activity?: Activity | null;
+  /** Version (version 2 servers). */
+  readonly v?: number | null;
+}
+
+/** The body of `GET /groups/{groupId}/presence`: every member, friends in full and others at status level. */
+export interface GroupPresence {
+  readonly groupId: string;
+  readonly name: string;
+  /** Members whose status, as the caller sees it, is not offline. */
+  readonly online: number;
+  readonly members: Presence[];
+  readonly userInfoMap: Record<string, UserInfo>;
 }
 
 /** The body of `GET /presence/{userId}`: a Presence plus PageNow's top-level `url` and `title` (empty when not shared). */

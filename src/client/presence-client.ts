@@ -51,6 +51,8 @@ export interface PresenceClientEvents {
   'server-error': ErrorMessage;
   /** The server confirmed what this connection receives. */
   subscribed: SubscribedMessage;
+  /** A `subscribe` named a group the user is not a member of: nothing was subscribed. */
+  'group-forbidden': ErrorMessage;
   /** The server lost this user's state and asked for it again: the client has resent its presence. */
   resync: Record<string, never>;
   open: { readonly protocol: string };
@@ -154,10 +156,19 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
     this.sendUpdate(update);
   }
 
-  /** What this connection receives: every change (`full`) or status changes only; friends' groups to follow. */
+  /** What this connection receives: every change (`full`) or status changes only; the groups to follow. */
   subscribe(interest: { detail?: 'full' | 'status'; groups?: readonly string[] }): void {
     this.interest = { ...this.interest, ...interest };
     this.send({ action: 'subscribe', ...interest });
+  }
+
+  /**
+   * Follows these groups (replacing the previous list; `[]` stops): their members' changes arrive as
+   * `update-presence` / `presence-timeout`, at status level for members who are not friends. Confirmed by
+   * `subscribed`; a group the user is not in gives `group-forbidden`. Kept across reconnects.
+   */
+  followGroups(groupIds: readonly string[]): void {
+    this.subscribe({ groups: [...groupIds] });
   }
 
   /**
@@ -279,7 +290,10 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
           // The server lost this user's state: tell it again (status included, so a hidden user stays hidden).
           this.sendUpdate({ status: 'online', ...this.current });
           this.emit('resync', {});
-        } else this.emit('server-error', message);
+        } else {
+          if (message.code === 'forbidden') this.emit('group-forbidden', message);
+          this.emit('server-error', message);
+        }
       } else if (message.type === 'presence-batch') {
         for (const change of message.changes) this.deliver(change);
       } else if (message.type === 'subscribed') this.emit('subscribed', message);

@@ -1,5 +1,5 @@
-// REST calls of the client: the presence snapshot and one user's presence, with the token as a Bearer header.
-import type { PresenceOverview, UserPresence } from './messages';
+// REST calls of the client: the presence snapshot, one user's presence and a group's, with the token as a Bearer header.
+import type { GroupPresence, PresenceOverview, UserPresence } from './messages';
 
 /** A REST error: the status and the server's `{"message"}`. */
 export class PresenceApiError extends Error {
@@ -46,6 +46,23 @@ export function fetchUserPresence(
 ): Promise<UserPresence> {
   return getJson<UserPresence>(
     `${baseUrl.replace(/\/+$/, '')}/presence/${encodeURIComponent(userId)}`,
+    token,
+    fetchImpl,
+  );
+}
+
+/**
+ * `GET {baseUrl}/groups/{groupId}/presence`: a group's members and how many are online (members only; anyone else gets
+ * a {@link PresenceApiError} with status 403).
+ */
+export function fetchGroupPresence(
+  baseUrl: string,
+  token: string,
+  groupId: string,
+  fetchImpl: FetchLike = fetch as unknown as FetchLike,
+): Promise<GroupPresence> {
+  return getJson<GroupPresence>(
+    `${baseUrl.replace(/\/+$/, '')}/groups/${encodeURIComponent(groupId)}/presence`,
     token,
     fetchImpl,
   );

@@ -25,6 +25,8 @@ export { putMetric, flushMetrics, METRICS, METRICS_SERVICE } from './shared/metr
 export type { MetricName } from './shared/metrics';
 export { EVENT_SOURCE, EVENT_DETAIL_TYPE, presenceEvent } from './delivery/events';
 export type { PresenceEvent } from './delivery/events';
+export { getGroupPresence, loadGroups, FORBIDDEN_GROUP, MAX_GROUP_ID_LENGTH } from './presence/groups';
+export type { GroupPresence } from './presence/groups';
 export { sweepOnce, runSweep, emptySweepStats, sweepOptions } from './presence/sweep';
 export type { SweepStats, SweepOptions } from './presence/sweep';
 export type { DeliveryStats } from './delivery/deliverer';
@@ -42,4 +44,6 @@ export { RedisPresenceStore } from './adapters/redis/presence-store';
 export { RedisUsageLog } from './adapters/redis/usage-log';
 export type { WorkMessage } from './adapters/sqs/work-queue';
 export { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
+export { PostgresGroupDirectory } from './adapters/postgres/group-directory';
+export { RedisGroupStore, GROUP_SUBSCRIPTION_SECONDS } from './adapters/redis/group-store';
 export { ApiGatewayConnectionGateway } from './adapters/apigw/connection-gateway';

@@ -13,11 +13,13 @@ import type { DeliveryMetrics, EventPublisher, WorkQueue } from './delivery/port
 import { RedisUsageLog } from './adapters/redis/usage-log';
 import { putMetric } from './shared/metrics';
 import { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
+import { PostgresGroupDirectory } from './adapters/postgres/group-directory';
+import { GROUP_SUBSCRIPTION_SECONDS, RedisGroupStore } from './adapters/redis/group-store';
 import { createPool } from './adapters/postgres/pool';
 import { RedisExecutor, createRedisClient } from './adapters/redis/client';
 import { RedisKeys } from './adapters/redis/keys';
 import { RedisPresenceStore } from './adapters/redis/presence-store';
-import type { PresenceDeps } from './presence/ports';
+import type { GroupDeps, PresenceDeps } from './presence/ports';
 import type { AuthConfig, CoreConfig } from './shared/config';
 import { parseAuthConfig, parseCoreConfig } from './shared/config';
 import type { TokenVerifier } from './shared/auth';
@@ -30,6 +32,7 @@ export interface Runtime {
   readonly deps: PresenceDeps;
   readonly redis: RedisExecutor;
   readonly directory: PostgresFriendDirectory;
+  readonly groupDirectory: PostgresGroupDirectory;
   readonly gateway: ApiGatewayConnectionGateway;
   readonly delivery: DeliveryService;
   readonly store: RedisPresenceStore;
@@ -121,6 +124,14 @@ async function build(): Promise<Runtime> {
     return poolPromise;
   };
   const directory = new PostgresFriendDirectory(pool, config.storeTimeoutMs);
+  const groupDirectory = new PostgresGroupDirectory(pool, config.storeTimeoutMs, config.groupMaxMembers);
+  const groups: GroupDeps = {
+    store: new RedisGroupStore(redis, keys, {
+      cacheSeconds: config.friendCacheSeconds,
+      subscriptionSeconds: GROUP_SUBSCRIPTION_SECONDS,
+    }),
+    directory: groupDirectory,
+  };
   const gateway = new ApiGatewayConnectionGateway({ maxSockets: config.fanoutConcurrency * 2 });
   const log: PresenceDeps['log'] = {
     warn: (message, fields) => logger.warn(message, fields ?? {}),
@@ -140,6 +151,7 @@ async function build(): Promise<Runtime> {
       cap: new RedisRateCap(redis, keys, config.deliveryMaxCallsPerSecond),
       queue: queue ?? NO_QUEUE,
       events: config.eventBusName ? new EventBridgePublisher(config.eventBusName) : (localAdapters.events ?? NO_EVENTS),
+      groups,
       clock,
       log,
       metrics: DELIVERY_METRICS,
@@ -154,9 +166,9 @@ async function build(): Promise<Runtime> {
       claimLimit: 200,
     },
   );
-  const deps: PresenceDeps = { store, directory, gateway, deliverer: delivery, clock, log };
+  const deps: PresenceDeps = { store, directory, gateway, deliverer: delivery, groups, clock, log };
   const usage = new RedisUsageLog(redis, keys, config.usageRetentionDays);
-  return { config, deps, redis, directory, gateway, delivery, store, keys, usage, queue, pool };
+  return { config, deps, redis, directory, groupDirectory, gateway, delivery, store, keys, usage, queue, pool };
 }
 
 /** The container's runtime, built on first use. */

@@ -1,11 +1,12 @@
-// Local-only routes: the dev issuer (JWKS, POST /dev/token), demo data (GET/POST /dev/users, POST /dev/friendships)
-// and the local event bus (GET /dev/events).
+// Local-only routes: the dev issuer (JWKS, POST /dev/token), demo data (GET/POST /dev/users, POST /dev/friendships,
+// GET/POST /dev/groups) and the local event bus (GET /dev/events).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Pool } from 'pg';
 import type { Cluster, Redis } from 'ioredis';
 import { RedisKeys, corsHeaders } from '@presence/layer';
 import type { DevIssuer } from './dev-issuer';
 import type { LocalEventBus } from './event-bus';
+import { DevGroupInputError, listDevGroups, parseDevGroup, saveDevGroup } from './dev-groups';
 import { parseJsonObject, readBody, sendJson } from './http-io';
 import { logRequest, since } from './request-log';
 import { header } from './request-parts';
@@ -182,9 +183,17 @@ export async function handleDevRequest(
       await dropContexts(deps, [userId1, userId2]);
       return reply(201, { userId1, userId2, accepted });
     }
+    if (url.pathname === '/dev/groups' && method === 'GET')
+      return reply(200, { groups: await listDevGroups(deps.pool) });
+    if (url.pathname === '/dev/groups' && method === 'POST') {
+      const group = parseDevGroup(parseJsonObject(await readBody(req)) ?? {});
+      await saveDevGroup(deps, group);
+      return reply(201, group);
+    }
     reply(404, { message: 'Not Found' });
   } catch (error) {
-    if (error instanceof BadRequest) return reply(400, { message: error.message });
+    if (error instanceof BadRequest || error instanceof DevGroupInputError)
+      return reply(400, { message: error.message });
     reply(500, { message: 'Internal server error' }, error instanceof Error ? error.message : String(error));
   }
 }

@@ -100,10 +100,20 @@ describe('REST API', () => {
   it.each(REST_ROUTES.map((route) => [route.method, route.path, route.functionName] as const))(
     '%s %s goes to %s behind the Lambda REQUEST authorizer',
     (method, path, functionName) => {
-      const pathPart = path.split('/').at(-1) as string;
-      const [resourceId] =
-        ofType('AWS::ApiGateway::Resource').find(([, resource]) => resource.Properties.PathPart === pathPart) ?? [];
-      expect(resourceId).toBeDefined();
+      // Walk the path from the root: a path part such as `presence` may appear under several parents.
+      let resourceId: string | undefined;
+      for (const pathPart of path.split('/').slice(1)) {
+        const parent = resourceId;
+        [resourceId] =
+          ofType('AWS::ApiGateway::Resource').find(
+            ([, resource]) =>
+              resource.Properties.PathPart === pathPart &&
+              (parent === undefined
+                ? resource.Properties.ParentId.Ref === undefined
+                : resource.Properties.ParentId.Ref === parent),
+          ) ?? [];
+        expect(resourceId).toBeDefined();
+      }
       const [, methodResource] =
         ofType('AWS::ApiGateway::Method').find(
           ([, m]) => m.Properties.HttpMethod === method && m.Properties.ResourceId.Ref === resourceId,
@@ -134,6 +144,17 @@ describe('REST API', () => {
       RequestParameters: { 'method.request.path.userId': true },
       RequestValidatorId: Match.anyValue(),
     });
+  });
+
+  it('serves GET /groups/{groupId}/presence with a required groupId, behind the authorizer', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'CUSTOM',
+      RequestParameters: { 'method.request.path.groupId': true },
+      RequestValidatorId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'groups' });
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{groupId}' });
   });
 
   it('answers CORS preflights for the configured origin only', () => {

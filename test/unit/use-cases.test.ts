@@ -15,6 +15,7 @@ import type {
 } from '../../src/layer/presence/ports';
 import { createLimiter } from '../../src/layer/shared/async';
 import { ForbiddenError, RateLimitedError } from '../../src/layer/shared/errors';
+import { fakeGroups } from '../support/fake-groups';
 
 const online: View = {
   status: 'online',
@@ -118,6 +119,7 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
       },
       queue: { notify: async () => undefined },
       events: { publish: async () => undefined },
+      groups: fakeGroups().deps,
       clock: () => 1_000_000,
       log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
       metrics: {
@@ -285,6 +287,7 @@ describe('use cases', () => {
       close: jest.fn(async () => 0),
       drain: jest.fn(),
     },
+    groups: fakeGroups().deps,
     clock: () => 1,
     log: { warn: () => undefined, error: () => undefined, debug: () => undefined },
   });

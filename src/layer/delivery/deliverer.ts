@@ -7,6 +7,8 @@ import type {
   Deliverer,
   DomainLog,
   FriendDirectory,
+  GroupDeps,
+  GroupSubscriber,
   PresenceStore,
   TargetConnection,
 } from '../presence/ports';
@@ -51,11 +53,18 @@ export interface DeliveryDeps {
   readonly cap: RateCap;
   readonly queue: WorkQueue;
   readonly events: EventPublisher;
+  /** Cached groups and their subscriber indexes (group fan-out). */
+  readonly groups: GroupDeps;
   readonly clock: () => number;
   readonly log: DomainLog;
   /** Sent / failed / lag / rate-cap waits (none when absent). */
   readonly metrics?: DeliveryMetrics;
 }
+
+/** Subscribers of each (group, member who changed) probe: key `${groupId}\n${userId}`. */
+type GroupTargets = Map<string, readonly GroupSubscriber[]>;
+
+const probeKey = (groupId: string, userId: string) => `${groupId}\n${userId}`;
 
 /** Counts of one delivery step. */
 export interface DeliveryStats {
@@ -122,20 +131,28 @@ export class DeliveryService implements Deliverer {
     }
     const friendsOf = (c: PendingChange): readonly string[] =>
       c.friendIds ?? loaded.get(c.record.userId)?.friendIds ?? [];
+    const groupsOf = (c: PendingChange): readonly string[] =>
+      (c.friendIds !== null ? c.groupIds : undefined) ?? loaded.get(c.record.userId)?.groupIds ?? [];
 
-    // Targets: friends' connections for friend changes, the user's own for own changes (one round trip).
+    // Targets: friends' connections for friend changes, the user's own for own changes (one round trip), and, at the
+    // same time, the subscribers of the user's groups for status-level changes (one script per group).
     const users = new Set<string>();
     for (const c of ready) {
       if (c.record.friendsChanged) for (const id of friendsOf(c)) users.add(id);
       if (c.record.ownChanged) users.add(c.record.userId);
     }
-    const targets =
+    const probes = ready
+      .filter((c) => c.record.statusChanged)
+      .flatMap((c) => groupsOf(c).map((groupId) => ({ groupId, userId: c.record.userId })));
+    const [targets, groupTargets] = await Promise.all([
       users.size > 0 || loaded.size > 0
-        ? await deps.store.connectionsOf([...users], [...loaded.values()])
-        : new Map<string, TargetConnection[]>();
+        ? deps.store.connectionsOf([...users], [...loaded.values()])
+        : new Map<string, TargetConnection[]>(),
+      this.groupTargets(probes),
+    ]);
 
     const deliveries: Delivery[] = [];
-    for (const c of ready) deliveries.push(...this.plan(c, friendsOf(c), targets));
+    for (const c of ready) deliveries.push(...this.plan(c, friendsOf(c), targets, groupsOf(c), groupTargets));
     const calls = planCalls(deliveries, this.settings.maxBatchBytes);
     const oldest = ready.reduce((min, c) => Math.min(min, c.record.v), Number.POSITIVE_INFINITY);
     const { outcomes, deferred } = await this.post(endpoint, calls, stats, {}, oldest);
@@ -180,7 +197,9 @@ export class DeliveryService implements Deliverer {
       if (outcome === 'retry') mail.push(...call.deliveries);
       else if (outcome === 'gone') gone.push(call);
     });
-    mail.push(...(await this.removeGone(gone, stats)));
+    const kept = await this.removeGone(gone, stats);
+    mail.push(...kept);
+    await this.forgetGroupSubscribers(gone, kept);
     stats.retried += mail.length - deferred.length;
     stats.deferred += deferred.length;
     await deps.outbox.settle(acks, mail, now + this.backoff(0));
@@ -323,11 +342,69 @@ export class DeliveryService implements Deliverer {
     return stats;
   }
 
+  /**
+   * Subscribers of the groups of users who changed. A group that has subscribers but is not cached is loaded from the
+   * directory (one query for all of them, once per FRIEND_CACHE_SECONDS) and probed again; if the directory is down,
+   * those groups are skipped for this change (their members' next change reaches them).
+   */
+  private async groupTargets(probes: readonly { groupId: string; userId: string }[]): Promise<GroupTargets> {
+    const result: GroupTargets = new Map();
+    if (probes.length === 0) return result;
+    const { store, directory } = this.deps.groups;
+    const first = await store.subscribersOf(probes);
+    const again = probes.filter((_, i) => first[i] === 'need-group');
+    probes.forEach((p, i) => {
+      const found = first[i];
+      if (found && found !== 'need-group') result.set(probeKey(p.groupId, p.userId), found);
+    });
+    if (again.length === 0) return result;
+    const missing = [...new Set(again.map((p) => p.groupId))];
+    try {
+      const loaded = await directory.loadGroups(missing);
+      await store.saveGroups(
+        [...loaded.values()],
+        missing.filter((id) => !loaded.has(id)),
+      );
+    } catch (error) {
+      this.deps.log.warn('groups unavailable: group subscribers not told', {
+        groups: missing.length,
+        error: String(error),
+      });
+      return result;
+    }
+    const second = await store.subscribersOf(again);
+    again.forEach((p, i) => {
+      const found = second[i];
+      if (found && found !== 'need-group') result.set(probeKey(p.groupId, p.userId), found);
+    });
+    return result;
+  }
+
+  /** Connections found gone (410) leave the subscriber indexes of the groups they were reached through. */
+  private async forgetGroupSubscribers(gone: readonly Call[], kept: readonly Delivery[]): Promise<void> {
+    const protectedIds = new Set(kept.map((d) => d.connectionId));
+    const entries = new Map<string, { groupId: string; connectionId: string }>();
+    for (const call of gone) {
+      if (protectedIds.has(call.connectionId)) continue;
+      for (const d of call.deliveries) {
+        if (d.via !== undefined)
+          entries.set(probeKey(d.via, d.connectionId), { groupId: d.via, connectionId: d.connectionId });
+      }
+    }
+    if (entries.size === 0) return;
+    await this.deps.groups.store.forget([...entries.values()]).catch((error: unknown) => {
+      // Stale entries are harmless: the next delivery through them finds the connection gone again.
+      this.deps.log.warn('forgetting gone group subscribers failed', { error: String(error) });
+    });
+  }
+
   /** The messages of one change for every interested connection. */
   private plan(
     change: PendingChange,
     friendIds: readonly string[],
     targets: Map<string, TargetConnection[]>,
+    groupIds: readonly string[] = [],
+    groupTargets: GroupTargets = new Map(),
   ): Delivery[] {
     const { record } = change;
     const out: Delivery[] = [];
@@ -352,6 +429,29 @@ export class DeliveryService implements Deliverer {
       const message = messageForChange(record, 'own');
       for (const t of targets.get(record.userId) ?? [])
         if (t.connectionId !== record.actor) add(record.userId, t, message);
+    }
+    if (record.statusChanged && groupIds.length > 0) {
+      // Group members who are not friends (friends are told above, at their connection's detail) hear status-level
+      // changes only, without page or activity; a connection following several groups of the user hears it once.
+      const friends = new Set(friendIds);
+      const told = new Set<string>();
+      const message = messageForChange(record, 'member');
+      for (const groupId of groupIds) {
+        for (const s of groupTargets.get(probeKey(groupId, record.userId)) ?? []) {
+          if (s.ownerId === record.userId || friends.has(s.ownerId) || told.has(s.connectionId)) continue;
+          told.add(s.connectionId);
+          out.push({
+            ownerId: s.ownerId,
+            connectionId: s.connectionId,
+            connectedAt: s.connectedAt,
+            batch: s.batch,
+            fromUserId: record.userId,
+            v: record.v,
+            message,
+            via: groupId,
+          });
+        }
+      }
     }
     return out;
   }

@@ -16,6 +16,8 @@ export interface Delivery {
   readonly v: number;
   /** The server message (a JSON object with a `type`). */
   readonly message: Readonly<Record<string, unknown>>;
+  /** The group whose subscription this delivery comes from (a gone target leaves that group's subscriber index). */
+  readonly via?: string;
 }
 
 /**

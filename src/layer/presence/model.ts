@@ -121,6 +121,17 @@ export interface PendingChange {
   readonly record: ChangeRecord;
   /** Cached friend ids, or null when the context was not cached (the deliverer loads them). */
   readonly friendIds: readonly string[] | null;
+  /** Cached ids of the user's groups (null or absent: not cached, the deliverer loads them with the friend list). */
+  readonly groupIds?: readonly string[] | null;
+}
+
+/** A group as it is served: its name and its first GROUP_MAX_MEMBERS members (in joining order) with their info. */
+export interface Group {
+  readonly groupId: string;
+  readonly name: string;
+  readonly memberIds: readonly string[];
+  /** user_table rows of the members (a member without a row gets one with null names). */
+  readonly info: ReadonlyMap<string, UserInfo>;
 }
 
 /** The empty page. */

@@ -1,6 +1,15 @@
 // Ports: the interfaces the presence domain needs from the outside world; adapters implement them.
 import type { Delivery } from '../delivery/ports';
-import type { ConnectionStatus, Detail, PendingChange, Page, PresenceSnapshot, UserContext, UserInfo } from './model';
+import type {
+  ConnectionStatus,
+  Detail,
+  Group,
+  PendingChange,
+  Page,
+  PresenceSnapshot,
+  UserContext,
+  UserInfo,
+} from './model';
 
 /** The cached part of a context that reads need: friend ids and user info. */
 export interface FriendList {
@@ -121,14 +130,14 @@ export interface PresenceStore {
     input: ConnectionRef & { readonly countOnly?: boolean; readonly authorizedUntil?: number },
   ): Promise<TouchResult>;
   update(input: UpdateInput): Promise<UpdateResult>;
-  /** Sets what a connection receives; false when the store does not know the connection. */
+  /** Sets what a connection receives; `absent` when the store does not know the connection. */
   subscribe(
     input: ConnectionRef & {
       readonly detail?: Detail;
       readonly groups?: readonly string[];
       readonly authorizedUntil?: number;
     },
-  ): Promise<boolean>;
+  ): Promise<SubscribeResult>;
   /**
    * Removes exactly this connection of this user. With `protectMs`, a connection that completed `$connect` less than
    * that long ago is kept (`protected`). With `deliverInline` false the change is left to the workers.
@@ -186,6 +195,65 @@ export interface UsageLog {
   series(resolution: UsageResolution, from: number): Promise<UsagePoint[]>;
 }
 
+/** Result of {@link PresenceStore.subscribe}: the connection as group subscriber indexes need it. */
+export type SubscribeResult =
+  | { readonly kind: 'absent' }
+  | {
+      readonly kind: 'ok';
+      /** The groups the connection was subscribed to before. */
+      readonly previousGroups: readonly string[];
+      readonly batch: boolean;
+      readonly connectedAt: number;
+    };
+
+/** A connection subscribed to a group, as the group's subscriber index holds it. */
+export interface GroupSubscriber {
+  readonly ownerId: string;
+  readonly connectionId: string;
+  readonly batch: boolean;
+  readonly connectedAt: number;
+}
+
+/** Groups and their members (Postgres, read-only). */
+export interface GroupDirectory {
+  /** Groups by id in one query, each with its first `maxMembers` members; unknown groups are absent. */
+  loadGroups(groupIds: readonly string[]): Promise<Map<string, Group>>;
+}
+
+/**
+ * Cached groups and the per-group subscriber indexes (Redis). Every command touches the keys of one group (its own
+ * hash tag); a batch is one round trip (one pipeline per node on a cluster).
+ */
+export interface GroupStore {
+  /** Cached groups: a group, `unknown` (cached as absent from the directory), or absent from the map (not cached). */
+  readGroups(groupIds: readonly string[]): Promise<Map<string, Group | 'unknown'>>;
+  /** One cached group and the caller's cached friend ids (null: not cached), in one round trip. */
+  readGroupAndFriends(
+    groupId: string,
+    callerId: string,
+  ): Promise<{ readonly group: Group | 'unknown' | undefined; readonly friendIds: readonly string[] | null }>;
+  /** Caches groups, and `unknown` marks for the ids the directory does not know. */
+  saveGroups(groups: readonly Group[], unknown: readonly string[]): Promise<void>;
+  /** Adds a connection to the subscriber index of `add` and removes it from that of `remove`. */
+  index(subscriber: GroupSubscriber, add: readonly string[], remove: readonly string[]): Promise<void>;
+  /** Removes connections from subscriber indexes (they are gone). */
+  forget(entries: readonly { readonly groupId: string; readonly connectionId: string }[]): Promise<void>;
+  /**
+   * For each probe (a group and a member who changed): the subscribers of the group whose owner is a member, or
+   * `need-group` when the group is not cached but has subscribers; nothing (an empty list) when the user is not a
+   * served member. Subscribers who are no longer members are dropped from the index on the way.
+   */
+  subscribersOf(
+    probes: readonly { readonly groupId: string; readonly userId: string }[],
+  ): Promise<(readonly GroupSubscriber[] | 'need-group')[]>;
+}
+
+/** What group use cases and the group fan-out need. */
+export interface GroupDeps {
+  readonly store: GroupStore;
+  readonly directory: GroupDirectory;
+}
+
 /** Friends and settings (Postgres, read-only). */
 export interface FriendDirectory {
   /** Contexts of many users in one query; users unknown to the directory get an empty context. */
@@ -238,6 +306,7 @@ export interface PresenceDeps {
   readonly directory: FriendDirectory;
   readonly gateway: ConnectionGateway;
   readonly deliverer: Deliverer;
+  readonly groups: GroupDeps;
   readonly clock: () => number;
   readonly log: DomainLog;
 }

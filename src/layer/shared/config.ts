@@ -49,6 +49,7 @@ const coreSchema = z
     DELIVERY_MAX_CALLS_PER_SECOND: positive(5000),
     AUTH_GRACE_SECONDS: seconds(300),
     GROUPS_PER_CONNECTION: positive(10),
+    GROUP_MAX_MEMBERS: positive(1000),
     IDLE_AWAY_SECONDS: seconds(0),
     WORK_QUEUE_URL: z.optional(z.url()),
     EVENT_BUS_NAME: optionalString(),
@@ -117,6 +118,8 @@ export interface CoreConfig {
   readonly deliveryMaxCallsPerSecond: number;
   readonly authGraceMs: number;
   readonly groupsPerConnection: number;
+  /** Members served per group (the first ones to join). */
+  readonly groupMaxMembers: number;
   /** Auto-away after this long without update-presence (0: off). */
   readonly idleAwayMs: number;
   /** SQS queue of the delivery/sweep workers (AWS); unset: the sweep does all the work. */
@@ -199,6 +202,7 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
     deliveryMaxCallsPerSecond: e.DELIVERY_MAX_CALLS_PER_SECOND,
     authGraceMs: e.AUTH_GRACE_SECONDS * 1000,
     groupsPerConnection: e.GROUPS_PER_CONNECTION,
+    groupMaxMembers: e.GROUP_MAX_MEMBERS,
     idleAwayMs: e.IDLE_AWAY_SECONDS * 1000,
     workQueueUrl: e.WORK_QUEUE_URL,
     eventBusName: e.EVENT_BUS_NAME,

@@ -2,6 +2,7 @@
 import type { ConnectionStatus, Presence, PresenceOverview, UserInfo } from '../../client';
 import { PresenceClient, ago, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../client';
 import { startOperatorView } from './operator-view';
+import { GroupView } from './group-view';
 
 interface DemoUser {
   userId: string;
@@ -156,7 +157,9 @@ function updateOwnPresence(update: Parameters<PresenceClient['updatePresence']>[
   if (!client) return;
   const sentAt = Date.now();
   client.updatePresence(update);
-  void refreshSelf(sentAt).catch((e: unknown) => log(`refresh failed: ${String(e)}`));
+  void refreshSelf(sentAt)
+    .then(() => groupView?.refresh())
+    .catch((e: unknown) => log(`refresh failed: ${String(e)}`));
 }
 
 async function pick(userId: string): Promise<void> {
@@ -197,8 +200,11 @@ async function pick(userId: string): Promise<void> {
   // No status is sent on connect: a new connection starts with your standing choice (busy, invisible), which the
   // snapshot then shows, and the status box follows it.
   client.connect();
+  void groupView?.attach(client, token, userId).catch((e: unknown) => log(`groups failed: ${String(e)}`));
   render();
 }
+
+let groupView: GroupView | undefined;
 
 /** The picker's details line: the picked user's sharing mode and friends (kept out of the option text, which stays short). */
 function showPickedUser(): void {
@@ -211,6 +217,7 @@ function showPickedUser(): void {
 let users: DemoUser[] = [];
 
 async function init(): Promise<void> {
+  groupView = new GroupView({ origin, row: presenceRow, log });
   const select = $('#user') as HTMLSelectElement;
   users = ((await (await fetch('/dev/users')).json()) as { users: DemoUser[] }).users;
   for (const u of users) {

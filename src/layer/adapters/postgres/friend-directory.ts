@@ -1,4 +1,4 @@
-// FriendDirectory on Postgres: settings, accepted friends and their user info for many users in one query.
+// FriendDirectory on Postgres: settings, accepted friends, their user info and groups for many users in one query.
 import type { Pool } from 'pg';
 import type { PrivacySettings, UserContext, UserInfo } from '../../presence/model';
 import type { FriendDirectory } from '../../presence/ports';
@@ -22,7 +22,9 @@ SELECT o.owner,
          FROM (SELECT user_id2 AS friend_id FROM friendship_table WHERE user_id1 = o.owner AND accepted_at IS NOT NULL
                UNION
                SELECT user_id1 FROM friendship_table WHERE user_id2 = o.owner AND accepted_at IS NOT NULL) f
-       ), '[]'::json) AS friends
+       ), '[]'::json) AS friends,
+       COALESCE((SELECT json_agg(gm.group_id ORDER BY gm.group_id) FROM group_member_table gm
+                 WHERE gm.user_id = o.owner), '[]'::json) AS groups
 FROM unnest($1::text[]) AS o(owner)
 LEFT JOIN user_table u ON u.user_id = o.owner`;
 
@@ -37,6 +39,8 @@ interface ContextRow {
   known: boolean;
   /** Null entries only if a friendship points at a missing user (the foreign keys prevent it). */
   friends: (UserInfo | null)[];
+  /** Groups the user is a member of (group_member_table). */
+  groups: string[];
 }
 
 /** The settings as the store caches them: the list of the mode, normalized to hosts (invalid entries dropped, deduped). */
@@ -93,7 +97,7 @@ export class PostgresFriendDirectory implements FriendDirectory {
         settings: settingsOf(row),
         friendIds: friends.map((f) => f.user_id),
         info,
-        groupIds: [],
+        groupIds: row.groups,
       });
     }
     return result;

@@ -29,9 +29,28 @@ CREATE TABLE IF NOT EXISTS friendship_table (
 CREATE INDEX IF NOT EXISTS friendship_table_user_id2_idx ON friendship_table (user_id2);
 `,
   },
+  {
+    id: '002_group_tables',
+    sql: `
+CREATE TABLE IF NOT EXISTS group_table (
+  group_id   TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS group_member_table (
+  group_id  TEXT NOT NULL REFERENCES group_table (group_id) ON DELETE CASCADE,
+  user_id   TEXT NOT NULL,
+  joined_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  PRIMARY KEY (group_id, user_id)
+);
+-- the groups of a user (their context) and the first GROUP_MAX_MEMBERS members of a group, in joining order
+CREATE INDEX IF NOT EXISTS group_member_table_user_id_idx ON group_member_table (user_id);
+CREATE INDEX IF NOT EXISTS group_member_table_joined_idx ON group_member_table (group_id, joined_at, user_id);
+`,
+  },
 ];
 
-/** Demo users and friendships (both share modes, a pending request, a stranger). */
+/** Demo users, friendships (both share modes, a pending request, a stranger) and groups (with members who are not friends). */
 export const SEED_SQL = `
 INSERT INTO user_table (user_id, first_name, last_name, share_mode, domain_allow_array, domain_deny_array) VALUES
   ('alice', 'Alice', 'Anders', 'default_all', '{}', '{facebook.com}'),
@@ -47,4 +66,12 @@ INSERT INTO friendship_table (user_id1, user_id2, requested_at, accepted_at) VAL
   ('dave',  'alice', now(), now()),
   ('erin',  'alice', now(), NULL)
 ON CONFLICT (user_id1, user_id2) DO NOTHING;
+INSERT INTO group_table (group_id, name) VALUES
+  ('raid-night', 'Raid night'),
+  ('book-club',  'Book club')
+ON CONFLICT (group_id) DO NOTHING;
+INSERT INTO group_member_table (group_id, user_id) VALUES
+  ('raid-night', 'alice'), ('raid-night', 'bob'), ('raid-night', 'dave'), ('raid-night', 'erin'),
+  ('book-club',  'bob'),   ('book-club',  'carol'), ('book-club', 'erin')
+ON CONFLICT (group_id, user_id) DO NOTHING;
 `;

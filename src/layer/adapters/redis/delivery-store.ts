@@ -46,14 +46,18 @@ export class RedisDeliveryStore implements DeliveryStore {
       bodies.push(String(flat[i + 1]));
     }
     if (users.length === 0) return [];
-    // Cached friend lists of the claimed users (same slot: one pipeline on one node).
-    const friends = (await this.redis.run(users.map((id): RedisCommand => ['hget', this.keys.context(id), 'ids']))) as (
-      string | null
-    )[];
-    return users.map((userId, i) => ({
-      record: parseChangeRecord(userId, bodies[i] as string),
-      friendIds: friends[i] == null ? null : (JSON.parse(friends[i] as string) as string[]),
-    }));
+    // Cached friend lists and groups of the claimed users (same slot: one pipeline on one node).
+    const contexts = (await this.redis.run(
+      users.map((id): RedisCommand => ['hmget', this.keys.context(id), 'ids', 'grp']),
+    )) as (string | null)[][];
+    return users.map((userId, i) => {
+      const [ids, grp] = contexts[i] ?? [];
+      return {
+        record: parseChangeRecord(userId, bodies[i] as string),
+        friendIds: ids == null ? null : (JSON.parse(ids) as string[]),
+        groupIds: ids == null ? null : (JSON.parse(grp ?? '[]') as string[]),
+      };
+    });
   }
 
   async settle(acks: readonly OutboxAck[], mail: readonly Delivery[], mailDue: number): Promise<void> {

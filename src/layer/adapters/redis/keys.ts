@@ -101,6 +101,20 @@ export class RedisKeys {
     ];
   }
 
+  /**
+   * Hash: a cached group (TTL FRIEND_CACHE_SECONDS): `name`, `ids` (member ids in order), `info` (user info JSON),
+   * `m:{userId}` per member (membership checks in scripts); `unknown` for a group the directory does not know. Group
+   * keys have their own hash tag `{g<shard of the group id>}`, so one script touches one group's keys only.
+   */
+  group(groupId: string): string {
+    return `${this.prefix}{g${shardOf(groupId)}}:gi:${groupId}`;
+  }
+
+  /** Hash: the group's subscriber index, connectionId -> `[owner, batch, connectedAt]`. */
+  groupSubscribers(groupId: string): string {
+    return `${this.prefix}{g${shardOf(groupId)}}:gs:${groupId}`;
+  }
+
   /** Keys of the deployment-wide rate cap's buckets (spread over slots). */
   rateBucket(index: number): string {
     return `${this.prefix}{rc${index}}:cap`;

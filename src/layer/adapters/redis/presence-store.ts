@@ -21,6 +21,7 @@ import type {
   FriendList,
   PresenceStore,
   RemoveResult,
+  SubscribeResult,
   SweepClaim,
   SweepCommit,
   TargetConnection,
@@ -138,10 +139,11 @@ function friendSnapshotOf(view: string | null): PresenceSnapshot {
   };
 }
 
-/** Parses the reply of a state change: {kind, v, friend ids, has context, resync, change body}. */
+/** Parses the reply of a state change: {kind, v, friend ids, has context, resync, change body, group ids}. */
 function parseApplied(userId: string, reply: Reply): Applied {
   const body = str(reply[5]);
   const friends = str(reply[2]);
+  const groups = str(reply[6]);
   const hasContext = Number(reply[3]) === 1;
   const change: PendingChange | null =
     body === ''
@@ -149,6 +151,7 @@ function parseApplied(userId: string, reply: Reply): Applied {
       : {
           record: parseChangeRecord(userId, body),
           friendIds: hasContext ? (friends === '' ? [] : (JSON.parse(friends) as string[])) : null,
+          groupIds: hasContext ? (groups === '' ? [] : (JSON.parse(groups) as string[])) : null,
         };
   return { kind: 'applied', change, resync: Number(reply[4]) === 1 };
 }
@@ -261,13 +264,19 @@ export class RedisPresenceStore implements PresenceStore {
 
   async subscribe(
     input: ConnectionRef & { detail?: 'full' | 'status'; groups?: readonly string[]; authorizedUntil?: number },
-  ): Promise<boolean> {
+  ): Promise<SubscribeResult> {
     const reply = await this.userScript('presenceSubscribe', input, input.now, [
       input.detail === undefined ? '' : input.detail === 'status' ? 's' : 'f',
       input.groups === undefined ? '' : JSON.stringify(input.groups),
       input.authorizedUntil ?? '',
     ]);
-    return reply[0] === 'ok';
+    if (reply[0] !== 'ok') return { kind: 'absent' };
+    return {
+      kind: 'ok',
+      previousGroups: JSON.parse(str(reply[2]) || '[]') as string[],
+      batch: Number(reply[3]) === 1,
+      connectedAt: Number(reply[4]),
+    };
   }
 
   async remove(input: ConnectionRef & { protectMs?: number; deliverInline?: boolean }): Promise<RemoveResult> {

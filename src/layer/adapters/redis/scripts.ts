@@ -232,13 +232,16 @@ local function settle(K, user, n, best, page, mode, actor, lastact, force)
   return changed
 end
 
--- The reply of a state change: {kind, v or '', friend ids JSON or '', has context, resync, change}.
+-- The reply of a state change: {kind, v or '', friend ids JSON or '', has context, resync, change, group ids JSON}.
 local function reply(K, kind, v, resync, user)
-  local friends, has = '', redis.call('EXISTS', K[4])
-  if has == 1 then friends = redis.call('HGET', K[4], 'ids') or '' end
+  local friends, groups, has = '', '', redis.call('EXISTS', K[4])
+  if has == 1 then
+    local c = redis.call('HMGET', K[4], 'ids', 'grp')
+    friends = c[1] or ''; groups = c[2] or ''
+  end
   local body = ''
   if v then body = redis.call('HGET', K[7], 'u:' .. user) or '' end
-  return {kind, v and tostring(v) or '', friends, has, resync and 1 or 0, body}
+  return {kind, v and tostring(v) or '', friends, has, resync and 1 or 0, body, groups}
 end
 
 -- A standing choice from an explicit status: online clears it, busy/invisible set it; away only idles the connection.
@@ -483,13 +486,16 @@ return reply(K, 'changed', v, resync, user)
 
 /**
  * KEYS per user. ARGV 11 user, 12 conn, 13 detail ('' unchanged), 14 groups JSON ('' unchanged), 15 authorized until
- * ('' unchanged). Sets what the connection receives; answers absent for a connection Redis does not know.
+ * ('' unchanged). Sets what the connection receives; answers absent for a connection Redis does not know, else
+ * {'ok', detail, previous groups JSON, batch, connected at} (what the group subscriber indexes need).
  */
 export const SUBSCRIBE = `${PRELUDE}
 local conn = ARGV[12]
 local raw = redis.call('HGET', KEYS[1], conn)
 if not raw then return {'absent'} end
 local r = cjson.decode(raw)
+local previous = '[]'
+if type(r.gr) == 'table' and #r.gr > 0 then previous = cjson.encode(r.gr) end
 if ARGV[13] ~= '' then r.dt = ARGV[13] end
 if ARGV[15] ~= '' then r.x = math.max(tonumber(r.x) or 0, tonumber(ARGV[15])) end
 if ARGV[14] ~= '' then
@@ -499,7 +505,55 @@ end
 redis.call('HSET', KEYS[1], conn, cjson.encode(r))
 -- a renewed token moves the connection's authorization deadline in the expiry index
 if ARGV[15] ~= '' then index_connection(KEYS, ARGV[11], conn, r) end
-return {'ok', r.dt}
+return {'ok', r.dt, previous, tonumber(r.bt) or 0, tonumber(r.c) or 0}
+`;
+
+/**
+ * KEYS the group's cache hash. ARGV ttl, known (1|0), name, ids JSON, info JSON, then the member ids. Replaces the
+ * cached group (or caches it as unknown), with one `m:{id}` field per member for membership checks.
+ */
+export const GROUP_SAVE = `
+local key = KEYS[1]
+redis.call('DEL', key)
+if ARGV[2] == '0' then
+  redis.call('HSET', key, 'unknown', '1')
+else
+  redis.call('HSET', key, 'name', ARGV[3], 'ids', ARGV[4], 'info', ARGV[5])
+  local fields = {}
+  for j = 6, #ARGV do
+    fields[#fields + 1] = 'm:' .. ARGV[j]
+    fields[#fields + 1] = '1'
+    -- HSET in chunks: Lua's unpack has a stack limit
+    if #fields >= 1000 then redis.call('HSET', key, unpack(fields)); fields = {} end
+  end
+  if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
+end
+redis.call('EXPIRE', key, tonumber(ARGV[1]))
+return 1
+`;
+
+/**
+ * KEYS 1 the group's cache hash, 2 its subscriber index. ARGV 1 the member who changed, 2 the index's TTL (s, renewed
+ * while it is used). Answers {'none'} (no subscriber,
+ * or the user is not a served member), {'need-group'} (subscribers, but the group is not cached), or {'ok', conn,
+ * owner, batch, connectedAt, ...} for the subscribers whose owner is a member; the others are dropped from the index.
+ */
+export const GROUP_TARGETS = `
+if redis.call('EXISTS', KEYS[2]) == 0 then return {'none'} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'need-group'} end
+if redis.call('HEXISTS', KEYS[1], 'm:' .. ARGV[1]) == 0 then return {'none'} end
+local all = redis.call('HGETALL', KEYS[2])
+local out = {'ok'}
+for i = 1, #all, 2 do
+  local e = cjson.decode(all[i + 1])
+  if redis.call('HEXISTS', KEYS[1], 'm:' .. e[1]) == 1 then
+    out[#out + 1] = all[i]; out[#out + 1] = e[1]; out[#out + 1] = e[2]; out[#out + 1] = e[3]
+  else
+    redis.call('HDEL', KEYS[2], all[i])
+  end
+end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+return out
 `;
 
 /**
@@ -855,6 +909,8 @@ export const SCRIPTS = {
   presenceShardInfo: SHARD_INFO,
   presenceShardMarkFresh: SHARD_MARK_FRESH,
   presenceUsageRecord: USAGE_RECORD,
+  presenceGroupSave: GROUP_SAVE,
+  presenceGroupTargets: GROUP_TARGETS,
 } as const;
 
 /** A script's command name. */

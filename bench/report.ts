@@ -112,12 +112,18 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
   }
   const out = r.scaleOut ?? [];
   if (out.length > 0) {
-    const best = out.reduce((a, b) => (a.reapedMs < b.reapedMs ? a : b));
+    const complete = out.filter((f) => f.reaped === f.expired);
+    const best = (complete.length > 0 ? complete : out).reduce((a, b) => (a.reapedMs < b.reapedMs ? a : b));
     targets.push({
       name: `mass expiry: reap ${best.expired.toLocaleString('en-US')} expired connections (best of ${out.map((f) => f.workers).join('/')} workers)`,
       limit: '< 30 s',
-      measured: out.map((f) => `${f.workers}w ${fmt(f.reapedMs / 1000, 1)} s`).join(', '),
-      met: best.expired >= 100_000 ? best.reapedMs < 30_000 : null,
+      measured: out
+        .map(
+          (f) =>
+            `${f.workers}w ${fmt(f.reapedMs / 1000, 1)} s${f.reaped < f.expired ? ` (only ${f.reaped.toLocaleString('en-US')} reaped)` : ''}`,
+        )
+        .join(', '),
+      met: best.expired >= 100_000 ? best.reaped === best.expired && best.reapedMs < 30_000 : null,
       ...(best.expired >= 100_000 ? {} : { why: 'fewer than 100,000 connections' }),
     });
   }

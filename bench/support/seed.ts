@@ -1,6 +1,6 @@
 // Seeding through the layer's own store: online friends (one live connection each) and expired connections.
 import type { UserContext } from '@presence/layer';
-import { RedisExecutor, RedisKeys, RedisPresenceStore, createRedisClient, shardOf } from '@presence/layer';
+import { RedisExecutor, RedisKeys, RedisPresenceStore, SHARD_COUNT, createRedisClient, shardOf } from '@presence/layer';
 import { forEachLimit } from './stats';
 import type { BenchStores } from './stores';
 import { seedUsers, userId } from './stores';
@@ -50,6 +50,18 @@ async function seedConnection(
   await stores.redis.unlink(new RedisKeys(stores.keyPrefix).context(user));
 }
 
+/**
+ * Forgets the deliveries seeding recorded (seeding connects users directly in the store, which records their change
+ * in the outbox like any connect): left pending, the next sweep would deliver a pool user's "online" to every
+ * connection of their (many) friends and the figures would count it.
+ */
+export async function clearSeededDeliveries(stores: BenchStores): Promise<void> {
+  const keys = new RedisKeys(stores.keyPrefix);
+  const pipeline = stores.redis.pipeline();
+  for (let s = 0; s < SHARD_COUNT; s += 1) pipeline.unlink(keys.outbox(s), keys.outboxBodies(s));
+  await pipeline.exec();
+}
+
 /** Inserts the pool users and brings each online with one connection (directly in the store: no fan-out). */
 export async function seedOnlinePool(stores: BenchStores, size: number): Promise<void> {
   await seedUsers(stores.pool, POOL_PREFIX, size);
@@ -62,6 +74,7 @@ export async function seedOnlinePool(stores: BenchStores, size: number): Promise
       64,
       (i) => seedConnection(store, stores, userId(POOL_PREFIX, i), `cf${i}`, now),
     );
+    await clearSeededDeliveries(stores);
   } finally {
     close();
   }
@@ -77,6 +90,7 @@ export async function seedExpiredConnections(stores: BenchStores, prefix: string
       128,
       (i) => seedConnection(store, stores, userId(prefix, i), `x${prefix}${i}`, then),
     );
+    await clearSeededDeliveries(stores);
   } finally {
     close();
   }

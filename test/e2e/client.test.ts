@@ -117,7 +117,7 @@ describe('PresenceClient against the local stack', () => {
     // Act: the service closes the connection
     await fetch(`${stack.url}/local/@connections/${encodeURIComponent(connectionId!)}`, { method: 'DELETE' });
     // Assert: offline after grace, then back with the same page, without the app sending anything
-    await pal.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.me, GRACE_MS + 4000);
+    await pal.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.me, GRACE_MS + 10_000);
     await pal.waitFor(
       (m) => m.type === 'update-presence' && m.userId === u.me && m.url === 'https://en.wikipedia.org/wiki/Backoff',
       GRACE_MS * 3 + 5000,

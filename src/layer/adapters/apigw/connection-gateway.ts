@@ -24,6 +24,9 @@ export function isThrottled(error: unknown): boolean {
   );
 }
 
+/** SDK middleware the gateway's clients run without (see the client setup). */
+export const LEAN_REMOVED_MIDDLEWARE = ['getUserAgentMiddleware', 'loggerMiddleware', 'recursionDetectionMiddleware'];
+
 /** {@link ConnectionGateway} with one client per endpoint, created once per container; throttling is retried with backoff. */
 export class ApiGatewayConnectionGateway implements ConnectionGateway {
   private readonly clients = new Map<string, ApiGatewayManagementApiClient>();
@@ -84,11 +87,18 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
         // of every function retrying on its own.
         maxAttempts: this.options.maxAttempts ?? 1,
         retryMode: 'standard',
+        // Resolve the middleware stack once per command class, not on every call: about half of the SDK's CPU per
+        // call (`npx tsx bench/sdk-cpu.ts`).
+        cacheMiddleware: true,
         requestHandler: boundedHttpHandler({
           requestTimeoutMs: this.options.requestTimeoutMs ?? 3000,
           maxSockets: this.options.maxSockets ?? 64,
         }),
       });
+      // Middleware a management call does not need, about 0.1 ms of CPU per call together: the user agent (built and
+      // escaped per call), the logger (no logger is configured) and recursion detection (a trace header for Lambda's
+      // recursive-loop detection, which does not apply to API Gateway). Signing, serde and the endpoint stay.
+      for (const name of LEAN_REMOVED_MIDDLEWARE) client.middlewareStack.remove(name);
       this.clients.set(endpoint, client);
     }
     return client;

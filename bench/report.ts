@@ -481,6 +481,14 @@ function scaleOutSection(r: BenchResults): string[] {
       ]),
     ),
     '',
+    ...out.flatMap((f) =>
+      f.problems.length > 0
+        ? [
+            `${f.workers} workers logged: ${f.problems.map((p) => `${p.count} x ${p.message}`).join('; ')}; stats ${JSON.stringify(f.stats)}`,
+            '',
+          ]
+        : [],
+    ),
   ];
 }
 

@@ -37,6 +37,10 @@ export interface ScaleOutFigure {
   readonly cpuPerConnectionUs: { readonly workers: number; readonly redis: number | null };
   /** The same work in AWS at the account-wide @connections limit (posts + deletes at 10,000/s), in seconds. */
   readonly projectedAwsSeconds: number;
+  /** Warnings and errors the workers logged, grouped (a store timeout under load leaves its shard for a later pass). */
+  readonly problems: { message: string; count: number }[];
+  /** The workers' SweepStats, summed. */
+  readonly stats: Record<string, number>;
 }
 
 function percentile(buckets: Map<number, number>, total: number, q: number): number {
@@ -111,6 +115,11 @@ export async function benchScaleOut(
         redis: redisCpu === null ? null : (redisCpu / Math.max(1, reaped)) * 1e6,
       },
       projectedAwsSeconds: (notifications + deletes) / AWS_CONNECTIONS_CALLS_PER_SECOND,
+      problems: runs.flatMap((r) => r.problems).slice(0, 6),
+      stats: reports.reduce<Record<string, number>>((sum, r) => {
+        for (const [k, v] of Object.entries(r.stats)) sum[k] = (sum[k] ?? 0) + v;
+        return sum;
+      }, {}),
     });
   }
   return figures;

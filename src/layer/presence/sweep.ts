@@ -105,14 +105,14 @@ async function recheckShard(
   }
 }
 
-async function sweepShard(
+/** The delivery half of a pass over one shard: page settings re-applied, then its outbox and mailboxes drained. */
+async function settleShard(
   deps: PresenceDeps,
   shard: number,
   options: SweepOptions,
   stats: SweepStats,
   deadline: number,
 ) {
-  await reapShard(deps, shard, options, stats, deadline);
   try {
     await recheckShard(deps, shard, options, stats, deadline);
   } catch (error) {
@@ -137,8 +137,18 @@ export async function sweepOnce(
   deadline = Number.POSITIVE_INFINITY,
   shards: readonly number[] = Array.from({ length: deps.store.shardCount }, (_, i) => i),
 ): Promise<SweepStats> {
-  const results = await mapSettled(shards, options.shardConcurrency, (shard) =>
-    sweepShard(deps, shard, options, stats, deadline),
+  // Reaping first, on every shard, then delivery: a mass expiry is reaped (and its zombie sockets closed) in the time
+  // Redis needs, not after the notifications of the shards before it; what friends are told waits in the outbox.
+  const reaping = await mapSettled(shards, options.shardConcurrency, (shard) =>
+    reapShard(deps, shard, options, stats, deadline),
+  );
+  const settling = await mapSettled(shards, options.shardConcurrency, (shard) =>
+    settleShard(deps, shard, options, stats, deadline),
+  );
+  const results = shards.map((_, i) =>
+    reaping[i]?.status === 'rejected'
+      ? (reaping[i] as PromiseSettledResult<void>)
+      : (settling[i] as PromiseSettledResult<void>),
   );
   results.forEach((result, i) => {
     if (result.status === 'rejected') {

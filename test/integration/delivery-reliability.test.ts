@@ -5,13 +5,17 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 import { handler as connect } from '../../src/functions/connect/handler';
+import { handler as getPresence } from '../../src/functions/get-presence/handler';
 import { handler as heartbeat } from '../../src/functions/heartbeat/handler';
 import { handler as sweep } from '../../src/functions/timeout/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
 import { handler as worker } from '../../src/functions/worker/handler';
-import { SHARD_COUNT } from '../../src/layer/adapters/redis/keys';
-import { wsEvent } from '../../events/sample-events';
+import { RedisKeys, SHARD_COUNT } from '../../src/layer/adapters/redis/keys';
+import { shutdownRuntime } from '../../src/layer/runtime';
+import Redis from 'ioredis';
+import { restEvent, wsEvent } from '../../events/sample-events';
 import { advance, useFakeDate } from '../support/clock';
+import { freePort } from '../support/global-setup';
 import { handlerEnvironment } from '../support/runtime-env';
 
 jest.setTimeout(60_000);
@@ -178,4 +182,68 @@ it('two sweeps and two delivery workers at once never notify twice with differen
     expect(new Set(forUser.map((m) => m.v)).size).toBe(1);
   }
   expect(env.api.deleted()).toEqual(expect.arrayContaining([...conns.values()].flat()));
+});
+
+it('a sweep during a Postgres outage still reaps and closes zombies; friends are told once Postgres is back', async () => {
+  // Arrange: alice watches carol (who has no other connection); carol's socket goes silent, and her friend list is no
+  // longer cached
+  const watcher = (await tabs('alice', 'PgA', 1))[0] as string;
+  const zombie = (await tabs('carol', 'PgC', 1))[0] as string;
+  await sweepUntilQuiet();
+  env.api.reset();
+  const keys = new RedisKeys(env.prefix);
+  const redis = new Redis(env.redis.url);
+  // Act: Postgres goes away; alice's connection expires; the sweep runs
+  await shutdownRuntime();
+  process.env.DATABASE_URL = `postgres://postgres@127.0.0.1:${await freePort()}/presence_test`;
+  advance(TIMEOUT_S * 1000 + 1000);
+  await heartbeat(wsEvent('heartbeat', 'alice', watcher) as never);
+  await redis.del(keys.context('carol'));
+  await sweep({} as never);
+  const duringOutage = {
+    deleted: env.api.deleted(),
+    toldAlice: env.api.messagesTo(watcher).filter((m) => m.userId === 'carol'),
+  };
+  process.env.DATABASE_URL = env.db.url;
+  await shutdownRuntime();
+  await sweepUntilQuiet(30_000);
+  await redis.quit();
+  // Assert: reaped and closed without Postgres; told afterwards, once
+  expect(duringOutage.deleted).toContain(zombie);
+  expect(duringOutage.toldAlice).toEqual([]);
+  expect(env.api.messagesTo(watcher).filter((m) => m.userId === 'carol')).toEqual([
+    expect.objectContaining({ type: 'presence-timeout', userId: 'carol' }),
+  ]);
+});
+
+it('updates processed out of order by seq leave the newest page, for friends and in REST', async () => {
+  // Arrange
+  const watcher = (await tabs('bob', 'SeqB', 1))[0] as string;
+  const tab = (await tabs('alice', 'SeqA', 1))[0] as string;
+  await sweepUntilQuiet();
+  env.api.reset();
+  const send = (seq: number, page: string) =>
+    updatePresence(
+      wsEvent('update-presence', 'alice', tab, {
+        action: 'update-presence',
+        url: `https://github.com/${page}`,
+        title: page,
+        seq,
+      }) as never,
+    );
+  // Act: the client sent seq 7 then seq 8; two Lambdas processed them the other way round
+  await send(8, 'newer');
+  await send(7, 'older');
+  await sweepUntilQuiet();
+  // Assert
+  const pages = env.api
+    .messagesTo(watcher)
+    .filter((m) => m.userId === 'alice')
+    .map((m) => m.url);
+  expect(pages).toEqual(['https://github.com/newer']);
+  const rest = (await getPresence(restEvent('get-presence', 'bob') as never)) as { body: string };
+  const alice = (
+    JSON.parse(rest.body) as { presenceArr: { userId: string; page: { url: string } }[] }
+  ).presenceArr.find((p) => p.userId === 'alice');
+  expect(alice?.page.url).toBe('https://github.com/newer');
 });

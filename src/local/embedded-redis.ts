@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './free-port';
+import { freePort, portIsOpen } from './free-port';
 
 /** A running embedded server: its URL, its process id, and how to stop it. */
 export interface EmbeddedServer {
@@ -72,7 +72,26 @@ export interface EmbeddedRedisOptions {
   readonly args?: readonly string[];
 }
 
-/** Starts redis-server on 127.0.0.1 (no persistence); rejects with a clear message when no binary is found. */
+/** Offset of a cluster node's bus port from its client port (fixed by Redis). */
+const CLUSTER_BUS_OFFSET = 10_000;
+
+/**
+ * A free port for a new server; for a cluster node, one whose bus port (port + 10000) is below 65536 and free too
+ * (an ephemeral port near the top of the range, or a bus port in use, makes redis-server exit at once).
+ */
+async function portFor(cluster: boolean): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (!cluster) return port;
+    if (port + CLUSTER_BUS_OFFSET < 65_536 && !(await portIsOpen(port + CLUSTER_BUS_OFFSET))) return port;
+  }
+}
+
+/**
+ * Starts redis-server on 127.0.0.1 (no persistence); rejects with a clear message when no binary is found. On a port
+ * of its own choosing it tries again on another port when the first one was taken meanwhile (another process may
+ * bind a port between the check and the server's start).
+ */
 export async function startEmbeddedRedis(
   options: EmbeddedRedisOptions = {},
 ): Promise<EmbeddedServer & { port: number }> {
@@ -82,7 +101,22 @@ export async function startEmbeddedRedis(
       'No REDIS_URL and no redis-server on PATH: install Redis (e.g. apt-get install redis-server, brew install redis) or set REDIS_URL',
     );
   }
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined) return startOn(binary, options.port, options);
+  const cluster = (options.args ?? []).includes('--cluster-enabled');
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOn(binary, await portFor(cluster), options);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startOn(
+  binary: string,
+  port: number,
+  options: EmbeddedRedisOptions,
+): Promise<EmbeddedServer & { port: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'presence-redis-'));
   const child = spawn(
     binary,

@@ -131,3 +131,101 @@ export function costModel(figures: readonly HandlerFigure[], a: CostAssumptions)
     perThousandUsersUsd: perThousand,
   };
 }
+
+/** The issue's standard activity profile, per user (every figure printed in the report). */
+export interface StandardProfile {
+  readonly hoursOnlinePerDay: number;
+  readonly connectionsPerUser: number;
+  /** Tab switches per hour while online (one every 2 minutes). */
+  readonly tabSwitchesPerHour: number;
+  readonly onlineFriends: number;
+  readonly statusChangesPerDay: number;
+  /** Share of the time the popup (a `full` subscription) is open. */
+  readonly popupOpenShare: number;
+}
+
+export const STANDARD_PROFILE: StandardProfile = {
+  hoursOnlinePerDay: 8,
+  connectionsPerUser: 2,
+  tabSwitchesPerHour: 30,
+  onlineFriends: 20,
+  statusChangesPerDay: 6,
+  popupOpenShare: 0.05,
+};
+
+/** One behaviour priced under the standard profile, per concurrent user per month. */
+export interface ProfileCost {
+  readonly behaviour: string;
+  readonly usd: number;
+  /** `usd` as a multiple of the API Gateway floor (connection minutes plus heartbeats in). */
+  readonly floorMultiple: number;
+  readonly messagesOut: number;
+}
+
+/** The standard profile at one heartbeat interval: the floor and three behaviours. */
+export interface ProfileModel {
+  readonly heartbeatSeconds: number;
+  readonly floorUsd: number;
+  readonly behaviours: ProfileCost[];
+}
+
+/**
+ * Cost per concurrent user per month (a user slot online 730 h a month, e.g. three users online 8 h a day each)
+ * under the standard profile. Floor: API Gateway connection minutes plus the heartbeats in. On top: tab switches in,
+ * the messages out to friends' connections, and Lambda (requests and billed GB-s at the warm p50 measured above).
+ * Behaviours: today's (`full` everywhere, one message per change), `status` detail while the popup is closed (page
+ * switches reach a friend's connection only while its popup is open), and with batches as well (only changes that
+ * are ready at once share a message, as after a sweep pass; the profile's changes are single and spread over time, so
+ * no saving is modelled).
+ */
+export function standardProfileCost(
+  figures: readonly HandlerFigure[],
+  heartbeatSeconds: number,
+  p: StandardProfile = STANDARD_PROFILE,
+  memoryMb: Readonly<Record<string, number>> = defaultAssumptions(heartbeatSeconds).memoryMb,
+): ProfileModel {
+  const hours = HOURS_PER_MONTH;
+  const perMillion = (n: number, price: number) => (n / 1e6) * price;
+  const connectionMinutes = p.connectionsPerUser * hours * 60;
+  const heartbeats = (p.connectionsPerUser * hours * 3600) / heartbeatSeconds;
+  const floorUsd =
+    perMillion(connectionMinutes, PRICES.connectionMinutesPerMillion) +
+    perMillion(heartbeats, PRICES.wsMessagesPerMillion);
+  const switches = p.tabSwitchesPerHour * hours;
+  const statusChanges = (p.statusChangesPerDay / p.hoursOnlinePerDay) * hours;
+  const sessions = hours / p.hoursOnlinePerDay;
+  const targets = p.onlineFriends * p.connectionsPerUser;
+  const lambda = (fn: string, count: number, friends?: number) =>
+    perMillion(count, PRICES.lambdaRequestsPerMillion) +
+    count * (billedMs(figures, fn, friends) / 1000) * ((memoryMb[fn] ?? 512) / 1024) * PRICES.lambdaGbSecondArm;
+  const lambdaUsd =
+    lambda('heartbeat', heartbeats) +
+    lambda('update-presence', switches + statusChanges, 50) +
+    lambda('authorizer', sessions * p.connectionsPerUser) +
+    lambda('connect', sessions * p.connectionsPerUser) +
+    lambda('close', sessions * p.connectionsPerUser);
+  const price = (behaviour: string, messagesOut: number): ProfileCost => {
+    const usd =
+      floorUsd +
+      perMillion(switches + statusChanges, PRICES.wsMessagesPerMillion) +
+      perMillion(messagesOut, PRICES.wsMessagesPerMillion) +
+      lambdaUsd;
+    return { behaviour, usd, floorMultiple: usd / floorUsd, messagesOut };
+  };
+  // Announcements: online when the first connection opens, offline when the last one closes or is reaped.
+  const announcements = sessions * 2 * targets;
+  const full = (switches + statusChanges) * targets + announcements;
+  const interest = switches * targets * p.popupOpenShare + statusChanges * targets + announcements;
+  // Batches merge only changes ready for a connection at once (a sweep pass, a burst). In this profile every change
+  // is a single user's, spread over time, so batching saves no message: modelled as none rather than guessed.
+  const batched = interest;
+  return {
+    heartbeatSeconds,
+    floorUsd,
+    behaviours: [
+      price("today's behaviour (full detail everywhere)", full),
+      price('status detail while the popup is closed', interest),
+      price('status detail and batches', batched),
+    ],
+  };
+}

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheMemoryFigure } from './cache-memory';
 import type { ColdStartFigures } from './cold-start';
-import type { CostAssumptions, CostModel } from './cost';
+import type { CostAssumptions, CostModel, ProfileModel, StandardProfile } from './cost';
 import { PRICES } from './cost';
 import type { Floors } from './floors';
 import type { GatewayLoadFigure } from './gateway-load';
@@ -31,7 +31,13 @@ export interface BenchResults {
   readonly cacheMemory: CacheMemoryFigure | null;
   readonly gateway: GatewayLoadFigure | null;
   readonly coldStart: ColdStartFigures | null;
-  readonly cost: { assumptions: CostAssumptions; models: CostModel[] } | null;
+  readonly cost: {
+    assumptions: CostAssumptions;
+    models: CostModel[];
+    /** The standard activity profile (absent in results written before it existed). */
+    profile?: StandardProfile;
+    standard?: ProfileModel[];
+  } | null;
   readonly targets: Target[];
 }
 
@@ -676,8 +682,40 @@ function costSection(cost: BenchResults['cost']): string[] {
     );
     for (const l of first.lines) lines.push(row([l.item, `${fmt(l.quantity, 0)} ${l.unit}`, fmt(l.usd, 2)]));
   }
-  lines.push('');
+  lines.push('', ...standardProfileSection(cost));
   return lines;
+}
+
+function standardProfileSection(cost: NonNullable<BenchResults['cost']>): string[] {
+  const p = cost.profile;
+  if (!p || !cost.standard || cost.standard.length === 0) return [];
+  return [
+    '### Standard activity profile, per concurrent user per month',
+    '',
+    `Each user online ${p.hoursOnlinePerDay} h a day with ${p.connectionsPerUser} connections, a tab switch every ${60 / (p.tabSwitchesPerHour / 60)} s while online, ` +
+      `${p.onlineFriends} online friends, ${p.statusChangesPerDay} status changes a day, the popup open ${p.popupOpenShare * 100}% of the time. ` +
+      'A concurrent user is one user slot online all month (730 h). The floor is what API Gateway charges whatever the ' +
+      'service does: connection minutes plus the heartbeats in. On top: the tab switches and status changes in, the ' +
+      "messages out to friends' connections, Lambda requests and GB-s at the warm p50 above. Batches merge only changes " +
+      "ready for a connection at once (a sweep pass, a burst); this profile's changes are single and spread over time, " +
+      'so no saving is modelled for them. Target: at most 1.2x the floor with interest and batches.',
+    '',
+    row(['heartbeat', 'floor USD', 'behaviour', 'messages out', 'USD', 'x floor']),
+    row(['---', '---:', '---', '---:', '---:', '---:']),
+    ...cost.standard.flatMap((m) =>
+      m.behaviours.map((b) =>
+        row([
+          `${m.heartbeatSeconds} s`,
+          fmt(m.floorUsd, 4),
+          b.behaviour,
+          fmt(b.messagesOut, 0),
+          fmt(b.usd, 4),
+          `${fmt(b.floorMultiple, 2)}x`,
+        ]),
+      ),
+    ),
+    '',
+  ];
 }
 
 /** Writes results.json, report.md and chart.svg into `dir`; returns the report text. */

@@ -7,7 +7,7 @@ import { benchCacheMemory } from './cache-memory';
 import type { CacheMemoryFigure } from './cache-memory';
 import { benchColdStart } from './cold-start';
 import type { ColdStartFigures } from './cold-start';
-import { costModel, defaultAssumptions } from './cost';
+import { STANDARD_PROFILE, costModel, defaultAssumptions, standardProfileCost } from './cost';
 import { measureFloors } from './floors';
 import type { Floors } from './floors';
 import { benchGateway } from './gateway-load';
@@ -122,6 +122,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       ? {
           assumptions: defaultAssumptions(20),
           models: [20, 30, 60].map((h) => costModel(handlers, defaultAssumptions(h))),
+          profile: STANDARD_PROFILE,
+          standard: [20, 60].map((h) => standardProfileCost(handlers, h)),
         }
       : null;
   const base = {

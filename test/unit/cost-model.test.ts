@@ -1,0 +1,36 @@
+// The standard activity profile of the cost model: the floor, and what interest saves, by arithmetic on the profile.
+import { STANDARD_PROFILE, standardProfileCost } from '../../bench/cost';
+
+const handler = (name: string, p50: number, friends: number | null = null) => ({
+  handler: name,
+  label: name,
+  friends,
+  latency: { n: 1, p50, p90: p50, p99: p50, max: p50, mean: p50 },
+  redisRoundTrips: 1,
+  postgresQueries: 0,
+  posts: 0,
+});
+const figures = [
+  handler('heartbeat', 0.1),
+  handler('update-presence', 20, 50),
+  handler('authorizer', 0.1),
+  handler('connect', 6),
+  handler('close', 6),
+];
+
+it('prices the floor as connection minutes plus heartbeats in, for two connections all month', () => {
+  // Act
+  const model = standardProfileCost(figures, 60);
+  // Assert: 2 x 730 h x 60 min at $0.25/M, plus 2 x 730 h x 60 beats at $1/M
+  expect(model.floorUsd).toBeCloseTo(2 * 730 * 60 * 0.25e-6 + 2 * 730 * 60 * 1e-6, 6);
+});
+
+it('sends page switches only to the friends whose popup is open once they subscribe to status detail', () => {
+  // Act
+  const [today, interest, batches] = standardProfileCost(figures, 20).behaviours;
+  // Assert: 30 switches an hour x 730 h x 20 friends x 2 connections, of which 5% still go out
+  const switchesOut = 30 * 730 * STANDARD_PROFILE.onlineFriends * STANDARD_PROFILE.connectionsPerUser;
+  expect((today?.messagesOut ?? 0) - (interest?.messagesOut ?? 0)).toBeCloseTo(switchesOut * 0.95, 3);
+  expect(today?.floorMultiple).toBeGreaterThan(interest?.floorMultiple ?? Infinity);
+  expect(batches?.messagesOut).toBe(interest?.messagesOut);
+});

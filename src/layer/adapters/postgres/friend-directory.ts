@@ -3,8 +3,7 @@ import type { Pool } from 'pg';
 import type { PrivacySettings, UserContext, UserInfo } from '../../presence/model';
 import type { FriendDirectory } from '../../presence/ports';
 import { SHARE_NOTHING, normalizeHostEntries } from '../../presence/privacy';
-import { withDeadline } from '../../shared/async';
-import { UnavailableError } from '../../shared/errors';
+import { queryRows } from './pool';
 
 const CONTEXTS_SQL = `
 SELECT o.owner,
@@ -65,20 +64,7 @@ export class PostgresFriendDirectory implements FriendDirectory {
     const result = new Map<string, UserContext>();
     if (userIds.length === 0) return result;
     this.queries += 1;
-    let rows: ContextRow[];
-    try {
-      const pool = await withDeadline(this.pool(), this.timeoutMs, () => new UnavailableError('postgres'));
-      rows = (
-        await withDeadline(
-          pool.query<ContextRow>(CONTEXTS_SQL, [userIds]),
-          this.timeoutMs,
-          () => new UnavailableError('postgres'),
-        )
-      ).rows;
-    } catch (error) {
-      if (error instanceof UnavailableError) throw error;
-      throw new UnavailableError('postgres', { cause: error });
-    }
+    const rows = await queryRows<ContextRow>(this.pool, this.timeoutMs, CONTEXTS_SQL, [userIds]);
     for (const row of rows) {
       // A Map: ids such as `__proto__` or `constructor` are ordinary keys.
       const info = new Map<string, UserInfo>();

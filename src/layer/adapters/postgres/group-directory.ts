@@ -2,8 +2,7 @@
 import type { Pool } from 'pg';
 import type { Group, UserInfo } from '../../presence/model';
 import type { GroupDirectory } from '../../presence/ports';
-import { withDeadline } from '../../shared/async';
-import { UnavailableError } from '../../shared/errors';
+import { queryRows } from './pool';
 
 // One statement with bind parameters, no session state: works through PgBouncer / RDS Proxy in transaction mode.
 const GROUPS_SQL = `
@@ -42,20 +41,7 @@ export class PostgresGroupDirectory implements GroupDirectory {
     const result = new Map<string, Group>();
     if (groupIds.length === 0) return result;
     this.queries += 1;
-    let rows: GroupRow[];
-    try {
-      const pool = await withDeadline(this.pool(), this.timeoutMs, () => new UnavailableError('postgres'));
-      rows = (
-        await withDeadline(
-          pool.query<GroupRow>(GROUPS_SQL, [groupIds, this.maxMembers]),
-          this.timeoutMs,
-          () => new UnavailableError('postgres'),
-        )
-      ).rows;
-    } catch (error) {
-      if (error instanceof UnavailableError) throw error;
-      throw new UnavailableError('postgres', { cause: error });
-    }
+    const rows = await queryRows<GroupRow>(this.pool, this.timeoutMs, GROUPS_SQL, [groupIds, this.maxMembers]);
     for (const row of rows) {
       result.set(row.group_id, {
         groupId: row.group_id,

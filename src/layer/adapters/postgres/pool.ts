@@ -1,7 +1,10 @@
 // Creates the pg Pool: from DATABASE_URL, or from a Secrets Manager secret and an RDS Proxy host (TLS).
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { QueryResultRow } from 'pg';
 import { Pool } from 'pg';
+import { withDeadline } from '../../shared/async';
 import type { CoreConfig } from '../../shared/config';
+import { UnavailableError } from '../../shared/errors';
 
 /**
  * Pool settings that fail fast: a dead database answers within `timeoutMs`, never at the Lambda timeout.
@@ -44,4 +47,24 @@ export async function createPool(database: CoreConfig['database'], timeoutMs: nu
   // A broken idle client must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * Rows of one query, the pool and the query each under `timeoutMs` (client-side deadlines: RDS Proxy refuses
+ * `statement_timeout` as a startup parameter). Any failure is a retryable {@link UnavailableError}.
+ */
+export async function queryRows<R extends QueryResultRow>(
+  pool: () => Promise<Pool>,
+  timeoutMs: number,
+  sql: string,
+  params: unknown[],
+): Promise<R[]> {
+  const unavailable = () => new UnavailableError('postgres');
+  try {
+    const ready = await withDeadline(pool(), timeoutMs, unavailable);
+    return (await withDeadline(ready.query<R>(sql, params), timeoutMs, unavailable)).rows;
+  } catch (error) {
+    if (error instanceof UnavailableError) throw error;
+    throw new UnavailableError('postgres', { cause: error });
+  }
 }

@@ -2,12 +2,13 @@
 // EventBridge connection (Authorization header from Secrets Manager) + API destination, with a rule, retries and a
 // dead-letter queue with an alarm.
 import { Duration, SecretValue, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { ApiDestination, Authorization, Connection, EventBus, HttpMethod, Rule } from 'aws-cdk-lib/aws-events';
 import { ApiDestination as ApiDestinationTarget } from 'aws-cdk-lib/aws-events-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue, firstMessageAlarm } from './dead-letters';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from '../../src/layer/delivery/events';
 import type { WebhookConfig } from '../deploy-config';
 
@@ -60,15 +61,7 @@ export class PresenceEvents extends Construct {
       httpMethod: HttpMethod.POST,
       description: 'Presence API webhook (WEBHOOK_URL)',
     });
-    this.deadLetterQueue = new Queue(this, 'WebhookDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the webhook rule.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'WebhookDeadLetterQueue', 'the webhook rule');
     this.webhookRule = new Rule(this, 'WebhookRule', {
       eventBus: this.bus,
       description: 'POSTs every presence event to WEBHOOK_URL',
@@ -82,18 +75,12 @@ export class PresenceEvents extends Construct {
       ],
     });
     this.alarms = [
-      new Alarm(this, 'WebhookDeadLetterAlarm', {
-        alarmDescription:
-          'Presence events could not be POSTed to WEBHOOK_URL for 24 h (or were refused with 4xx) and wait in the webhook dead-letter queue',
-        metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-          statistic: 'Maximum',
-        }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: TreatMissingData.NOT_BREACHING,
-      }),
+      firstMessageAlarm(
+        this,
+        'WebhookDeadLetterAlarm',
+        this.deadLetterQueue,
+        'Presence events could not be POSTed to WEBHOOK_URL for 24 h (or were refused with 4xx) and wait in the webhook dead-letter queue',
+      ),
     ];
   }
 }

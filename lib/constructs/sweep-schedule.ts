@@ -1,12 +1,13 @@
 // The sweep driver: a one-minute EventBridge rule invoking the sweep, failures to an SQS dead-letter queue with alarms.
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue, firstMessageAlarm } from './dead-letters';
 
 /** Properties of {@link SweepSchedule}. */
 export interface SweepScheduleProps {
@@ -31,15 +32,7 @@ export class SweepSchedule extends Construct {
 
   constructor(scope: Construct, id: string, props: SweepScheduleProps) {
     super(scope, id);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the sweep schedule and of the sweep function.',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', 'the sweep schedule and of the sweep function');
 
     props.sweep.configureAsyncInvoke({
       retryAttempts: 0,
@@ -58,17 +51,12 @@ export class SweepSchedule extends Construct {
       ],
     });
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: 'A presence sweep run failed or could not be delivered: dead connections may stay online',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = firstMessageAlarm(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      'A presence sweep run failed or could not be delivered: dead connections may stay online',
+    );
     this.errorAlarm = new Alarm(this, 'ErrorAlarm', {
       alarmDescription: 'The presence sweep failed in 3 consecutive minutes',
       metric: props.sweep.metricErrors({ period: Duration.minutes(1), statistic: 'Sum' }),

@@ -1,12 +1,13 @@
 // The workers' queue: an SQS queue driving the `worker` function (sweep passes and deliveries), with a dead-letter queue
 // and alarms; functions that hand work to the workers are bound to it (WORK_QUEUE_URL + sqs:SendMessage).
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { deadLetterQueue, firstMessageAlarm } from './dead-letters';
 
 /**
  * AWS asks for a visibility timeout of at least six times the function timeout on a Lambda event source (the poller
@@ -50,15 +51,7 @@ export class WorkQueue extends Construct {
   constructor(scope: Construct, id: string, props: WorkQueueProps) {
     super(scope, id);
     const workerTimeout = props.worker.timeout ?? Duration.seconds(3);
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the work queue (work messages received 5 times).',
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', 'the work queue (work messages received 5 times)');
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -75,18 +68,12 @@ export class WorkQueue extends Construct {
     });
     props.worker.addEventSource(this.eventSource);
 
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription:
-        'A work message failed 5 times and was dead-lettered: the workers keep failing (see the worker logs); the sweep still covers the work',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    this.deadLetterAlarm = firstMessageAlarm(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      'A work message failed 5 times and was dead-lettered: the workers keep failing (see the worker logs); the sweep still covers the work',
+    );
     this.oldestMessageAlarm = new Alarm(this, 'OldestMessageAlarm', {
       alarmDescription: `Work messages wait over ${OLDEST_MESSAGE_ALARM_SECONDS} s: sweeps and deliveries lag (raise WORKER_MAX_CONCURRENCY, or look at the worker's errors and throttles)`,
       metric: this.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),

@@ -9,18 +9,9 @@ import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { loadEvent } from '../../events/sample-events';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
 import { handlerEnvironment } from '../support/runtime-env';
-import { clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { STORE_SETTINGS, clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
 
-const settings = {
-  timeoutMs: 90_000,
-  graceMs: 10_000,
-  retentionSeconds: 3600,
-  friendCacheSeconds: 60,
-  rateLimit: { perSecond: 10, burst: 20 },
-  idleMs: 0,
-  authGraceMs: 300_000,
-  leaseMs: 15_000,
-};
+const settings = STORE_SETTINGS;
 const t0 = 1_800_000_000_000;
 
 /** A first connection of `userId` (no state in the store): resync says whether their choice counts as lost. */
@@ -32,7 +23,13 @@ const open = async (store: RedisPresenceStore, userId: string, connectionId: str
     detail: 'full',
     batch: false,
     authorizedUntil: 0,
-    context: { userId, settings: { shareMode: 'default_all', domains: [] }, friendIds: [], info: new Map(), groupIds: [] },
+    context: {
+      userId,
+      settings: { shareMode: 'default_all', domains: [] },
+      friendIds: [],
+      info: new Map(),
+      groupIds: [],
+    },
   });
   if (result.kind !== 'applied') throw new Error(`connect answered ${result.kind}`);
   return result;

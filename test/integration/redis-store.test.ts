@@ -6,18 +6,9 @@ import { RedisDeliveryStore } from '../../src/layer/adapters/redis/delivery-stor
 import { RedisPresenceStore } from '../../src/layer/adapters/redis/presence-store';
 import type { UserContext } from '../../src/layer/presence/model';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
-import { clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { STORE_SETTINGS, clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
 
-const settings = {
-  timeoutMs: 90_000,
-  graceMs: 10_000,
-  retentionSeconds: 3600,
-  friendCacheSeconds: 60,
-  rateLimit: { perSecond: 10, burst: 20 },
-  idleMs: 0,
-  authGraceMs: 300_000,
-  leaseMs: 15_000,
-};
+const settings = STORE_SETTINGS;
 
 const context = (
   userId: string,

@@ -116,3 +116,15 @@ export async function seedSocialGraph(
     );
   }
 }
+
+/** Settings of a RedisPresenceStore built directly by the store-level tests (the contract's defaults, 10 s grace). */
+export const STORE_SETTINGS = {
+  timeoutMs: 90_000,
+  graceMs: 10_000,
+  retentionSeconds: 3600,
+  friendCacheSeconds: 60,
+  rateLimit: { perSecond: 10, burst: 20 },
+  idleMs: 0,
+  authGraceMs: 300_000,
+  leaseMs: 15_000,
+} as const;

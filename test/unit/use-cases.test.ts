@@ -50,6 +50,16 @@ const target = (connectionId: string, over: Partial<TargetConnection> = {}): Tar
   groups: [],
   ...over,
 });
+/** ann's $connect on a1, as the connect handler passes it to the use case. */
+const ANN_CONNECTS = {
+  userId: 'ann',
+  connectionId: 'a1',
+  endpoint: 'e',
+  detail: 'full',
+  batch: false,
+  authorizedUntil: 0,
+} as const;
+
 const ctx = (userId: string, friendIds: string[]): UserContext => ({
   userId,
   settings: { shareMode: 'default_all', domains: [] },
@@ -303,14 +313,7 @@ describe('use cases', () => {
       },
     };
     const deliver = jest.fn(async () => undefined);
-    await connectUser(deps(store as never, deliver), {
-      userId: 'ann',
-      connectionId: 'a1',
-      endpoint: 'e',
-      detail: 'full',
-      batch: false,
-      authorizedUntil: 0,
-    });
+    await connectUser(deps(store as never, deliver), ANN_CONNECTS);
     expect(calls).toEqual(['without', 'with-context']);
     expect(deliver).toHaveBeenCalledTimes(1);
   });
@@ -320,16 +323,7 @@ describe('use cases', () => {
     const deliver = jest.fn(async () => {
       throw new Error('gateway down');
     });
-    await expect(
-      connectUser(deps(store as never, deliver), {
-        userId: 'ann',
-        connectionId: 'a1',
-        endpoint: 'e',
-        detail: 'full',
-        batch: false,
-        authorizedUntil: 0,
-      }),
-    ).resolves.toBeUndefined();
+    await expect(connectUser(deps(store as never, deliver), ANN_CONNECTS)).resolves.toBeUndefined();
   });
 
   it('update-presence throws RateLimitedError and delivers nothing when the connection is over its rate', async () => {

@@ -84,13 +84,12 @@ describe('the local gateway limits', () => {
     // Arrange
     const u = await createUsers(stack.url, 'idle', { idle: {}, friend: {} }, [['idle', 'friend']]);
     const friend = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, u.friend));
-    const keepFriend = setInterval(() => friend.send({ action: 'heartbeat' }), 500);
+    friend.heartbeatEvery(500);
     peers.push(friend);
     const idle = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, u.idle));
     // Act
     const closed = await idle.waitForClose(6000);
     // Assert
-    clearInterval(keepFriend);
     expect(closed).toEqual({ code: 1001, reason: 'Going away (idle timeout)' });
     await friend.waitFor((m) => m.type === 'presence-timeout' && m.userId === u.idle, 4000);
   });
@@ -100,10 +99,9 @@ describe('the local gateway limits', () => {
     const peer = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, 'carol'));
     peers.push(peer);
     const openedAt = Date.now();
-    const beat = setInterval(() => !peer.closed && peer.send({ action: 'heartbeat' }), 500);
+    peer.heartbeatEvery(500);
     // Act
     const closed = await peer.waitForClose(8000);
-    clearInterval(beat);
     // Assert
     expect(closed.code).toBe(1001);
     expect(closed.reason).toContain('maximum connection duration');

@@ -11,13 +11,12 @@ const GRACE_S = 1;
 const SWEEP_S = 1;
 let stack: StackProcess;
 const peers: WsPeer[] = [];
-const timers: NodeJS.Timeout[] = [];
 
 /** A connection that heartbeats often enough to stay alive under the short timeout. */
 async function liveConnection(userId: string): Promise<WsPeer> {
   const peer = await WsPeer.connect(stack.wsUrl, await devToken(stack.url, userId));
   peers.push(peer);
-  timers.push(setInterval(() => !peer.closed && peer.send({ action: 'heartbeat' }), 500));
+  peer.heartbeatEvery(500);
   return peer;
 }
 
@@ -31,7 +30,6 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  timers.splice(0).forEach(clearInterval);
   await Promise.all(peers.splice(0).map((p) => p.close()));
 });
 

@@ -9,6 +9,7 @@ export class WsPeer {
   readonly messages: Message[] = [];
   closed: { code: number; reason: string } | undefined;
   private waiters: (() => void)[] = [];
+  private beat: NodeJS.Timeout | undefined;
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -20,6 +21,7 @@ export class WsPeer {
       this.notify();
     });
     socket.on('close', (code, reason) => {
+      this.stopHeartbeats();
       this.closed = { code, reason: reason.toString() };
       this.notify();
     });
@@ -53,6 +55,24 @@ export class WsPeer {
   /** Sends a JSON message (or a raw string). */
   send(message: unknown): void {
     this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /**
+   * Sends a heartbeat every `everyMs` until the socket closes or `stopHeartbeats` is called. The timer belongs to the
+   * peer (and is unref'd), so a test that fails half way cannot leave it running and keep Jest from exiting.
+   */
+  heartbeatEvery(everyMs: number): void {
+    this.stopHeartbeats();
+    this.beat = setInterval(() => {
+      if (!this.closed && this.socket.readyState === WebSocket.OPEN) this.send({ action: 'heartbeat' });
+    }, everyMs);
+    this.beat.unref();
+  }
+
+  /** Stops the heartbeats started by `heartbeatEvery`. */
+  stopHeartbeats(): void {
+    if (this.beat) clearInterval(this.beat);
+    this.beat = undefined;
   }
 
   /** Waits for a message matching `predicate` (among all received so far), or throws after `timeoutMs`. */
@@ -95,6 +115,7 @@ export class WsPeer {
 
   /** Closes the connection and waits for the close to complete. */
   async close(code = 1000): Promise<void> {
+    this.stopHeartbeats();
     if (this.closed) return;
     this.socket.close(code);
     await this.waitForClose().catch(() => this.socket.terminate());

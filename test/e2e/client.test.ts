@@ -106,8 +106,9 @@ describe('PresenceClient against the local stack', () => {
     // Reconnect only after the grace window, so the friend first sees the user go offline.
     const me = client({
       token: await devToken(stack.url, u.me),
-      // Grace (1 s) + sweep cadence (1 s) with room for a loaded CI machine: a reconnect that beats the sweep is not
-      // an offline, and the friend would (rightly) see nothing at all.
+      // The delay is jittered in [RECONNECT_MS/2, RECONNECT_MS], so at least 4 s: grace (1 s) + sweep cadence (1 s)
+      // with room for a loaded CI machine. A reconnect that beats the sweep is not an offline, and the friend would
+      // (rightly) see nothing at all.
       reconnect: { initialDelayMs: RECONNECT_MS, maxDelayMs: RECONNECT_MS },
     });
     me.updatePresence({ url: 'https://en.wikipedia.org/wiki/Backoff', title: 'Backoff' });

@@ -99,7 +99,7 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-async function startStack(stores: BenchStores): Promise<Stack> {
+async function startStack(stores: BenchStores, profileDir: string | undefined): Promise<Stack> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -126,10 +126,16 @@ async function startStack(stores: BenchStores): Promise<Stack> {
     'ALLOWED_ORIGINS',
   ])
     delete env[key];
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', 'src', 'local', 'main.ts')], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // `--cpu-prof`: a V8 CPU profile of the stack process (every thread) into the report's directory.
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'gateway-stack-profiles')}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--import', 'tsx', join(__dirname, '..', 'src', 'local', 'main.ts')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const connectionOf = new Map<string, string>();
   let errorLines = 0;
   const errorSamples = new Map<string, number>();
@@ -207,6 +213,7 @@ export async function benchGateway(
   stores: BenchStores,
   options: GatewayLoadOptions,
   redisPid: number | undefined,
+  profileDir?: string,
 ): Promise<GatewayLoadFigure> {
   if (!gatewayAvailable())
     return skipped('src/local/main.ts not found: the local stack is not in this checkout', options);
@@ -225,7 +232,7 @@ export async function benchGateway(
   );
   await stores.pool.query('ANALYZE user_table, friendship_table');
 
-  const stack = await startStack(stores);
+  const stack = await startStack(stores, profileDir);
   const clients: Client[] = Array.from({ length: n }, (_, i) => ({
     user: userId(PREFIX, i),
     ws: undefined,

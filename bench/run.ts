@@ -104,6 +104,7 @@ export async function run(argv: readonly string[]): Promise<number> {
           floorIterations: options.smoke ? 20 : 1000,
         },
         stores.redisPid,
+        options.cpuProfile ? options.outDir : undefined,
       );
       if (gateway.skipped) console.log(`[bench] gateway load test SKIPPED: ${gateway.skipped}`);
     }

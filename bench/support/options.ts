@@ -1,7 +1,16 @@
 // Command-line options of `npm run bench`: full or smoke sizes, and which parts to run.
 
 /** The parts of the bench, in run order. */
-export const PARTS = ['floors', 'handlers', 'sweep', 'scale-out', 'cache-memory', 'cold-start', 'gateway', 'cost'] as const;
+export const PARTS = [
+  'floors',
+  'handlers',
+  'sweep',
+  'scale-out',
+  'cache-memory',
+  'cold-start',
+  'gateway',
+  'cost',
+] as const;
 
 /** A part of the bench. */
 export type Part = (typeof PARTS)[number];

@@ -1,4 +1,5 @@
 // Settings of the local stack itself (the handlers read theirs from process.env, as in AWS).
+import { defaultHandlerThreads } from './handler-pool';
 
 /** How the local stack runs; every field comes from an env key with a local default. */
 export interface LocalConfig {
@@ -18,6 +19,11 @@ export interface LocalConfig {
   readonly tokenTtlSeconds: number;
   /** Concurrent in-process delivery/sweep workers (LOCAL_WORKERS). */
   readonly workers: number;
+  /**
+   * `LOCAL_HANDLER_THREADS`: worker threads that run the handlers (default one per core, at most 4); 0 runs them on
+   * the gateway's own thread.
+   */
+  readonly handlerThreads: number;
   /** `LOCAL_WEBHOOK_URL`: each presence event is POSTed there as one JSON object. */
   readonly webhookUrl: string | undefined;
 }
@@ -65,6 +71,7 @@ export function parseLocalConfig(env: NodeJS.ProcessEnv): LocalConfig {
     sweepIntervalMs: int(env, 'SWEEP_INTERVAL_SECONDS', 5, 1) * 1000,
     tokenTtlSeconds: int(env, 'LOCAL_TOKEN_TTL_SECONDS', 12 * 3600, 1),
     workers: int(env, 'LOCAL_WORKERS', 2, 1),
+    handlerThreads: int(env, 'LOCAL_HANDLER_THREADS', defaultHandlerThreads(), 0),
     webhookUrl: webhook(env.LOCAL_WEBHOOK_URL),
   });
 }

@@ -25,6 +25,8 @@ import { startEmbeddedPostgres } from './embedded-postgres';
 import type { EmbeddedServer } from './embedded-redis';
 import { startEmbeddedRedis } from './embedded-redis';
 import { localIdentity } from './gateway-identity';
+import { startHandlerPool } from './handler-pool';
+import type { HandlerRegistry } from './handler-registry';
 import { loadHandlers } from './handler-registry';
 import { sendJson } from './http-io';
 import type { LocalConfig } from './local-config';
@@ -116,7 +118,11 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       await pool.query<{ user_id: string }>('SELECT user_id FROM user_table ORDER BY user_id LIMIT 20')
     ).rows.map((r) => r.user_id);
 
-    const [handlers, demo] = await Promise.all([loadHandlers(), buildDemoPage()]);
+    // In-process handlers only when asked (LOCAL_HANDLER_THREADS=0); the threads start once the env points here.
+    const [inProcess, demo] = await Promise.all([
+      config.handlerThreads === 0 ? loadHandlers() : undefined,
+      buildDemoPage(),
+    ]);
     const registry = new ConnectionRegistry();
 
     // Listen first (PORT=0 picks a port), then point the handlers' env at this port.
@@ -174,12 +180,25 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
       `chrome-extension://${PAGENOW_EXTENSION_ID}`,
     ].join(',');
     const core = parseCoreConfig(process.env);
-    // The same delivery pipeline as in AWS: the worker handler behind an in-process queue.
-    const workQueue = new LocalWorkQueue(handlers.worker, config.workers);
+    // The same delivery pipeline as in AWS: the worker handler behind an in-process queue (the handlers are known
+    // once the pool has started; the queue calls them only then).
+    const registryOf: { handlers?: HandlerRegistry } = {};
+    const workQueue = new LocalWorkQueue(
+      (event, context) => (registryOf.handlers as HandlerRegistry).worker(event, context),
+      config.workers,
+    );
     // Presence events through the same port as in AWS: the local bus instead of EventBridge.
     const events = new LocalEventBus({ webhookUrl: config.webhookUrl });
     cleanups.push(() => events.stop());
     useLocalAdapters({ queue: workQueue, events });
+    let handlers: HandlerRegistry;
+    if (inProcess) handlers = inProcess;
+    else {
+      const pool = await startHandlerPool(config.handlerThreads, { queue: workQueue, events });
+      cleanups.push(() => pool.stop());
+      handlers = pool.handlers;
+    }
+    registryOf.handlers = handlers;
     const runtime = await getRuntime(); // warm: fail now, naming a bad key, not on the first request
     cleanups.push(() => shutdownRuntime());
     cleanups.push(() => workQueue.stop());

@@ -24,11 +24,13 @@ export type {
   Page,
   Presence,
   PresenceOverview,
+  PresenceBatchMessage,
   PresenceStatus,
   PresenceTimeoutMessage,
   PresenceUpdate,
   PresenceUpdateMessage,
   ServerMessage,
+  SubscribedMessage,
   UserInfo,
   UserPresence,
 } from './messages';

@@ -4,6 +4,7 @@ import { backoffDelay } from './backoff';
 import type {
   ConnectionStatus,
   ErrorMessage,
+  PresenceBatchMessage,
   PresenceTimeoutMessage,
   PresenceUpdate,
   PresenceUpdateMessage,
@@ -47,6 +48,11 @@ export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'sto
 export interface PresenceClientEvents {
   'update-presence': PresenceUpdateMessage;
   'presence-timeout': PresenceTimeoutMessage;
+  /**
+   * A `presence-batch` arrived (connections made with `batch: true`). Emitted before its elements, which then arrive
+   * one by one as `update-presence` / `presence-timeout` (those not newer than what was applied are dropped).
+   */
+  'presence-batch': PresenceBatchMessage;
   /** The server answered a message with an error (`invalid_message`, `unknown_action`, `rate_limited`, ...). */
   'server-error': ErrorMessage;
   /** The server confirmed what this connection receives. */
@@ -295,6 +301,7 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
           this.emit('server-error', message);
         }
       } else if (message.type === 'presence-batch') {
+        this.emit('presence-batch', message);
         for (const change of message.changes) this.deliver(change);
       } else if (message.type === 'subscribed') this.emit('subscribed', message);
       else this.deliver(message);

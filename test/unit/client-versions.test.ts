@@ -66,10 +66,11 @@ describe('PresenceClient versions', () => {
     client.close();
   });
 
-  it('opts in to batches with presence.v2 and unpacks them, newest per user', async () => {
+  it('opts in to batches with presence.v2, announces each batch and unpacks it into its messages', async () => {
     const { client, socket } = await openClient({ batch: true });
     expect(socket.protocols).toEqual(['presence.v2', token]);
     const seen: string[] = [];
+    client.on('presence-batch', (m) => seen.push(`batch of ${m.changes.length}`));
     client.on('update-presence', (m) => seen.push(`${m.userId}:${m.v}`));
     socket.receive({
       type: 'presence-batch',
@@ -78,7 +79,7 @@ describe('PresenceClient versions', () => {
         { type: 'update-presence', userId: 'c', status: 'busy', v: 9 },
       ],
     });
-    expect(seen).toEqual(['a:2', 'c:9']);
+    expect(seen).toEqual(['batch of 2', 'a:2', 'c:9']);
     client.close();
   });
 

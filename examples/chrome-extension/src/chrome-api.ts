@@ -13,6 +13,14 @@ interface ChromeEvent<F extends (...args: never[]) => unknown> {
   addListener(listener: F): void;
 }
 
+/** A long-lived message channel between extension pages (`chrome.runtime.connect` / `onConnect`). */
+export interface ChromePort {
+  readonly name: string;
+  /** Fires on the other end when this end closes: the page was closed, or the worker stopped. */
+  readonly onDisconnect: ChromeEvent<(port: ChromePort) => void>;
+  disconnect(): void;
+}
+
 interface StorageArea {
   get(keys?: string | string[] | null): Promise<Record<string, unknown>>;
   set(items: Record<string, unknown>): Promise<void>;
@@ -25,6 +33,10 @@ export interface ChromeApi {
     readonly id: string;
     readonly onStartup: ChromeEvent<() => void>;
     readonly onInstalled: ChromeEvent<() => void>;
+    /** A port opened by another page of the extension (the popup). */
+    readonly onConnect: ChromeEvent<(port: ChromePort) => void>;
+    /** Opens a port to the service worker (starting it if it is stopped). */
+    connect(info: { name: string }): ChromePort;
     openOptionsPage(): Promise<void>;
   };
   readonly tabs: {

@@ -1,4 +1,5 @@
-// The popup: the user's friends with status, page and "active N min ago", from the state the worker shares.
+// The popup: the user's friends with status, page and "active N min ago", from the state the worker shares. While it is
+// open it holds a port to the worker, which then follows friends' pages live (detail `full`).
 import type { Presence } from '../../../src/client';
 import { entryFor } from '../../../src/client';
 import { chromeApi as chrome } from './chrome-api';
@@ -19,7 +20,10 @@ function row(p: Presence, state: SharedState): HTMLElement {
   li.append(el('span', { class: `dot ${p.status}`, title: p.status }));
   const body = el('div', { class: 'body' });
   body.append(el('div', { class: 'name' }, `${name}${p.message ? ` · “${p.message}”` : ''}`));
-  if (p.page?.url) {
+  if (p.page?.url && !state.pagesCurrent) {
+    // Taken at `status` detail: the page may have switched since; the worker's snapshot replaces it in a moment.
+    body.append(el('span', { class: 'domain updating' }, 'page updating…'));
+  } else if (p.page?.url) {
     const link = el(
       'a',
       { href: p.page.url, target: '_blank', class: 'page', title: p.page.url },
@@ -44,6 +48,16 @@ function render(state: SharedState): void {
   const list = document.getElementById('friends') as HTMLElement;
   list.replaceChildren(...friends.map((p) => row(p, state)));
   if (friends.length === 0) list.append(el('li', { class: 'empty' }, 'No friends to show yet.'));
+  const interest = document.getElementById('interest') as HTMLElement;
+  interest.dataset.detail = state.detail ?? '';
+  interest.dataset.protocol = state.protocol ?? '';
+  interest.dataset.batches = String(state.batches);
+  interest.textContent = [
+    state.detail === 'full' ? 'live pages' : state.detail === 'status' ? 'status only' : '',
+    state.protocol === 'presence.v2' ? `batches on (${state.batches} received)` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 async function load(): Promise<void> {
@@ -57,5 +71,14 @@ document.getElementById('options')?.addEventListener('click', (e) => {
   e.preventDefault();
   void chrome.runtime.openOptionsPage();
 });
+/**
+ * Tells the worker the popup is open: the port closes with the popup. If the worker stops meanwhile, the port closes
+ * on this side: open it again (which starts the worker), so the popup keeps live pages.
+ */
+function holdPort(): void {
+  chrome.runtime.connect({ name: 'popup' }).onDisconnect.addListener(() => setTimeout(holdPort, 1000));
+}
+
+holdPort();
 setInterval(() => void load(), 15_000);
 void load();

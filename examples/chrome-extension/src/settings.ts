@@ -20,6 +20,17 @@ export interface SharedState {
   readonly friends: Record<string, Presence>;
   readonly info: Record<string, UserInfo>;
   readonly problem: string | null;
+  /** What the server confirmed this connection receives (`subscribed`): `full` while the popup is open. */
+  readonly detail: 'full' | 'status' | null;
+  /**
+   * Whether friends' pages are current: true only after a snapshot taken at `full` detail (pushes keep them current
+   * from then on). At `status` detail page switches are not pushed, so the pages held may be stale.
+   */
+  readonly pagesCurrent: boolean;
+  /** The subprotocol the server accepted: `presence.v2` means batches are on. */
+  readonly protocol: string | null;
+  /** `presence-batch` messages received since the worker started. */
+  readonly batches: number;
 }
 
 /** The initial shared state. */
@@ -30,6 +41,10 @@ export const EMPTY_STATE: SharedState = {
   friends: {},
   info: {},
   problem: null,
+  detail: null,
+  pagesCurrent: false,
+  protocol: null,
+  batches: 0,
 };
 
 /** Loads the settings. */

@@ -1,4 +1,5 @@
-// The demo web page's script: pick a demo user, watch friends' presence live, set your own status.
+// The demo web page's script: pick a demo user, watch friends' presence live, set your own status, choose the detail
+// friends' changes arrive at (full / status) and whether they may come in batches (presence.v2).
 import type { ConnectionStatus, Presence, PresenceOverview, UserInfo } from '../../client';
 import { PresenceClient, ago, applyMessage, fetchPresenceOverview, restAuthCheck } from '../../client';
 import { startOperatorView } from './operator-view';
@@ -26,6 +27,16 @@ let self: Presence | undefined;
 const info = new Map<string, UserInfo>();
 /** Bumped by every pick, so answers for a previous user are dropped. */
 let session = 0;
+/**
+ * What the server confirmed this connection receives (`subscribed`), the subprotocol it accepted, the batches seen, and
+ * whether friends' pages are current (not after a time at status detail, until a snapshot has been read again).
+ */
+const interest = {
+  detail: null as 'full' | 'status' | null,
+  protocol: '',
+  batches: 0,
+  pagesFollowed: true,
+};
 
 function displayName(userId: string): string {
   const u = info.get(userId);
@@ -40,7 +51,8 @@ function el(tag: string, attrs: Record<string, string> = {}, text?: string): HTM
   return node;
 }
 
-function presenceRow(p: Presence): HTMLElement {
+/** A presence row; without `pagesFollowed` (status detail) the page is left out: page switches are not pushed then. */
+function presenceRow(p: Presence, pagesFollowed = true): HTMLElement {
   const li = el('li', { class: 'friend', 'data-user': p.userId, 'data-status': p.status });
   li.append(el('span', { class: `dot ${p.status}`, title: p.status }));
   const body = el('div', { class: 'body' });
@@ -49,7 +61,9 @@ function presenceRow(p: Presence): HTMLElement {
   if (p.message) head.append(el('span', { class: 'message' }, `“${p.message}”`));
   body.append(head);
   const page = el('div', { class: 'page' });
-  if (p.page && p.page.url) {
+  if (!pagesFollowed && p.status !== 'offline') {
+    page.append(el('span', { class: 'muted' }, 'page not followed at status detail'));
+  } else if (p.page && p.page.url) {
     const link = el(
       'a',
       { class: 'page-title', href: p.page.url, target: '_blank', rel: 'noreferrer', 'data-url': p.page.url },
@@ -98,13 +112,30 @@ function render(): void {
       .sort(
         (a, b) => Number(a.status === 'offline') - Number(b.status === 'offline') || a.userId.localeCompare(b.userId),
       )
-      .map(presenceRow),
+      .map((p) => presenceRow(p, interest.pagesFollowed)),
   );
   if (friends.size === 0) list.append(el('li', { class: 'muted' }, me ? 'No friends yet.' : 'Pick a user to begin.'));
   const you = $('#you');
   you.replaceChildren(...(self ? [selfRow(self)] : []));
   syncStatusBox();
+  renderInterest();
 }
+
+/** The interest line: the detail the server confirmed, whether batches are on, how many arrived. */
+function renderInterest(): void {
+  const line = $('#interest');
+  line.dataset.detail = interest.detail ?? '';
+  line.dataset.protocol = interest.protocol;
+  line.dataset.batches = String(interest.batches);
+  line.textContent = interest.detail
+    ? `detail ${interest.detail} (confirmed) · ${
+        interest.protocol === 'presence.v2' ? `batches on, ${interest.batches} received` : 'batches off'
+      }`
+    : '';
+}
+
+const chosenDetail = (): 'full' | 'status' =>
+  ($('#detail') as HTMLSelectElement).value === 'status' ? 'status' : 'full';
 
 function log(line: string): void {
   const entry = el('li', {}, `${new Date().toLocaleTimeString()}  ${line}`);
@@ -126,8 +157,12 @@ async function loadSnapshot(): Promise<void> {
   info.clear();
   for (const [userId, entry] of Object.entries(overview.userInfoMap)) info.set(userId, entry);
   self = overview.userPresence;
+  // A friend pushed meanwhile with a newer version keeps the pushed state.
+  const held = new Map(friends);
   friends.clear();
-  for (const p of overview.presenceArr) friends.set(p.userId, p);
+  for (const p of overview.presenceArr)
+    friends.set(p.userId, client?.accept(p.userId, p.v) === false ? (held.get(p.userId) ?? p) : p);
+  if (chosenDetail() === 'full' && interest.detail !== 'status') interest.pagesFollowed = true;
   const message = $('#share-message') as HTMLInputElement;
   if (document.activeElement !== message) message.value = self.message ?? '';
   render();
@@ -178,10 +213,28 @@ async function pick(userId: string): Promise<void> {
     body: JSON.stringify({ userId }),
   });
   token = ((await response.json()) as { token: string }).token;
-  client = new PresenceClient({ url: wsUrl, token: () => token, authCheck: restAuthCheck(origin) });
+  const batch = ($('#batch') as HTMLInputElement).checked;
+  Object.assign(interest, { detail: null, protocol: '', batches: 0, pagesFollowed: chosenDetail() === 'full' });
+  client = new PresenceClient({ url: wsUrl, token: () => token, authCheck: restAuthCheck(origin), batch });
+  // Sent once the connection opens (and again after every reconnect); the `subscribed` reply says what is in effect.
+  client.subscribe({ detail: chosenDetail() });
   client.on('state', setConnection);
-  client.on('open', () => {
-    log(`connected as ${userId}`);
+  client.on('subscribed', (m) => {
+    interest.detail = m.detail;
+    log(`subscribed: detail ${m.detail}`);
+    if (m.detail === 'status') interest.pagesFollowed = false;
+    // Pages switched while at status detail were not pushed: read them again (pushes cover every change from now on).
+    else if (!interest.pagesFollowed) void loadSnapshot().catch((e: unknown) => log(`snapshot failed: ${String(e)}`));
+    render();
+  });
+  client.on('presence-batch', (m) => {
+    interest.batches += 1;
+    log(`presence-batch of ${m.changes.length} changes`);
+    renderInterest();
+  });
+  client.on('open', ({ protocol }) => {
+    interest.protocol = protocol;
+    log(`connected as ${userId}${protocol === 'presence.v2' ? ' (presence.v2: batches on)' : ''}`);
     void loadSnapshot().catch((e: unknown) => log(`snapshot failed: ${String(e)}`));
   });
   client.on('update-presence', (m) => {
@@ -225,6 +278,13 @@ async function init(): Promise<void> {
     select.append(new Option(name && name !== u.userId ? `${name} (${u.userId})` : u.userId, u.userId));
   }
   select.addEventListener('change', () => select.value && void pick(select.value));
+  $('#detail').addEventListener('change', () => {
+    if (chosenDetail() === 'status') interest.pagesFollowed = false;
+    client?.subscribe({ detail: chosenDetail() });
+    render();
+  });
+  // The subprotocol is chosen when connecting: opting in or out means a new connection.
+  $('#batch').addEventListener('change', () => me && void pick(me));
   ($('#status') as HTMLSelectElement).addEventListener('change', (e) => {
     updateOwnPresence({ status: (e.target as HTMLSelectElement).value as ConnectionStatus });
   });

@@ -83,6 +83,15 @@ function latestPage(url: unknown, title: unknown, domain: unknown): Page | null 
   return u === '' ? null : { url: u, title: str(title), domain: str(domain) };
 }
 
+/**
+ * A connection record's last activity: the first of the numbers in front of the record (`a,e,...|{json}`, see
+ * scripts.ts), or the `a` field of a record written in the old layout (JSON only).
+ */
+export function lastActivityOf(raw: string): number {
+  const a = raw.startsWith('{') ? (JSON.parse(raw) as { a?: number }).a : Number(raw.slice(0, raw.indexOf(',')));
+  return Number.isFinite(a) ? (a as number) : 0;
+}
+
 const OFFLINE_JSON = '["offline","","","","",""]';
 
 /** A change record from its outbox body. */
@@ -233,11 +242,30 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async touch(input: ConnectionRef & { countOnly?: boolean; authorizedUntil?: number }): Promise<TouchResult> {
-    const reply = await this.userScript('presenceTouch', input, input.now + this.settings.leaseMs, [
+    const s = this.settings;
+    const reply = await this.redis.one<Reply>([
+      'presenceTouch',
+      3,
+      this.keys.conns(input.userId),
+      this.keys.state(input.userId),
+      this.keys.expiry(shardOf(input.userId)),
+      input.now,
+      s.timeoutMs,
+      s.rateLimit.perSecond,
+      s.rateLimit.burst,
+      s.idleMs,
+      s.authGraceMs,
+      input.userId,
+      input.connectionId,
       input.countOnly ? '1' : '0',
       input.authorizedUntil ?? '',
     ]);
-    return parseOutcome(input.userId, reply) as TouchResult;
+    if (reply[0] !== 'unknown') return parseOutcome(input.userId, reply) as TouchResult;
+    // A live socket Redis does not know (a reap race, lost data): rare, so bringing it back takes a second script.
+    const revived = await this.userScript('presenceRevive', input, input.now + s.leaseMs, [
+      input.authorizedUntil ?? '',
+    ]);
+    return parseOutcome(input.userId, revived) as TouchResult;
   }
 
   async update(input: UpdateInput): Promise<UpdateResult> {
@@ -341,7 +369,7 @@ export class RedisPresenceStore implements PresenceStore {
     // Heartbeats only touch the connections: the user's own last activity is the newest of theirs.
     let lastSeen = num(ls);
     for (const raw of conns) {
-      const a = (JSON.parse(raw) as { a?: number }).a ?? 0;
+      const a = lastActivityOf(raw);
       if (a > (lastSeen ?? 0)) lastSeen = a;
     }
     const [ids, info] = context;

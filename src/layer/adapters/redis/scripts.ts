@@ -4,13 +4,20 @@
 import { RATE_CAP_SCRIPT } from './rate-cap';
 
 /**
- * Every per-user and per-shard script takes the same ten settings first (ARGV 1..10), so the store builds them once:
- * now, timeout, grace, retention (s), rate, burst, idle (0 = off), auth grace, lease deadline, context ttl (s).
+ * Every per-user and per-shard script but the heartbeat (TOUCH, the hot path, has its own short list) takes the same
+ * ten settings first (ARGV 1..10), so the store builds them once: now, timeout, grace, retention (s), rate, burst,
+ * idle (0 = off), auth grace, lease deadline, context ttl (s).
  *
- * Connection record (JSON): s connection status (online|away), u/t/d/h shared page (empty when not shared; h is the
- * ASCII host), act activity JSON ('' none), ts time of the last page/activity update, a last activity, hb last
- * heartbeat, hi heartbeat interval, e liveness expiry, c connected at, tk/tr/rn rate limit, q last seq, dt detail
- * (f|s), bt batch opt-in, gr subscribed groups, x authorized until (0 none), iu last update-presence, id idle.
+ * Connection record (one field of the user's connection hash): `a,hb,hi,tk,tr,rn,x,iu,id,ix|{json}`. In front, as
+ * plain numbers, what a heartbeat reads or writes: a last activity, hb last heartbeat, hi heartbeat interval, tk/tr/rn
+ * rate limit (tokens, at time, last limited notice), x authorized until (0 none), iu last update-presence, id idle
+ * (0|1), ix the deadline last written to the expiry index (0 unknown; the index may be behind it, never ahead). After
+ * the `|`, a JSON object with the rest: s connection status (online|away), u/t/d/h shared page (empty when not shared;
+ * h is the ASCII host), act activity JSON ('' none), ts time of the last page/activity update, c connected at, q last
+ * seq, dt detail (f|s), bt batch opt-in, gr subscribed groups. The liveness expiry e is not stored: it is always
+ * `a + max(timeout, 2.5 hi)` (see aliveUntil). So a heartbeat never decodes or encodes JSON: it rewrites the numbers in
+ * front and keeps the rest as it is. A record written before this layout (one JSON object with every field, e
+ * included, starting with `{`) is read as it is and converted by its next write.
  *
  * State hash: ch standing choice ('' none, busy, invisible, ? unknown), m message, v version, fv/ov views
  * [status, url, title, domain, message, activity], ls/lsp last seen (own/public), lu/lt/ld/lh latest shared page,
@@ -31,52 +38,76 @@ local function write_context(key, argv, i)
 end
 `;
 
+/** A connection lives at most this long after its last activity, whatever its heartbeat interval (ms). */
+const MAX_TIMEOUT_MS = 900_000;
+
+// Lua shared by the heartbeat (which reads its own, shorter ARGV) and the other per-user scripts, so both apply one
+// rule. They use the settings by name: NOW, TIMEOUT, RATE, BURST, IDLE, AUTH_GRACE, MAX_TIMEOUT.
+
+/** Lua expression: until when a connection is alive after activity at `a`: the timeout after it, and never less than
+ * 2.5 of its heartbeat intervals `hi` (up to MAX_TIMEOUT). */
+const aliveUntil = (a: string, hi: string): string =>
+  `${a} + (${hi} * 2.5 > TIMEOUT and math.min(${hi} * 2.5, MAX_TIMEOUT) or TIMEOUT)`;
+
+/** Lua statement: lowers the expiry `d` to the end of the authorization `x` (plus grace) and to the auto-away time
+ * (idle flag `id`, last update-presence `iu`): the next time the sweep must look at the connection. */
+const capDeadline = (d: string, x: string, id: string, iu: string): string =>
+  `if ${x} > 0 and ${x} + AUTH_GRACE < ${d} then ${d} = ${x} + AUTH_GRACE end
+  if IDLE > 0 and ${id} == 0 and ${iu} + IDLE < ${d} then ${d} = ${iu} + IDLE end`;
+
+/** Lua expression: the rate-limit bucket's tokens now, from `tk` tokens left at time `tr`. */
+const tokensNow = (tk: string, tr: string): string => `math.min(BURST, ${tk} + math.max(0, NOW - ${tr}) * RATE / 1000)`;
+
+/** Lua expression: whether the expiry index entry (at `ix`) is rewritten for the new deadline `d` (see TOUCH). */
+const indexIsBehind = (ix: string, d: string): string => `${ix} > ${d} or (${ix} - NOW) * 2 < ${d} - NOW`;
+
+/** Lua: the record layout (see the top of this file): `HOT_AT` reads the numbers in front, `hot_line` writes them. */
+const RECORD_LINE = `
+local HOT_AT = '^([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^|]*)()|'
+
+local function hot_line(a, hb, hi, tk, tr, rn, x, iu, id, ix)
+  return a .. ',' .. hb .. ',' .. hi .. ',' .. tk .. ',' .. tr .. ',' .. rn .. ',' .. x .. ',' .. iu .. ',' .. id .. ','
+    .. ix
+end
+`;
+
+/** Lua: `encode_record` writes a whole record (a table) in the current layout. */
+const ENCODE_RECORD = `
+local function encode_record(r)
+  local line = hot_line(tonumber(r.a) or NOW, tonumber(r.hb) or 0, tonumber(r.hi) or 0, tonumber(r.tk) or BURST,
+    tonumber(r.tr) or NOW, tonumber(r.rn) or 0, tonumber(r.x) or 0, tonumber(r.iu) or tonumber(r.c) or NOW,
+    tonumber(r.id) or 0, tonumber(r.ix) or 0)
+  local kept = {}
+  for _, f in ipairs({'a', 'e', 'hb', 'hi', 'tk', 'tr', 'rn', 'x', 'iu', 'id', 'ix'}) do kept[f] = r[f]; r[f] = nil end
+  local json = cjson.encode(r)
+  for f, v in pairs(kept) do r[f] = v end
+  return line .. '|' .. json
+end
+`;
+
 const PRELUDE = `#!lua
 local NOW, TIMEOUT, GRACE, RETENTION = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local RATE, BURST, IDLE, AUTH_GRACE = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
 local LEASE, CTX_TTL = tonumber(ARGV[9]), tonumber(ARGV[10])
+local MAX_TIMEOUT = ${MAX_TIMEOUT_MS}
 local OUTBOX_AT = LEASE
 local RANK = {busy = 3, online = 2, away = 1}
 local OFFLINE = '["offline","","","","",""]'
-local MAX_TIMEOUT = 900000
 local RECOVERY = RETENTION * 1000
 
-local function clock_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
-
-local function view_json(status, u, t, d, m, act)
-  return cjson.encode({status, u, t, d, m, act})
-end
-
--- A connection is alive for the timeout, and never less than 2.5 heartbeat intervals of its own.
 local function liveness(r)
-  local t = TIMEOUT
-  local hi = tonumber(r.hi) or 0
-  if hi * 2.5 > t then t = math.min(hi * 2.5, MAX_TIMEOUT) end
-  return (tonumber(r.a) or NOW) + t
+  local a, hi = tonumber(r.a) or NOW, tonumber(r.hi) or 0
+  return ${aliveUntil('a', 'hi')}
 end
 
--- The next time the sweep must look at a connection: expiry, end of its authorization, or auto-away.
 local function deadline(r)
-  local d = tonumber(r.e)
-  local x = tonumber(r.x) or 0
-  if x > 0 and x + AUTH_GRACE < d then d = x + AUTH_GRACE end
-  if IDLE > 0 and (tonumber(r.id) or 0) == 0 then
-    local idle_at = (tonumber(r.iu) or tonumber(r.c) or NOW) + IDLE
-    if idle_at < d then d = idle_at end
-  end
+  local d, x, id, iu = tonumber(r.e), tonumber(r.x) or 0, tonumber(r.id) or 0, tonumber(r.iu) or tonumber(r.c) or NOW
+  ${capDeadline('d', 'x', 'id', 'iu')}
   return d
 end
 
-local function new_record(status)
-  return {s = status, u = '', t = '', d = '', h = '', act = '', ts = 0, a = NOW, hb = NOW, hi = 0, e = NOW + TIMEOUT,
-    c = NOW, tk = BURST, tr = NOW, rn = 0, q = -1, dt = 'f', bt = 0, x = 0, iu = NOW, id = 0}
-end
-
 local function take_token(r)
-  local tk = math.min(BURST, (tonumber(r.tk) or BURST) + math.max(0, NOW - (tonumber(r.tr) or NOW)) * RATE / 1000)
+  local tk = ${tokensNow('(tonumber(r.tk) or BURST)', '(tonumber(r.tr) or NOW)')}
   r.tr = NOW
   if tk < 1 then
     r.tk = tk
@@ -88,8 +119,37 @@ local function take_token(r)
   return true, 0
 end
 
+-- Writes the connection's deadline to the expiry index and remembers it in the record (write the record after this).
 local function index_connection(K, user, conn, r)
-  redis.call('ZADD', K[3], deadline(r), 'c:' .. conn .. ':' .. user)
+  r.ix = deadline(r)
+  redis.call('ZADD', K[3], r.ix, 'c:' .. conn .. ':' .. user)
+end
+${RECORD_LINE}
+${ENCODE_RECORD}
+-- A whole connection record, in either layout (a record written before the numbers moved in front is JSON only).
+-- Its expiry e is not stored: it is always the liveness of its last activity and heartbeat interval.
+local function load_record(raw)
+  if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
+  local a, hb, hi, tk, tr, rn, x, iu, id, ix, bar = string.match(raw, HOT_AT)
+  local r = cjson.decode(string.sub(raw, bar + 1))
+  r.a = tonumber(a); r.hb = tonumber(hb); r.hi = tonumber(hi); r.tk = tonumber(tk); r.tr = tonumber(tr)
+  r.rn = tonumber(rn); r.x = tonumber(x); r.iu = tonumber(iu); r.id = tonumber(id); r.ix = tonumber(ix)
+  r.e = liveness(r)
+  return r
+end
+
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function view_json(status, u, t, d, m, act)
+  return cjson.encode({status, u, t, d, m, act})
+end
+
+local function new_record(status)
+  return {s = status, u = '', t = '', d = '', h = '', act = '', ts = 0, a = NOW, hb = NOW, hi = 0, e = NOW + TIMEOUT,
+    c = NOW, tk = BURST, tr = NOW, rn = 0, q = -1, dt = 'f', bt = 0, x = 0, iu = NOW, id = 0}
 end
 
 -- Usage counters of the shard (users with a connection, open connections), exact because every change is atomic.
@@ -113,7 +173,7 @@ local function rollup(conns)
   local all = redis.call('HGETALL', conns)
   local n, rank, best, page, pts = 0, 0, 'offline', nil, -1
   for i = 1, #all, 2 do
-    local r = cjson.decode(all[i + 1])
+    local r = load_record(all[i + 1])
     n = n + 1
     local st = r.s
     if (tonumber(r.id) or 0) == 1 then st = 'away' end
@@ -260,10 +320,10 @@ local function recheck_pages(K)
   local changed = false
   local all = redis.call('HGETALL', K[1])
   for i = 1, #all, 2 do
-    local r = cjson.decode(all[i + 1])
+    local r = load_record(all[i + 1])
     if (r.u or '') ~= '' and not shared_host(K[4], mode, r.h) then
       r.u = ''; r.t = ''; r.d = ''; r.h = ''
-      redis.call('HSET', K[1], all[i], cjson.encode(r))
+      redis.call('HSET', K[1], all[i], encode_record(r))
       changed = true
     end
   end
@@ -325,8 +385,8 @@ elseif not existed then
   resync = ch == '?'
 elseif redis.call('HGET', K[2], 'ch') == '?' then resync = true end
 r.e = liveness(r)
-if redis.call('HSET', K[1], conn, cjson.encode(r)) == 1 then count(K, before == 0 and 1 or 0, 1) end
 index_connection(K, user, conn, r)
+if redis.call('HSET', K[1], conn, encode_record(r)) == 1 then count(K, before == 0 and 1 or 0, 1) end
 if in_grace then redis.call('ZREM', K[3], gm) end
 local n, best, page = rollup(K[1])
 local v = settle(K, user, n, best, page, 'active', conn, NOW)
@@ -376,53 +436,94 @@ return {'undone'}
 `;
 
 /**
- * The heartbeat: refreshes liveness and charges the rate limit, nothing else (no state, no read model). KEYS per
- * user. ARGV 11 user, 12 conn, 13 countOnly ('1': only charge the rate limit), 14 authorized until ('' unchanged).
+ * The heartbeat: refreshes liveness and charges the rate limit, nothing else (no state, no read model). It reads and
+ * writes only the numbers in front of the connection's record, as text, converting only those it needs; so it takes
+ * its own short argument list, not the per-user one. KEYS 1 conns, 2 state, 3 expiry. ARGV 1 now, 2 timeout, 3 rate,
+ * 4 burst, 5 idle (0 = off), 6 auth grace, 7 user, 8 conn, 9 countOnly ('1': only charge the rate limit), 10
+ * authorized until ('' unchanged). Answers `unknown` for a connection Redis does not know (the caller then runs
+ * {@link REVIVE}); a record in the old layout is converted on the way.
  */
-export const TOUCH = `${PRELUDE}
-local user, conn = ARGV[11], ARGV[12]
-local K = KEYS
-local raw = redis.call('HGET', K[1], conn)
+export const TOUCH = `#!lua
+local NOW, TIMEOUT, RATE, BURST = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+-- (numbers are converted only when needed: idle and the auth grace are usually off / not used)
+local IDLE, AUTH_GRACE = 0, 0
+if ARGV[5] ~= '0' then IDLE = tonumber(ARGV[5]) end
+local MAX_TIMEOUT = ${MAX_TIMEOUT_MS}
+local conn = ARGV[8]
+${RECORD_LINE}
+local raw = redis.call('HGET', KEYS[1], conn)
 if not raw then
-  if ARGV[13] == '1' then return {'ok'} end
-  -- a live socket Redis does not know (reaped in a race, or data lost): bring it back; with the user's state lost,
-  -- their choice is unknown, so it comes back hidden and the client is asked to resend its state
-  local r = new_record('online')
-  r.c = 0
-  r.x = tonumber(ARGV[14]) or 0
-  local resync = false
-  if redis.call('EXISTS', K[2]) == 0 or redis.call('HGET', K[2], 'ch') == '?' then
-    redis.call('HSET', K[2], 'ch', '?')
-    resync = true
-  end
-  r.e = liveness(r)
-  local before = redis.call('HLEN', K[1])
-  redis.call('HSET', K[1], conn, cjson.encode(r))
-  count(K, before == 0 and 1 or 0, 1)
-  index_connection(K, user, conn, r)
-  redis.call('ZREM', K[3], 'g:' .. user)
-  local n, best, page = rollup(K[1])
-  local v = settle(K, user, n, best, page, 'active', conn, NOW)
-  return reply(K, 'revived', v, resync, user)
+  if ARGV[9] == '1' then return {'ok'} end
+  return {'unknown'}
 end
-local r = cjson.decode(raw)
-local x = tonumber(r.x) or 0
-if ARGV[14] ~= '' then x = math.max(x, tonumber(ARGV[14])); r.x = x end
-if x > 0 and NOW > x + AUTH_GRACE then return {'expired'} end
-local ok, notify = take_token(r)
-if not ok or ARGV[13] == '1' then
-  redis.call('HSET', K[1], conn, cjson.encode(r))
-  if not ok then return {'limited', notify} end
+if string.byte(raw, 1) == 123 then
+  ${ENCODE_RECORD}
+  raw = encode_record(cjson.decode(raw))
+end
+local a, hb, hi, tk, tr, rn, x, iu, id, ix, bar = string.match(raw, HOT_AT)
+local xn = 0
+if x ~= '0' then xn = tonumber(x) end
+if ARGV[10] ~= '' and tonumber(ARGV[10]) > xn then x = ARGV[10]; xn = tonumber(x) end
+if xn > 0 then
+  AUTH_GRACE = tonumber(ARGV[6])
+  if NOW > xn + AUTH_GRACE then return {'expired'} end
+end
+local tail = string.sub(raw, bar)
+local left = ${tokensNow('tonumber(tk)', 'tonumber(tr)')}
+if left < 1 then
+  local notify = 0
+  if NOW - tonumber(rn) >= 1000 then rn = ARGV[1]; notify = 1 end
+  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, left, ARGV[1], rn, x, iu, id, ix) .. tail)
+  return {'limited', notify}
+end
+if ARGV[9] == '1' then
+  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, left - 1, ARGV[1], rn, x, iu, id, ix) .. tail)
   return {'ok'}
 end
-local hb = tonumber(r.hb) or 0
-if hb > 0 then r.hi = math.max(NOW - hb, math.floor((tonumber(r.hi) or 0) * 0.75)) end
-r.hb = NOW; r.a = NOW
-r.e = liveness(r)
-redis.call('HSET', K[1], conn, cjson.encode(r))
-index_connection(K, user, conn, r)
-if redis.call('HGET', K[2], 'ch') == '?' then return {'resync'} end
+local hbn, hin = tonumber(hb), tonumber(hi)
+if hbn > 0 then hin = math.max(NOW - hbn, math.floor(hin * 0.75)) end
+local d = ${aliveUntil('NOW', 'hin')}
+${capDeadline('d', 'xn', 'tonumber(id)', 'tonumber(iu)')}
+-- The index may lag behind a deadline that only moved later: the sweep then finds the connection alive, indexes it
+-- again and moves on. So it is rewritten only once half of the time to the new deadline is used up, which a connection
+-- heartbeating within its timeout never lets the sweep see (its deadline is 2.5 intervals on or more).
+local ixn = tonumber(ix)
+if ${indexIsBehind('ixn', 'd')} then
+  ix = d
+  redis.call('ZADD', KEYS[3], d, 'c:' .. conn .. ':' .. ARGV[7])
+end
+redis.call('HSET', KEYS[1], conn, hot_line(ARGV[1], ARGV[1], hin, left - 1, ARGV[1], rn, x, iu, id, ix) .. tail)
+if redis.call('HGET', KEYS[2], 'ch') == '?' then return {'resync'} end
 return {'ok'}
+`;
+
+/**
+ * A heartbeat from a live socket Redis does not know (reaped in a race, or data lost): brings the connection back.
+ * With the user's state lost, their choice is unknown, so it comes back hidden and the client is asked to resend its
+ * state. KEYS per user. ARGV 11 user, 12 conn, 13 authorized until ('' none). Answers `ok` when the connection is
+ * known again by now (something else brought it back since the heartbeat looked).
+ */
+export const REVIVE = `${PRELUDE}
+local user, conn = ARGV[11], ARGV[12]
+local K = KEYS
+if redis.call('HEXISTS', K[1], conn) == 1 then return {'ok'} end
+local r = new_record('online')
+r.c = 0
+r.x = tonumber(ARGV[13]) or 0
+local resync = false
+if redis.call('EXISTS', K[2]) == 0 or redis.call('HGET', K[2], 'ch') == '?' then
+  redis.call('HSET', K[2], 'ch', '?')
+  resync = true
+end
+r.e = liveness(r)
+local before = redis.call('HLEN', K[1])
+index_connection(K, user, conn, r)
+redis.call('HSET', K[1], conn, encode_record(r))
+count(K, before == 0 and 1 or 0, 1)
+redis.call('ZREM', K[3], 'g:' .. user)
+local n, best, page = rollup(K[1])
+local v = settle(K, user, n, best, page, 'active', conn, NOW)
+return reply(K, 'revived', v, resync, user)
 `;
 
 /**
@@ -436,7 +537,7 @@ local K = KEYS
 if ARGV[26] == '1' then write_context(K[4], ARGV, 27) end
 local raw = redis.call('HGET', K[1], conn)
 local r
-if raw then r = cjson.decode(raw) end
+if raw then r = load_record(raw) end
 local seq = tonumber(ARGV[24])
 if r and seq and (tonumber(r.q) or -1) >= seq then return {'stale'} end
 local mode = redis.call('HGET', K[4], 'mode')
@@ -449,7 +550,7 @@ if ARGV[25] ~= '' then x = math.max(x, tonumber(ARGV[25])); r.x = x end
 if raw and x > 0 and NOW > x + AUTH_GRACE then return {'expired'} end
 local ok, notify = take_token(r)
 if not ok then
-  if raw then redis.call('HSET', K[1], conn, cjson.encode(r)) end
+  if raw then redis.call('HSET', K[1], conn, encode_record(r)) end
   return {'limited', notify}
 end
 if seq then r.q = seq end
@@ -474,9 +575,9 @@ end
 if ARGV[22] == '1' then r.act = ARGV[23]; r.ts = NOW end
 r.a = NOW; r.iu = NOW; r.id = 0
 r.e = liveness(r)
-redis.call('HSET', K[1], conn, cjson.encode(r))
-if not raw then count(K, before == 0 and 1 or 0, 1) end
 index_connection(K, user, conn, r)
+redis.call('HSET', K[1], conn, encode_record(r))
+if not raw then count(K, before == 0 and 1 or 0, 1) end
 redis.call('ZREM', K[3], 'g:' .. user)
 if ARGV[26] == '1' then recheck_pages(K) end
 local n, best, page = rollup(K[1])
@@ -493,7 +594,7 @@ export const SUBSCRIBE = `${PRELUDE}
 local conn = ARGV[12]
 local raw = redis.call('HGET', KEYS[1], conn)
 if not raw then return {'absent'} end
-local r = cjson.decode(raw)
+local r = load_record(raw)
 local previous = '[]'
 if type(r.gr) == 'table' and #r.gr > 0 then previous = cjson.encode(r.gr) end
 if ARGV[13] ~= '' then r.dt = ARGV[13] end
@@ -502,9 +603,9 @@ if ARGV[14] ~= '' then
   local g = cjson.decode(ARGV[14])
   if #g == 0 then r.gr = nil else r.gr = g end
 end
-redis.call('HSET', KEYS[1], conn, cjson.encode(r))
 -- a renewed token moves the connection's authorization deadline in the expiry index
 if ARGV[15] ~= '' then index_connection(KEYS, ARGV[11], conn, r) end
+redis.call('HSET', KEYS[1], conn, encode_record(r))
 return {'ok', r.dt, previous, tonumber(r.bt) or 0, tonumber(r.c) or 0}
 `;
 
@@ -566,7 +667,7 @@ local user, conn = ARGV[11], ARGV[12]
 local K = KEYS
 local raw = redis.call('HGET', K[1], conn)
 if not raw then return {'absent'} end
-local r = cjson.decode(raw)
+local r = load_record(raw)
 if ARGV[13] == '1' and NOW - (tonumber(r.c) or 0) < tonumber(ARGV[14]) then return {'protected'} end
 redis.call('HDEL', K[1], conn)
 redis.call('ZREM', K[3], 'c:' .. conn .. ':' .. user)
@@ -649,7 +750,7 @@ for j = 12 + nu, #ARGV do
       user = string.sub(rest, p + 1)
       local K = keys_of(user)
       local raw = redis.call('HGET', K[1], conn)
-      local r = raw and cjson.decode(raw)
+      local r = raw and load_record(raw)
       local reason = nil
       if r then
         local x = tonumber(r.x) or 0
@@ -659,10 +760,12 @@ for j = 12 + nu, #ARGV do
       if r and not reason then
         if IDLE > 0 and (tonumber(r.id) or 0) == 0 and (tonumber(r.iu) or 0) + IDLE <= NOW then
           r.id = 1
-          redis.call('HSET', K[1], conn, cjson.encode(r))
+          r.ix = deadline(r)
+          redis.call('HSET', K[1], conn, encode_record(r))
         else
           user = nil
         end
+        -- (a connection that only heartbeats keeps its old ix: its next heartbeat rewrites the index again)
         redis.call('ZADD', KEYS[1], deadline(r), m)
       else
         redis.call('ZREM', KEYS[1], m)
@@ -892,6 +995,7 @@ export const SCRIPTS = {
   presenceRateCap: RATE_CAP_SCRIPT,
   presenceConnect: CONNECT,
   presenceTouch: TOUCH,
+  presenceRevive: REVIVE,
   presenceUpdate: UPDATE,
   presenceSubscribe: SUBSCRIBE,
   presenceRemove: REMOVE,

@@ -159,6 +159,17 @@ export interface ProfileCost {
   readonly usd: number;
   /** `usd` as a multiple of the API Gateway floor (connection minutes plus heartbeats in). */
   readonly floorMultiple: number;
+  /** Heartbeats a month the client did not send because an update had just kept the connection alive. */
+  readonly heartbeatsReplaced: number;
+  /** The USD of each part (Lambda in all, and the heartbeats' share of it). */
+  readonly parts: {
+    readonly connectionMinutes: number;
+    readonly heartbeatsIn: number;
+    readonly updatesIn: number;
+    readonly messagesOut: number;
+    readonly lambda: number;
+    readonly heartbeatLambda: number;
+  };
   readonly messagesOut: number;
 }
 
@@ -198,19 +209,32 @@ export function standardProfileCost(
   const lambda = (fn: string, count: number, friends?: number) =>
     perMillion(count, PRICES.lambdaRequestsPerMillion) +
     count * (billedMs(figures, fn, friends) / 1000) * ((memoryMb[fn] ?? 512) / 1024) * PRICES.lambdaGbSecondArm;
-  const lambdaUsd =
-    lambda('heartbeat', heartbeats) +
+  const lambdaUsd = (beats: number) =>
+    lambda('heartbeat', beats) +
     lambda('update-presence', switches + statusChanges, 50) +
     lambda('authorizer', sessions * p.connectionsPerUser) +
     lambda('connect', sessions * p.connectionsPerUser) +
     lambda('close', sessions * p.connectionsPerUser);
-  const price = (behaviour: string, messagesOut: number): ProfileCost => {
-    const usd =
-      floorUsd +
-      perMillion(switches + statusChanges, PRICES.wsMessagesPerMillion) +
-      perMillion(messagesOut, PRICES.wsMessagesPerMillion) +
-      lambdaUsd;
-    return { behaviour, usd, floorMultiple: usd / floorUsd, messagesOut };
+  // The client sends a heartbeat after an interval of silence, so an update replaces the heartbeat it precedes. On the
+  // connection the user is active in (updates as a Poisson process of rate r per second, interval H), a message goes
+  // out at min(H, time to the next update): r / (1 - e^(-rH)) messages per second, of which r are updates.
+  const seconds = hours * 3600;
+  const rate = (switches + statusChanges) / seconds;
+  const replacedBeats =
+    heartbeats -
+    (seconds * (rate / (1 - Math.exp(-rate * heartbeatSeconds)) - rate) + heartbeats / p.connectionsPerUser);
+  const price = (behaviour: string, messagesOut: number, beatsReplaced = 0): ProfileCost => {
+    const beats = heartbeats - beatsReplaced;
+    const parts = {
+      connectionMinutes: perMillion(connectionMinutes, PRICES.connectionMinutesPerMillion),
+      heartbeatsIn: perMillion(beats, PRICES.wsMessagesPerMillion),
+      updatesIn: perMillion(switches + statusChanges, PRICES.wsMessagesPerMillion),
+      messagesOut: perMillion(messagesOut, PRICES.wsMessagesPerMillion),
+      lambda: lambdaUsd(beats),
+      heartbeatLambda: lambda('heartbeat', beats),
+    };
+    const usd = parts.connectionMinutes + parts.heartbeatsIn + parts.updatesIn + parts.messagesOut + parts.lambda;
+    return { behaviour, usd, floorMultiple: usd / floorUsd, messagesOut, heartbeatsReplaced: beatsReplaced, parts };
   };
   // Announcements: online when the first connection opens, offline when the last one closes or is reaped.
   const announcements = sessions * 2 * targets;
@@ -226,6 +250,7 @@ export function standardProfileCost(
       price("today's behaviour (full detail everywhere)", full),
       price('status detail while the popup is closed', interest),
       price('status detail and batches', batched),
+      price('... and a page switch replaces the next heartbeat (the client as shipped)', batched, replacedBeats),
     ],
   };
 }

@@ -77,6 +77,19 @@ describe.each([
     expect((await store.connectionsOf(['hana'])).size).toBe(0);
   });
 
+  it('counts updates as liveness messages: heartbeats that updates replaced do not stretch the interval estimate', async () => {
+    // Arrange: the client library skips a heartbeat after each update-presence (the contract counts both as alive)
+    await open('uma', 'u1', t0);
+    expect((await beat('uma', 'u1', t0 + 20_000)).kind).toBe('ok');
+    // Act: ten minutes of page switches every 15 s and no heartbeat, then one heartbeat, then silence
+    for (let t = 35_000; t <= 635_000; t += 15_000)
+      await store.update({ userId: 'uma', connectionId: 'u1', now: t0 + t, page: undefined, status: 'online' });
+    expect((await beat('uma', 'u1', t0 + 640_000)).kind).toBe('ok');
+    // Assert: 20 s between liveness messages, so the connection is gone 90 s after the last one (not 2.5 x 620 s)
+    expect((await sweep('uma', t0 + 729_000)).reaped).toEqual([]);
+    expect((await sweep('uma', t0 + 731_000)).reaped).toEqual(['expired']);
+  });
+
   it('lets the expiry index lag behind a heartbeat: the sweep finds the connection alive and indexes it again', async () => {
     // Arrange: a heartbeat soon after connecting moves the expiry by 10 s only, so the index still says t0 + 90 s
     await open('ivo', 'i1', t0);

@@ -97,3 +97,43 @@ describe('PresenceClient versions', () => {
     client.close();
   });
 });
+
+describe('PresenceClient heartbeats', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('sends a heartbeat after each interval of silence, and an update-presence replaces the heartbeat it precedes', async () => {
+    // Arrange
+    jest.useFakeTimers();
+    const client = new PresenceClient({
+      url: 'ws://test/ws',
+      token,
+      WebSocket: FakeSocket,
+      reconnect: false,
+      heartbeatIntervalMs: 20_000,
+    });
+    FakeSocket.last = undefined;
+    client.connect();
+    await jest.advanceTimersByTimeAsync(0);
+    const s = FakeSocket.last as FakeSocket | undefined;
+    if (!s) throw new Error('the client opened no socket');
+    s.open();
+    const beats = () => s.sent.filter((m) => m.action === 'heartbeat').length;
+    // Act + Assert: silence -> a heartbeat at 20 s
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(beats()).toBe(1);
+    // a page switch at 35 s: no heartbeat at 40 s, the next one 20 s after the switch
+    await jest.advanceTimersByTimeAsync(15_000);
+    client.updatePresence({ url: 'https://example.com/', title: 'Example' });
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(beats()).toBe(1);
+    await jest.advanceTimersByTimeAsync(15_000);
+    expect(beats()).toBe(2);
+    // and back to one every 20 s of silence
+    await jest.advanceTimersByTimeAsync(20_000);
+    expect(beats()).toBe(3);
+    expect(s.sent.map((m) => m.action)).toEqual(['heartbeat', 'update-presence', 'heartbeat', 'heartbeat']);
+    client.close();
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(beats()).toBe(3);
+  });
+});

@@ -34,3 +34,18 @@ it('sends page switches only to the friends whose popup is open once they subscr
   expect(today?.floorMultiple).toBeGreaterThan(interest?.floorMultiple ?? Infinity);
   expect(batches?.messagesOut).toBe(interest?.messagesOut);
 });
+
+it('lets each update replace about half a heartbeat on average when the client beats after an interval of silence', () => {
+  // Act
+  const model = standardProfileCost(figures, 20);
+  const batches = model.behaviours[2];
+  const shipped = model.behaviours[3];
+  // Assert: an update lands uniformly within an interval, so it saves half an interval's heartbeat on average (a bit
+  // less, as two updates within one interval save only once)
+  const updates = 30 * 730 + (6 / 8) * 730;
+  expect(batches?.heartbeatsReplaced).toBe(0);
+  expect(shipped?.heartbeatsReplaced).toBeGreaterThan(updates * 0.45);
+  expect(shipped?.heartbeatsReplaced).toBeLessThan(updates * 0.5);
+  expect(shipped?.messagesOut).toBe(batches?.messagesOut);
+  expect(shipped?.usd).toBeLessThan(batches?.usd ?? 0);
+});

@@ -29,7 +29,8 @@ export interface BenchResults {
   /** Absent in results written before the scale-out bench existed. */
   readonly scaleOut?: ScaleOutFigure[];
   readonly cacheMemory: CacheMemoryFigure | null;
-  readonly gateway: GatewayLoadFigure | null;
+  /** One gateway load run per client count. */
+  readonly gateway: readonly GatewayLoadFigure[];
   readonly coldStart: ColdStartFigures | null;
   readonly cost: {
     assumptions: CostAssumptions;
@@ -133,24 +134,32 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       ...(best.expired >= 100_000 ? {} : { why: 'fewer than 100,000 connections' }),
     });
   }
-  const g = r.gateway;
-  if (g && !g.skipped && g.delivery) {
-    const errors =
-      g.errors.connectFailures + g.errors.unexpectedCloses + g.errors.serverErrorMessages + g.errors.lostDeliveries;
-    targets.push({
-      name: `local gateway, ${g.clients.toLocaleString('en-US')} clients: p99 delivery, zero errors`,
-      limit: '< 100 ms, 0 errors',
-      measured: `p99 ${fmt(g.delivery.p99)} ms, ${errors} errors`,
-      met: g.delivery.p99 < 100 && errors === 0 && g.clients >= 5000,
-    });
-  } else if (g?.skipped) {
-    targets.push({
-      name: 'local gateway, 5,000 clients',
-      limit: 'p99 < 100 ms, 0 errors',
-      measured: `skipped: ${g.skipped}`,
-      met: null,
-      why: 'skipped',
-    });
+  for (const g of r.gateway) {
+    const name = `local gateway, ${g.clients.toLocaleString('en-US')} clients`;
+    if (g.skipped || !g.delivery) {
+      targets.push({
+        name,
+        limit: 'p99 < 250 ms, nothing lost',
+        measured: `skipped: ${g.skipped}`,
+        met: null,
+        why: 'skipped',
+      });
+      continue;
+    }
+    const errors = g.errors.connectFailures + g.errors.unexpectedCloses + g.errors.serverErrorMessages;
+    const measured = `p99 ${fmt(g.delivery.p99)} ms, ${g.errors.lostDeliveries} lost, ${errors} errors, stack CPU ${fmt(g.server.cpuPercent)} %`;
+    // The issue's target holds at 2,000 clients (20 friends, a heartbeat every 20 s, a page switch every 30 s); larger
+    // runs show where this machine saturates, and why (stack CPU against its cores).
+    if (g.clients <= 2000)
+      targets.push({
+        name: `${name}: p99 delivery, nothing lost`,
+        limit: 'p99 < 250 ms, nothing lost, 0 errors',
+        measured,
+        met: g.clients === 2000 ? g.delivery.p99 < 250 && g.errors.lostDeliveries === 0 && errors === 0 : null,
+        ...(g.clients === 2000 ? {} : { why: 'fewer than 2,000 clients' }),
+      });
+    else
+      targets.push({ name: `${name}: where it saturates`, limit: 'reported', measured, met: null, why: 'no target' });
   }
   const cs = r.coldStart;
   if (cs) {
@@ -546,53 +555,77 @@ function cacheMemorySection(m: CacheMemoryFigure | null): string[] {
   ];
 }
 
-function gatewaySection(g: GatewayLoadFigure | null): string[] {
-  if (!g) return [];
-  if (g.skipped) return ['## Local gateway load test', '', `Skipped: ${g.skipped}.`, ''];
-  const d = g.delivery;
+function gatewaySection(runs: readonly GatewayLoadFigure[]): string[] {
+  const ran = runs.filter((g) => !g.skipped);
+  if (runs.length === 0) return [];
+  if (ran.length === 0) return ['## Local gateway load test', '', `Skipped: ${runs[0]?.skipped}.`, ''];
+  const first = ran[0] as GatewayLoadFigure;
+  const each = (f: (g: GatewayLoadFigure) => string) => ran.map(f);
+  const samples = ran.filter((g) => g.errorSamples.length > 0);
   return [
     '## Local gateway load test',
     '',
-    `${g.clients.toLocaleString('en-US')} WebSocket clients against \`npm start\`'s gateway (started by the bench on its own port, key prefix and`,
-    `schema, deployed defaults), ${g.friendsEach} accepted friends each (a ring), all online; every client sends a heartbeat every 20 s and a page`,
+    `${ran.map((g) => g.clients.toLocaleString('en-US')).join(' and ')} WebSocket clients against \`npm start\`'s gateway (started by the bench on its own port, key prefix and`,
+    `schema, deployed defaults, handlers in worker threads), ${first.friendsEach} accepted friends each (a ring), all online; every client sends a heartbeat every 20 s and a page`,
     "switch every 30 s (random phases). Delivery latency: from the sender's `send` to a friend's receipt (same clock).",
     '',
-    row(['figure', 'value']),
-    row(['---', '---:']),
-    row(['ramp (authorizer + $connect for all clients)', `${fmt(g.rampSeconds)} s`]),
-    row(['steady window', `${fmt(g.seconds)} s`]),
+    row(['figure', ...each((g) => `${g.clients.toLocaleString('en-US')} clients`)]),
+    row(['---', ...each(() => '---:')]),
+    row(['ramp (authorizer + $connect for all clients)', ...each((g) => `${fmt(g.rampSeconds)} s`)]),
+    row(['steady window', ...each((g) => `${fmt(g.seconds)} s`)]),
     row([
       '@connections POST floor (SDK -> local gateway -> live socket) p50 / p99',
-      g.connectionsPostFloor ? `${fmt(g.connectionsPostFloor.p50)} / ${fmt(g.connectionsPostFloor.p99)} ms` : 'n/a',
+      ...each((g) =>
+        g.connectionsPostFloor ? `${fmt(g.connectionsPostFloor.p50)} / ${fmt(g.connectionsPostFloor.p99)} ms` : 'n/a',
+      ),
     ]),
-    row(['delivery p50 / p99 / max', d ? `${fmt(d.p50)} / ${fmt(d.p99)} / ${fmt(d.max)} ms` : 'n/a']),
+    row([
+      'delivery p50 / p99 / max',
+      ...each((g) =>
+        g.delivery ? `${fmt(g.delivery.p50)} / ${fmt(g.delivery.p99)} / ${fmt(g.delivery.max)} ms` : 'n/a',
+      ),
+    ]),
     row([
       'delivery p50 / p99 as multiples of the POST floor p50',
-      d && g.connectionsPostFloor
-        ? `${fmt(d.p50 / g.connectionsPostFloor.p50)}x / ${fmt(d.p99 / g.connectionsPostFloor.p50)}x`
-        : 'n/a',
+      ...each((g) =>
+        g.delivery && g.connectionsPostFloor
+          ? `${fmt(g.delivery.p50 / g.connectionsPostFloor.p50)}x / ${fmt(g.delivery.p99 / g.connectionsPostFloor.p50)}x`
+          : 'n/a',
+      ),
     ]),
-    row(['page switches / heartbeats sent', `${g.pageSwitches} / ${g.heartbeats}`]),
-    row(['messages/s sent / received', `${fmt(g.messagesPerSecond.sent)} / ${fmt(g.messagesPerSecond.received)}`]),
-    row(['deliveries expected / received', `${g.deliveriesExpected} / ${g.deliveriesReceived}`]),
+    row(['page switches / heartbeats sent', ...each((g) => `${g.pageSwitches} / ${g.heartbeats}`)]),
+    row([
+      'messages/s sent / received',
+      ...each((g) => `${fmt(g.messagesPerSecond.sent)} / ${fmt(g.messagesPerSecond.received)}`),
+    ]),
+    row(['deliveries expected / received', ...each((g) => `${g.deliveriesExpected} / ${g.deliveriesReceived}`)]),
     row([
       'errors: connect failures / unexpected closes / error messages / 5xx or WARN log lines / lost deliveries',
-      `${g.errors.connectFailures} / ${g.errors.unexpectedCloses} / ${g.errors.serverErrorMessages} / ${g.errors.serverErrorLogLines} / ${g.errors.lostDeliveries}`,
+      ...each(
+        (g) =>
+          `${g.errors.connectFailures} / ${g.errors.unexpectedCloses} / ${g.errors.serverErrorMessages} / ${g.errors.serverErrorLogLines} / ${g.errors.lostDeliveries}`,
+      ),
     ]),
     row([
-      'gateway process CPU (100% = one core) / peak RSS',
-      `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`,
+      'stack process CPU (100% = one core; all threads) / peak RSS',
+      ...each((g) => `${fmt(g.server.cpuPercent)} % / ${fmt(g.server.peakRssMb)} MB`),
     ]),
-    row(['Redis CPU (embedded only)', `${fmt(g.server.redisCpuPercent)} %`]),
+    row([
+      'stack CPU per delivery received',
+      ...each((g) =>
+        g.server.cpuPercent !== null && g.messagesPerSecond.received > 0
+          ? `${fmt((g.server.cpuPercent / 100 / g.messagesPerSecond.received) * 1e6, 0)} µs`
+          : 'n/a',
+      ),
+    ]),
+    row(['Redis CPU (embedded only)', ...each((g) => `${fmt(g.server.redisCpuPercent)} %`)]),
     '',
-    ...(g.errorSamples.length > 0
-      ? [
-          'Most frequent error / warning lines of the gateway (ids and times removed):',
-          '',
-          ...g.errorSamples.map((e) => `- ${e.count} x \`${e.line.replace(/`/g, "'")}\``),
-          '',
-        ]
-      : []),
+    ...samples.flatMap((g) => [
+      `Most frequent error / warning lines of the gateway at ${g.clients.toLocaleString('en-US')} clients (ids and times removed):`,
+      '',
+      ...g.errorSamples.map((e) => `- ${e.count} x \`${e.line.replace(/`/g, "'")}\``),
+      '',
+    ]),
   ];
 }
 

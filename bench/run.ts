@@ -43,7 +43,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let sweep: SweepFigure[] = [];
   let scaleOut: ScaleOutFigure[] = [];
   let cacheMemory: CacheMemoryFigure | null = null;
-  let gateway: GatewayLoadFigure | null = null;
+  const gateway: GatewayLoadFigure[] = [];
   let coldStart: ColdStartFigures | null = null;
   try {
     Object.assign(process.env, handlerEnv(stores, api.endpoint, auth.auth));
@@ -92,21 +92,24 @@ export async function run(argv: readonly string[]): Promise<number> {
       cacheMemory = await benchCacheMemory(stores, m);
     }
     if (options.parts.has('gateway')) {
-      step(`local gateway: ${options.gatewayClients} clients for ${options.gatewaySeconds} s`);
-      gateway = await benchGateway(
-        stores,
-        {
-          clients: options.gatewayClients,
-          seconds: options.gatewaySeconds,
-          friendsEach: options.smoke ? 4 : 20,
-          heartbeatSeconds: 20,
-          pageSwitchSeconds: options.smoke ? 1 : 30,
-          floorIterations: options.smoke ? 20 : 1000,
-        },
-        stores.redisPid,
-        options.cpuProfile ? options.outDir : undefined,
-      );
-      if (gateway.skipped) console.log(`[bench] gateway load test SKIPPED: ${gateway.skipped}`);
+      for (const clients of options.gatewayClients) {
+        step(`local gateway: ${clients} clients for ${options.gatewaySeconds} s`);
+        const figure = await benchGateway(
+          stores,
+          {
+            clients,
+            seconds: options.gatewaySeconds,
+            friendsEach: options.smoke ? 4 : 20,
+            heartbeatSeconds: 20,
+            pageSwitchSeconds: options.smoke ? 1 : 30,
+            floorIterations: options.smoke ? 20 : 1000,
+          },
+          stores.redisPid,
+          options.cpuProfile ? options.outDir : undefined,
+        );
+        gateway.push(figure);
+        if (figure.skipped) console.log(`[bench] gateway load test SKIPPED: ${figure.skipped}`);
+      }
     }
     if (options.parts.has('cold-start')) {
       step('cold start (bundles and load times)');

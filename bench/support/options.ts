@@ -38,7 +38,8 @@ export interface BenchOptions {
     readonly connectionsPerUser: number;
     readonly friendsPerUser: number;
   };
-  readonly gatewayClients: number;
+  /** Client counts of the gateway load test, one run each (the target at 2,000; 5,000 shows where it saturates). */
+  readonly gatewayClients: readonly number[];
   readonly gatewaySeconds: number;
   /** Where the report goes. */
   readonly outDir: string;
@@ -50,7 +51,7 @@ export interface BenchOptions {
 
 /**
  * Parses `--smoke`, `--only=a,b`, `--skip=a,b`, `--sweep-sizes=a,b`, `--gateway-seconds=N`, `--gateway-clients=N`,
- * `--scale-out-size=N`, `--scale-out-workers=a,b`, `--cpu-prof` (profiles of the sweep worker into the output directory),
+ * `--gateway-clients=a,b`, `--scale-out-size=N`, `--scale-out-workers=a,b`, `--cpu-prof` (profiles of the sweep worker into the output directory),
  * `--out=DIR`, `--cache-users=N`, `--cases=a,b` (only these handler cases, by handler name).
  */
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {
@@ -112,7 +113,14 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       connectionsPerUser: 2,
       friendsPerUser: 20,
     },
-    gatewayClients: Number(flag('gateway-clients') ?? (smoke ? 20 : 5000)),
+    gatewayClients: has('gateway-clients')
+      ? (flag('gateway-clients') ?? '')
+          .split(',')
+          .map(Number)
+          .filter((x) => x > 0)
+      : smoke
+        ? [20]
+        : [2000, 5000],
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',
     cpuProfile: has('cpu-prof'),

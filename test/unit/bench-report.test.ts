@@ -31,7 +31,7 @@ function results(smoke: boolean): Omit<BenchResults, 'targets'> {
       },
     ],
     sweep: [],
-    gateway: null,
+    gateway: [],
     coldStart: null,
     cost: null,
     cacheMemory: null,

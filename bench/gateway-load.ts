@@ -99,13 +99,14 @@ interface Stack {
   stop(): Promise<void>;
 }
 
-async function startStack(stores: BenchStores, profileDir: string | undefined): Promise<Stack> {
+async function startStack(stores: BenchStores, clients: number, profileDir: string | undefined): Promise<Stack> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
     REDIS_URL: stores.redisUrl,
-    REDIS_KEY_PREFIX: `${stores.keyPrefix}gw:`,
+    // A key prefix per run: nothing an earlier run left in Redis (presence, outboxes) reaches this one.
+    REDIS_KEY_PREFIX: `${stores.keyPrefix}gw${clients}:`,
     DATABASE_URL: stores.schemaUrl,
     LOCAL_SEED: '0',
     POWERTOOLS_LOG_LEVEL: 'WARN',
@@ -219,6 +220,11 @@ export async function benchGateway(
     return skipped('src/local/main.ts not found: the local stack is not in this checkout', options);
   const n = options.clients;
   const half = Math.max(1, Math.floor(options.friendsEach / 2));
+  // Each run (one per client count) seeds its own ring: the users and friendships of an earlier run go first.
+  await stores.pool.query(
+    `DELETE FROM friendship_table WHERE user_id1 ~ '^(g[0-9]{6}|gfloor.*)$' OR user_id2 ~ '^(g[0-9]{6}|gfloor.*)$'`,
+  );
+  await stores.pool.query(`DELETE FROM user_table WHERE user_id ~ '^(g[0-9]{6}|gfloor.*)$'`);
   await seedUsers(stores.pool, PREFIX, n);
   await seedUsers(stores.pool, 'gfloor', 1);
   // A ring: user i and users i+1..i+half are friends, so everyone has 2*half friends.
@@ -232,7 +238,7 @@ export async function benchGateway(
   );
   await stores.pool.query('ANALYZE user_table, friendship_table');
 
-  const stack = await startStack(stores, profileDir);
+  const stack = await startStack(stores, n, profileDir);
   const clients: Client[] = Array.from({ length: n }, (_, i) => ({
     user: userId(PREFIX, i),
     ws: undefined,

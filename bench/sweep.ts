@@ -111,6 +111,10 @@ export async function benchSweep(
         ...process.env,
         BENCH_SWEEP_GATEWAY: gateway,
         SWEEP_WINDOW_SECONDS: '0',
+        // One pass that runs until everything is delivered, as PageNow's sweep does in one invocation: a pass is
+        // otherwise cut at the sweep interval (10 s) and leaves the rest to the next pass or the workers, and the
+        // figure would count reaped connections, not delivered ones.
+        SWEEP_INTERVAL_SECONDS: '900',
         POWERTOOLS_LOG_LEVEL: 'WARN',
         AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
       },

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { ApiGatewayConnectionGateway } from '@presence/layer';
 import type { LatencyStats } from './support/stats';
-import { summarize, timeLoop } from './support/stats';
+import { summarize, timeLoopCpu } from './support/stats';
 
 /** Every floor of one run. */
 export interface Floors {
@@ -20,6 +20,14 @@ export interface Floors {
   readonly connectionsPostRaw: LatencyStats;
   /** One PostToConnection through the AWS SDK client the handlers use, to the stand-in @connections API. */
   readonly connectionsPost: LatencyStats;
+  /** This process's CPU per call of each floor, µs (the client side: Redis, Postgres and the API run elsewhere). */
+  readonly cpuUs: {
+    readonly redisPingRaw: number;
+    readonly redisPing: number;
+    readonly postgresQuery: number;
+    readonly connectionsPostRaw: number;
+    readonly connectionsPost: number;
+  };
 }
 
 function rawPing(socket: Socket): Promise<void> {
@@ -77,26 +85,42 @@ export async function measureFloors(options: {
       socket.write(`AUTH ${decodeURIComponent(redisAddress.password)}\r\n`);
       socket.once('data', () => resolve());
     });
-  const redisPingRaw = summarize(await timeLoop(n, warm, () => rawPing(socket)));
+  const pingRaw = await timeLoopCpu(n, warm, () => rawPing(socket));
+  const redisPingRaw = summarize(pingRaw.samples);
   socket.destroy();
 
   const redis = new Redis(options.redisUrl);
-  const redisPing = summarize(await timeLoop(n, warm, () => redis.ping()));
+  const ping = await timeLoopCpu(n, warm, () => redis.ping());
+  const redisPing = summarize(ping.samples);
   redis.disconnect();
 
   const pool = new Pool({ connectionString: options.databaseUrl, max: 1 });
-  const postgresQuery = summarize(await timeLoop(n, warm, () => pool.query('SELECT 1')));
+  const select = await timeLoopCpu(n, warm, () => pool.query('SELECT 1'));
+  const postgresQuery = summarize(select.samples);
   await pool.end();
 
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const endpoint = new URL(options.connectionsEndpoint);
   const payload = JSON.stringify({ type: 'update-presence', userId: 'floor', status: 'online' });
-  const connectionsPostRaw = summarize(await timeLoop(n, warm, () => rawPost(agent, endpoint, payload)));
+  const postRaw = await timeLoopCpu(n, warm, () => rawPost(agent, endpoint, payload));
+  const connectionsPostRaw = summarize(postRaw.samples);
   agent.destroy();
 
   const gateway = new ApiGatewayConnectionGateway();
-  const connectionsPost = summarize(
-    await timeLoop(n, warm, () => gateway.post(options.connectionsEndpoint, 'floor-connection', payload)),
-  );
-  return { redisPingRaw, redisPing, postgresQuery, connectionsPostRaw, connectionsPost };
+  const post = await timeLoopCpu(n, warm, () => gateway.post(options.connectionsEndpoint, 'floor-connection', payload));
+  const connectionsPost = summarize(post.samples);
+  return {
+    redisPingRaw,
+    redisPing,
+    postgresQuery,
+    connectionsPostRaw,
+    connectionsPost,
+    cpuUs: {
+      redisPingRaw: pingRaw.cpuUs,
+      redisPing: ping.cpuUs,
+      postgresQuery: select.cpuUs,
+      connectionsPostRaw: postRaw.cpuUs,
+      connectionsPost: post.cpuUs,
+    },
+  };
 }

@@ -6,6 +6,7 @@ import { getRuntime } from '@presence/layer';
 import { createDevIssuer } from '../src/local/dev-issuer';
 import { loadEvent, restEvent, wsEvent } from '../events/sample-events';
 import type { LatencyStats } from './support/stats';
+import { commandStats } from './support/process-stats';
 import { elapsedMs, summarize } from './support/stats';
 import type { BenchStores } from './support/stores';
 import { POOL_PREFIX as POOL } from './support/seed';
@@ -22,6 +23,10 @@ export interface HandlerFigure {
   readonly redisRoundTrips: number;
   readonly postgresQueries: number;
   readonly posts: number;
+  /** This process's CPU per invocation, µs (the handler, its clients and the SDK; not Redis or Postgres). */
+  readonly cpuUs: number;
+  /** Redis CPU per invocation, µs (INFO commandstats, every command the invocation ran, scripts included). */
+  readonly redisUs: number | null;
 }
 
 /** Sizes and iteration counts of the handler bench. */
@@ -63,6 +68,8 @@ async function measure(
     if (between) await between(i);
   }
   const samples: number[] = [];
+  let cpu = 0;
+  let redisCpu: number | null = 0;
   let roundTrips = 0;
   let queries = 0;
   let posts = 0;
@@ -70,9 +77,15 @@ async function measure(
     const r0 = runtime.redis.roundTrips;
     const q0 = runtime.directory.queries + runtime.groupDirectory.queries;
     const p0 = runtime.gateway.posts;
+    const u0 = await redisUsec();
+    const c0 = process.cpuUsage();
     const start = process.hrtime.bigint();
     const result = await op(i);
     samples.push(elapsedMs(start));
+    const c = process.cpuUsage(c0);
+    cpu += c.user + c.system;
+    const u1 = await redisUsec();
+    redisCpu = redisCpu === null || u0 === null || u1 === null ? null : redisCpu + (u1 - u0);
     roundTrips += runtime.redis.roundTrips - r0;
     queries += runtime.directory.queries + runtime.groupDirectory.queries - q0;
     posts += runtime.gateway.posts - p0;
@@ -87,7 +100,21 @@ async function measure(
     redisRoundTrips: roundTrips / iterations,
     postgresQueries: queries / iterations,
     posts: posts / iterations,
+    cpuUs: cpu / iterations,
+    redisUs: redisCpu === null ? null : redisCpu / iterations,
   };
+}
+
+const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/** The Redis server the handlers use, for INFO commandstats (set by benchHandlers). */
+let statsRedis: BenchStores['redis'] | undefined;
+
+/** Total microseconds Redis spent in commands so far (INFO commandstats, the INFO calls themselves left out). */
+async function redisUsec(): Promise<number | null> {
+  if (!statsRedis) return null;
+  const stats = await commandStats(statsRedis);
+  return Object.entries(stats).reduce((sum, [name, s]) => (name === 'info' ? sum : sum + s.usec), 0);
 }
 
 /** Serves a fresh dev issuer's JWKS over HTTP; the caller puts `auth` into the environment before the authorizer runs. */
@@ -121,6 +148,7 @@ export async function benchHandlers(
   sizes: HandlerSizes,
   sign: (userId: string) => string,
 ): Promise<HandlerFigure[]> {
+  statsRedis = stores.redis;
   const special = ['hb', 'cc', ...sizes.updateFriends.map((k) => `up${k}`), ...sizes.getFriends.map((k) => `gp${k}`)];
   for (const id of special) await seedUser(stores.pool, id);
   await seedFriends(stores.pool, 'hb', POOL, 20);
@@ -141,6 +169,8 @@ export async function benchHandlers(
     let closeQ = 0;
     let closePosts = 0;
     let closeCount = 0;
+    const closeCpu: number[] = [];
+    const closeRedis: number[] = [];
     const connectFigure = await measure(
       runtime,
       'connect',
@@ -152,9 +182,15 @@ export async function benchHandlers(
         const r0 = runtime.redis.roundTrips;
         const q0 = runtime.directory.queries;
         const p0 = runtime.gateway.posts;
+        const u0 = await redisUsec();
+        const c0 = process.cpuUsage();
         const start = process.hrtime.bigint();
         const result = await close(wsEvent('close', 'cc', `ccc${i}`));
         closeSamples.push(elapsedMs(start));
+        const c = process.cpuUsage(c0);
+        closeCpu.push(c.user + c.system);
+        const u1 = await redisUsec();
+        closeRedis.push(u0 === null || u1 === null ? Number.NaN : u1 - u0);
         closeRt += runtime.redis.roundTrips - r0;
         closeQ += runtime.directory.queries - q0;
         closePosts += runtime.gateway.posts - p0;
@@ -172,6 +208,8 @@ export async function benchHandlers(
       redisRoundTrips: closeRt / closeCount,
       postgresQueries: closeQ / closeCount,
       posts: closePosts / closeCount,
+      cpuUs: mean(closeCpu.slice(warmCloses)),
+      redisUs: statsRedis ? mean(closeRedis.slice(warmCloses)) : null,
     });
   }
 

@@ -210,19 +210,55 @@ function latencyCells(l: LatencyStats, floor: number | undefined): string[] {
 /** The summary table printed to the console and put at the top of the report. */
 export function summaryTable(r: BenchResults): string {
   const lines = [
-    row(['figure', 'p50 ms', 'p99 ms', 'Redis RT/op', 'PG q/op', 'posts/op']),
-    row(['---', '---:', '---:', '---:', '---:', '---:']),
+    row(['figure', 'p50 ms', 'p99 ms', 'CPU µs/op', 'Redis CPU µs/op', 'Redis RT/op', 'PG q/op', 'posts/op']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   const f = r.floors;
   if (f) {
-    lines.push(row(['floor: Redis PING (ioredis)', fmt(f.redisPing.p50), fmt(f.redisPing.p99), 1, 0, 0]));
-    lines.push(row(['floor: Redis PING (raw socket)', fmt(f.redisPingRaw.p50), fmt(f.redisPingRaw.p99), 1, 0, 0]));
-    lines.push(row(['floor: Postgres SELECT 1', fmt(f.postgresQuery.p50), fmt(f.postgresQuery.p99), 0, 1, 0]));
+    const cpu = (us: number | undefined) => (us === undefined ? 'n/a' : fmt(us));
+    lines.push(
+      row([
+        'floor: Redis PING (ioredis)',
+        fmt(f.redisPing.p50),
+        fmt(f.redisPing.p99),
+        cpu(f.cpuUs?.redisPing),
+        '-',
+        1,
+        0,
+        0,
+      ]),
+    );
+    lines.push(
+      row([
+        'floor: Redis PING (raw socket)',
+        fmt(f.redisPingRaw.p50),
+        fmt(f.redisPingRaw.p99),
+        cpu(f.cpuUs?.redisPingRaw),
+        '-',
+        1,
+        0,
+        0,
+      ]),
+    );
+    lines.push(
+      row([
+        'floor: Postgres SELECT 1',
+        fmt(f.postgresQuery.p50),
+        fmt(f.postgresQuery.p99),
+        cpu(f.cpuUs?.postgresQuery),
+        '-',
+        0,
+        1,
+        0,
+      ]),
+    );
     lines.push(
       row([
         'floor: @connections POST (SDK, stand-in)',
         fmt(f.connectionsPost.p50),
         fmt(f.connectionsPost.p99),
+        cpu(f.cpuUs?.connectionsPost),
+        '-',
         0,
         0,
         1,
@@ -234,6 +270,8 @@ export function summaryTable(r: BenchResults): string {
       row([
         `${h.handler}: ${h.label}`,
         ...latencyCells(h.latency, f?.redisPing.p50),
+        h.cpuUs === undefined ? 'n/a' : fmt(h.cpuUs),
+        h.redisUs === undefined || h.redisUs === null ? 'n/a' : fmt(h.redisUs),
         fmt(h.redisRoundTrips),
         fmt(h.postgresQueries),
         fmt(h.posts),
@@ -319,19 +357,77 @@ export function chartSvg(r: BenchResults): string {
   return `${parts.join('\n')}\n`;
 }
 
+/**
+ * PageNow's original handlers measured on this machine with the same workloads (the project's anchors; their code is
+ * not part of this repository): heartbeat latency and Redis CPU, CPU per `@connections` call of its SDK, and the sweep
+ * with real posts (1,000 and 10,000 expired users, 20 online friends each).
+ */
+export const PAGENOW = {
+  heartbeatP50Ms: [0.07, 0.16],
+  heartbeatRedisUs: 6,
+  sdkCallCpuUs: 230,
+  sweepUsersPerSecond: [140, 188],
+} as const;
+
+function pageNowSection(r: BenchResults): string[] {
+  const hb = r.handlers.find((h) => h.handler === 'heartbeat');
+  const sdk = r.sweep.filter((s) => s.gateway === 'sdk');
+  const range = (a: readonly number[]) => `${a[0]}–${a[1]}`;
+  const rows: string[][] = [];
+  if (hb) {
+    rows.push(['heartbeat p50', `${range(PAGENOW.heartbeatP50Ms)} ms`, `${fmt(hb.latency.p50)} ms`]);
+    if (hb.redisUs !== null && hb.redisUs !== undefined)
+      rows.push(['heartbeat Redis CPU per call', `~${PAGENOW.heartbeatRedisUs} µs`, `${fmt(hb.redisUs)} µs`]);
+  }
+  if (r.floors?.cpuUs)
+    rows.push([
+      'CPU per @connections call through the SDK (client side)',
+      `~${PAGENOW.sdkCallCpuUs} µs (SDK v2)`,
+      `${fmt(r.floors.cpuUs.connectionsPost)} µs (SDK v3, lean)`,
+    ]);
+  for (const s of sdk)
+    rows.push([
+      `sweep with real posts, ${s.expired.toLocaleString('en-US')} expired users, ${s.friendsEach} friends each`,
+      `${range(PAGENOW.sweepUsersPerSecond)} users/s`,
+      `${fmt(s.connectionsPerSecond)} users/s (${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[1])}–${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[0])}x)`,
+    ]);
+  if (rows.length === 0) return [];
+  return [
+    "## Against PageNow's handlers",
+    '',
+    "PageNow's original handlers, measured on this machine with the same workloads (figures from the project's notes;",
+    'its code is not in this repository).',
+    '',
+    row(['figure', 'PageNow', 'this run']),
+    row(['---', '---:', '---:']),
+    ...rows.map((cells) => row(cells)),
+    '',
+  ];
+}
+
 function floorsSection(f: Floors): string[] {
-  const floor = (label: string, stat: { p50: number; p99: number; n: number }) =>
-    row([label, fmt(stat.p50), fmt(stat.p99), stat.n]);
+  const floor = (label: string, stat: { p50: number; p99: number; n: number }, cpuUs: number | undefined) =>
+    row([label, fmt(stat.p50), fmt(stat.p99), cpuUs === undefined ? 'n/a' : fmt(cpuUs), stat.n]);
   return [
     '## Floors (this run, this machine)',
     '',
-    row(['floor', 'p50 ms', 'p99 ms', 'n']),
-    row(['---', '---:', '---:', '---:']),
-    floor('Redis PING, raw TCP socket (RESP by hand)', f.redisPingRaw),
-    floor("Redis PING through ioredis (the handlers' client) - **the Redis floor used below**", f.redisPing),
-    floor('Postgres `SELECT 1` through pg', f.postgresQuery),
-    floor('@connections POST, bare HTTP keep-alive, stand-in API', f.connectionsPostRaw),
-    floor("@connections POST through the AWS SDK client (the handlers'), stand-in API", f.connectionsPost),
+    'CPU µs/op: this process, client side (the server runs in its own process).',
+    '',
+    row(['floor', 'p50 ms', 'p99 ms', 'CPU µs/op', 'n']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    floor('Redis PING, raw TCP socket (RESP by hand)', f.redisPingRaw, f.cpuUs?.redisPingRaw),
+    floor(
+      "Redis PING through ioredis (the handlers' client) - **the Redis floor used below**",
+      f.redisPing,
+      f.cpuUs?.redisPing,
+    ),
+    floor('Postgres `SELECT 1` through pg', f.postgresQuery, f.cpuUs?.postgresQuery),
+    floor('@connections POST, bare HTTP keep-alive, stand-in API', f.connectionsPostRaw, f.cpuUs?.connectionsPostRaw),
+    floor(
+      "@connections POST through the AWS SDK client (the handlers'), stand-in API",
+      f.connectionsPost,
+      f.cpuUs?.connectionsPost,
+    ),
     '',
   ];
 }
@@ -345,7 +441,8 @@ function handlersSection(r: BenchResults): string[] {
     'Lambda container serves them), against real Redis and Postgres; fan-out posts go through the real',
     '`@aws-sdk/client-apigatewaymanagementapi` client over HTTP to a stand-in `@connections` API running in its own',
     'process. Multiples: latency / ioredis PING p50 (Redis floor); for handlers that post, also the number of posts x',
-    'the SDK POST floor is shown as "post floor".',
+    'the SDK POST floor is shown as "post floor". CPU µs/op: this process (handler, clients, SDK); Redis CPU µs/op:',
+    'INFO commandstats around each invocation (every command and script it ran).',
     '',
     row([
       'handler',
@@ -354,12 +451,14 @@ function handlersSection(r: BenchResults): string[] {
       'p50 ms (x Redis floor)',
       'p99 ms (x Redis floor)',
       'max ms',
+      'CPU µs/op',
+      'Redis CPU µs/op',
       'Redis RT/op',
       'PG q/op',
       'posts/op',
       'posts x POST floor p50',
     ]),
-    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    row(['---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   for (const h of r.handlers) {
     lines.push(
@@ -369,6 +468,8 @@ function handlersSection(r: BenchResults): string[] {
         h.latency.n,
         ...latencyCells(h.latency, f?.redisPing.p50),
         fmt(h.latency.max),
+        h.cpuUs === undefined ? 'n/a' : fmt(h.cpuUs),
+        h.redisUs === undefined || h.redisUs === null ? 'n/a' : fmt(h.redisUs),
         fmt(h.redisRoundTrips),
         fmt(h.postgresQueries),
         fmt(h.posts),
@@ -807,6 +908,7 @@ export function writeReport(dir: string, r: BenchResults): string {
     '',
     summaryTable(r),
     '',
+    ...pageNowSection(r),
     ...(r.floors ? floorsSection(r.floors) : []),
     ...handlersSection(r),
     ...sweepSection(r),

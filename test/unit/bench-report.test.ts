@@ -18,6 +18,7 @@ function results(smoke: boolean): Omit<BenchResults, 'targets'> {
       postgresQuery: stats(0.2),
       connectionsPostRaw: stats(0.3),
       connectionsPost: stats(0.8),
+      cpuUs: { redisPingRaw: 20, redisPing: 40, postgresQuery: 60, connectionsPostRaw: 150, connectionsPost: 360 },
     },
     handlers: [
       {
@@ -28,6 +29,8 @@ function results(smoke: boolean): Omit<BenchResults, 'targets'> {
         redisRoundTrips: 1,
         postgresQueries: 0,
         posts: 0,
+        cpuUs: 70,
+        redisUs: 16,
       },
     ],
     sweep: [],

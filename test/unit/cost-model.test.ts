@@ -9,6 +9,8 @@ const handler = (name: string, p50: number, friends: number | null = null) => ({
   redisRoundTrips: 1,
   postgresQueries: 0,
   posts: 0,
+  cpuUs: 100,
+  redisUs: 10,
 });
 const figures = [
   handler('heartbeat', 0.1),

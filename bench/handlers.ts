@@ -6,7 +6,7 @@ import { getRuntime } from '@presence/layer';
 import { createDevIssuer } from '../src/local/dev-issuer';
 import { loadEvent, restEvent, wsEvent } from '../events/sample-events';
 import type { LatencyStats } from './support/stats';
-import { commandStats } from './support/process-stats';
+import { cpuSeconds } from './support/process-stats';
 import { elapsedMs, summarize } from './support/stats';
 import type { BenchStores } from './support/stores';
 import { POOL_PREFIX as POOL } from './support/seed';
@@ -69,7 +69,7 @@ async function measure(
   }
   const samples: number[] = [];
   let cpu = 0;
-  let redisCpu: number | null = 0;
+  const redis0 = cpuSeconds(redisPid);
   let roundTrips = 0;
   let queries = 0;
   let posts = 0;
@@ -77,15 +77,12 @@ async function measure(
     const r0 = runtime.redis.roundTrips;
     const q0 = runtime.directory.queries + runtime.groupDirectory.queries;
     const p0 = runtime.gateway.posts;
-    const u0 = await redisUsec();
     const c0 = process.cpuUsage();
     const start = process.hrtime.bigint();
     const result = await op(i);
     samples.push(elapsedMs(start));
     const c = process.cpuUsage(c0);
     cpu += c.user + c.system;
-    const u1 = await redisUsec();
-    redisCpu = redisCpu === null || u0 === null || u1 === null ? null : redisCpu + (u1 - u0);
     roundTrips += runtime.redis.roundTrips - r0;
     queries += runtime.directory.queries + runtime.groupDirectory.queries - q0;
     posts += runtime.gateway.posts - p0;
@@ -101,20 +98,23 @@ async function measure(
     postgresQueries: queries / iterations,
     posts: posts / iterations,
     cpuUs: cpu / iterations,
-    redisUs: redisCpu === null ? null : redisCpu / iterations,
+    redisUs: redisCpuPerOp(redis0, iterations * (between ? 2 : 1)),
   };
 }
 
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
-/** The Redis server the handlers use, for INFO commandstats (set by benchHandlers). */
-let statsRedis: BenchStores['redis'] | undefined;
+/** The embedded redis-server's pid (set by benchHandlers): its CPU is read from /proc around each case. */
+let redisPid: number | undefined;
 
-/** Total microseconds Redis spent in commands so far (INFO commandstats, the INFO calls themselves left out). */
-async function redisUsec(): Promise<number | null> {
-  if (!statsRedis) return null;
-  const stats = await commandStats(statsRedis);
-  return Object.entries(stats).reduce((sum, [name, s]) => (name === 'info' ? sum : sum + s.usec), 0);
+/**
+ * Redis CPU per invocation, µs: the server process's CPU time (/proc, 10 ms ticks) over the timed loop, divided by the
+ * invocations in it. All the server spent: commands, scripts, networking. Null without an embedded server.
+ */
+function redisCpuPerOp(before: number | null, invocations: number): number | null {
+  const after = cpuSeconds(redisPid);
+  if (before === null || after === null) return null;
+  return ((after - before) * 1e6) / invocations;
 }
 
 /** Serves a fresh dev issuer's JWKS over HTTP; the caller puts `auth` into the environment before the authorizer runs. */
@@ -148,7 +148,7 @@ export async function benchHandlers(
   sizes: HandlerSizes,
   sign: (userId: string) => string,
 ): Promise<HandlerFigure[]> {
-  statsRedis = stores.redis;
+  redisPid = stores.redisPid;
   const special = ['hb', 'cc', ...sizes.updateFriends.map((k) => `up${k}`), ...sizes.getFriends.map((k) => `gp${k}`)];
   for (const id of special) await seedUser(stores.pool, id);
   await seedFriends(stores.pool, 'hb', POOL, 20);
@@ -170,7 +170,6 @@ export async function benchHandlers(
     let closePosts = 0;
     let closeCount = 0;
     const closeCpu: number[] = [];
-    const closeRedis: number[] = [];
     const connectFigure = await measure(
       runtime,
       'connect',
@@ -182,15 +181,12 @@ export async function benchHandlers(
         const r0 = runtime.redis.roundTrips;
         const q0 = runtime.directory.queries;
         const p0 = runtime.gateway.posts;
-        const u0 = await redisUsec();
         const c0 = process.cpuUsage();
         const start = process.hrtime.bigint();
         const result = await close(wsEvent('close', 'cc', `ccc${i}`));
         closeSamples.push(elapsedMs(start));
         const c = process.cpuUsage(c0);
         closeCpu.push(c.user + c.system);
-        const u1 = await redisUsec();
-        closeRedis.push(u0 === null || u1 === null ? Number.NaN : u1 - u0);
         closeRt += runtime.redis.roundTrips - r0;
         closeQ += runtime.directory.queries - q0;
         closePosts += runtime.gateway.posts - p0;
@@ -209,7 +205,9 @@ export async function benchHandlers(
       postgresQueries: closeQ / closeCount,
       posts: closePosts / closeCount,
       cpuUs: mean(closeCpu.slice(warmCloses)),
-      redisUs: statsRedis ? mean(closeRedis.slice(warmCloses)) : null,
+      // Redis CPU is read from /proc over the whole loop, whose invocations alternate connect and close: the same
+      // per-invocation figure for both.
+      redisUs: connectFigure.redisUs,
     });
   }
 

@@ -207,6 +207,43 @@ function latencyCells(l: LatencyStats, floor: number | undefined): string[] {
   return [`${fmt(l.p50)}${x(l.p50)}`, `${fmt(l.p99)}${x(l.p99)}`];
 }
 
+/** A CPU figure in µs, or n/a when the run did not measure it (reports from before it did). */
+function cpuCell(us: number | null | undefined): string {
+  return us === undefined || us === null ? 'n/a' : fmt(us);
+}
+
+type FloorKey = keyof Floors['cpuUs'];
+
+/** Every floor: its label in the floors section and in the summary, and Redis RT / PG q / posts per operation. */
+const FLOORS: readonly { key: FloorKey; long: string; label?: string; perOp: [number, number, number] }[] = [
+  {
+    key: 'redisPingRaw',
+    long: 'Redis PING, raw TCP socket (RESP by hand)',
+    label: 'Redis PING (raw socket)',
+    perOp: [1, 0, 0],
+  },
+  {
+    key: 'redisPing',
+    long: "Redis PING through ioredis (the handlers' client) - **the Redis floor used below**",
+    label: 'Redis PING (ioredis)',
+    perOp: [1, 0, 0],
+  },
+  { key: 'postgresQuery', long: 'Postgres `SELECT 1` through pg', label: 'Postgres SELECT 1', perOp: [0, 1, 0] },
+  { key: 'connectionsPostRaw', long: '@connections POST, bare HTTP keep-alive, stand-in API', perOp: [0, 0, 1] },
+  {
+    key: 'connectionsPost',
+    long: "@connections POST through the AWS SDK client (the handlers'), stand-in API",
+    label: '@connections POST (SDK, stand-in)',
+    perOp: [0, 0, 1],
+  },
+];
+
+/** The floors the summary shows, ioredis PING first (the Redis floor every multiple refers to). */
+const SUMMARY_FLOORS = ['redisPing', 'redisPingRaw', 'postgresQuery', 'connectionsPost'].map((key) => {
+  const floor = FLOORS.find((x) => x.key === key) as (typeof FLOORS)[number];
+  return { ...floor, label: floor.label ?? floor.long };
+});
+
 /** The summary table printed to the console and put at the top of the report. */
 export function summaryTable(r: BenchResults): string {
   const lines = [
@@ -214,64 +251,25 @@ export function summaryTable(r: BenchResults): string {
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   ];
   const f = r.floors;
-  if (f) {
-    const cpu = (us: number | undefined) => (us === undefined ? 'n/a' : fmt(us));
-    lines.push(
-      row([
-        'floor: Redis PING (ioredis)',
-        fmt(f.redisPing.p50),
-        fmt(f.redisPing.p99),
-        cpu(f.cpuUs?.redisPing),
-        '-',
-        1,
-        0,
-        0,
-      ]),
-    );
-    lines.push(
-      row([
-        'floor: Redis PING (raw socket)',
-        fmt(f.redisPingRaw.p50),
-        fmt(f.redisPingRaw.p99),
-        cpu(f.cpuUs?.redisPingRaw),
-        '-',
-        1,
-        0,
-        0,
-      ]),
-    );
-    lines.push(
-      row([
-        'floor: Postgres SELECT 1',
-        fmt(f.postgresQuery.p50),
-        fmt(f.postgresQuery.p99),
-        cpu(f.cpuUs?.postgresQuery),
-        '-',
-        0,
-        1,
-        0,
-      ]),
-    );
-    lines.push(
-      row([
-        'floor: @connections POST (SDK, stand-in)',
-        fmt(f.connectionsPost.p50),
-        fmt(f.connectionsPost.p99),
-        cpu(f.cpuUs?.connectionsPost),
-        '-',
-        0,
-        0,
-        1,
-      ]),
-    );
-  }
+  if (f)
+    for (const floor of SUMMARY_FLOORS)
+      lines.push(
+        row([
+          `floor: ${floor.label}`,
+          fmt(f[floor.key].p50),
+          fmt(f[floor.key].p99),
+          cpuCell(f.cpuUs?.[floor.key]),
+          '-',
+          ...floor.perOp,
+        ]),
+      );
   for (const h of r.handlers) {
     lines.push(
       row([
         `${h.handler}: ${h.label}`,
         ...latencyCells(h.latency, f?.redisPing.p50),
-        h.cpuUs === undefined ? 'n/a' : fmt(h.cpuUs),
-        h.redisUs === undefined || h.redisUs === null ? 'n/a' : fmt(h.redisUs),
+        cpuCell(h.cpuUs),
+        cpuCell(h.redisUs),
         fmt(h.redisRoundTrips),
         fmt(h.postgresQueries),
         fmt(h.posts),
@@ -410,8 +408,6 @@ function pageNowSection(r: BenchResults): string[] {
 }
 
 function floorsSection(f: Floors): string[] {
-  const floor = (label: string, stat: { p50: number; p99: number; n: number }, cpuUs: number | undefined) =>
-    row([label, fmt(stat.p50), fmt(stat.p99), cpuUs === undefined ? 'n/a' : fmt(cpuUs), stat.n]);
   return [
     '## Floors (this run, this machine)',
     '',
@@ -419,19 +415,10 @@ function floorsSection(f: Floors): string[] {
     '',
     row(['floor', 'p50 ms', 'p99 ms', 'CPU µs/op', 'n']),
     row(['---', '---:', '---:', '---:', '---:']),
-    floor('Redis PING, raw TCP socket (RESP by hand)', f.redisPingRaw, f.cpuUs?.redisPingRaw),
-    floor(
-      "Redis PING through ioredis (the handlers' client) - **the Redis floor used below**",
-      f.redisPing,
-      f.cpuUs?.redisPing,
-    ),
-    floor('Postgres `SELECT 1` through pg', f.postgresQuery, f.cpuUs?.postgresQuery),
-    floor('@connections POST, bare HTTP keep-alive, stand-in API', f.connectionsPostRaw, f.cpuUs?.connectionsPostRaw),
-    floor(
-      "@connections POST through the AWS SDK client (the handlers'), stand-in API",
-      f.connectionsPost,
-      f.cpuUs?.connectionsPost,
-    ),
+    ...FLOORS.map((floor) => {
+      const stat = f[floor.key];
+      return row([floor.long, fmt(stat.p50), fmt(stat.p99), cpuCell(f.cpuUs?.[floor.key]), stat.n]);
+    }),
     '',
   ];
 }
@@ -473,8 +460,8 @@ function handlersSection(r: BenchResults): string[] {
         h.latency.n,
         ...latencyCells(h.latency, f?.redisPing.p50),
         fmt(h.latency.max),
-        h.cpuUs === undefined ? 'n/a' : fmt(h.cpuUs),
-        h.redisUs === undefined || h.redisUs === null ? 'n/a' : fmt(h.redisUs),
+        cpuCell(h.cpuUs),
+        cpuCell(h.redisUs),
         fmt(h.redisRoundTrips),
         fmt(h.postgresQueries),
         fmt(h.posts),

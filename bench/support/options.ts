@@ -63,6 +63,16 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
       .join('=');
   const has = (name: string): boolean => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   const smoke = has('smoke') || env.BENCH_SMOKE === '1';
+  /** `--name=a,b` as positive numbers, else the smoke or full default. */
+  const numbers = (name: string, smokeDefault: number[], fullDefault: number[]): number[] =>
+    has(name)
+      ? (flag(name) ?? '')
+          .split(',')
+          .map(Number)
+          .filter((x) => x > 0)
+      : smoke
+        ? smokeDefault
+        : fullDefault;
   const list = (value: string | undefined): Part[] =>
     (value ?? '')
       .split(',')
@@ -80,47 +90,19 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     iterations: smoke
       ? () => 10
       : (friends) => (friends >= 500 ? 200 : friends >= 50 ? 1000 : friends >= 20 ? 500 : 3000),
-    sweepSizes: has('sweep-sizes')
-      ? (flag('sweep-sizes') ?? '')
-          .split(',')
-          .map(Number)
-          .filter((x) => x > 0)
-      : smoke
-        ? [50]
-        : [1000, 10_000, 100_000],
-    sweepSdkSizes: has('sweep-sdk-sizes')
-      ? (flag('sweep-sdk-sizes') ?? '')
-          .split(',')
-          .map(Number)
-          .filter((x) => x > 0)
-      : smoke
-        ? [50]
-        : [1000, 10_000],
+    sweepSizes: numbers('sweep-sizes', [50], [1000, 10_000, 100_000]),
+    sweepSdkSizes: numbers('sweep-sdk-sizes', [50], [1000, 10_000]),
     sweepFriends: smoke ? 3 : 20,
     scaleOut: {
       expired: Number(flag('scale-out-size') ?? (smoke ? 200 : 100_000)),
-      workers: has('scale-out-workers')
-        ? (flag('scale-out-workers') ?? '')
-            .split(',')
-            .map(Number)
-            .filter((x) => x > 0)
-        : smoke
-          ? [1, 2]
-          : [1, 2, 4],
+      workers: numbers('scale-out-workers', [1, 2], [1, 2, 4]),
     },
     cacheMemory: {
       users: Number(flag('cache-users') ?? (smoke ? 40 : 2000)),
       connectionsPerUser: 2,
       friendsPerUser: 20,
     },
-    gatewayClients: has('gateway-clients')
-      ? (flag('gateway-clients') ?? '')
-          .split(',')
-          .map(Number)
-          .filter((x) => x > 0)
-      : smoke
-        ? [20]
-        : [2000, 5000],
+    gatewayClients: numbers('gateway-clients', [20], [2000, 5000]),
     gatewaySeconds: Number(flag('gateway-seconds') ?? (smoke ? 2 : 60)),
     outDir: flag('out') ?? 'bench/results',
     cpuProfile: has('cpu-prof'),

@@ -5,15 +5,12 @@ import { RedisExecutor, createRedisClient } from '../../src/layer/adapters/redis
 import { RedisKeys, shardOf } from '../../src/layer/adapters/redis/keys';
 import { RedisPresenceStore } from '../../src/layer/adapters/redis/presence-store';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
-import { STORE_SETTINGS, clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { REDIS_TARGETS, STORE_SETTINGS, connectInput, uniquePrefix } from '../support/stores';
 
 const settings = STORE_SETTINGS;
 const t0 = 1_800_000_000_000;
 
-describe.each([
-  ['standalone', () => redisUrl(), 'standalone' as const],
-  ['cluster', () => clusterUrl(), 'cluster' as const],
-])('heartbeats on %s', (_name, url, mode) => {
+describe.each(REDIS_TARGETS)('heartbeats on %s', (_name, url, mode) => {
   let client: Redis | Cluster;
   let store: RedisPresenceStore;
   const prefix = uniquePrefix();
@@ -30,21 +27,7 @@ describe.each([
   });
 
   const open = (userId: string, connectionId: string, now: number, authorizedUntil = 0) =>
-    store.connect({
-      userId,
-      connectionId,
-      now,
-      detail: 'full',
-      batch: false,
-      authorizedUntil,
-      context: {
-        userId,
-        settings: { shareMode: 'default_all', domains: [] },
-        friendIds: [],
-        info: new Map(),
-        groupIds: [],
-      },
-    });
+    store.connect(connectInput(userId, connectionId, now, { authorizedUntil }));
   const beat = (userId: string, connectionId: string, now: number, extra: object = {}) =>
     store.touch({ userId, connectionId, now, ...extra });
   /** One sweep of the user's shard at `now`: what it claimed and reaped of this user. */

@@ -9,28 +9,14 @@ import { getRuntime, shutdownRuntime } from '../../src/layer/runtime';
 import { loadEvent } from '../../events/sample-events';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
 import { handlerEnvironment } from '../support/runtime-env';
-import { STORE_SETTINGS, clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { REDIS_TARGETS, STORE_SETTINGS, connectInput, uniquePrefix } from '../support/stores';
 
 const settings = STORE_SETTINGS;
 const t0 = 1_800_000_000_000;
 
 /** A first connection of `userId` (no state in the store): resync says whether their choice counts as lost. */
 const open = async (store: RedisPresenceStore, userId: string, connectionId: string) => {
-  const result = await store.connect({
-    userId,
-    connectionId,
-    now: t0,
-    detail: 'full',
-    batch: false,
-    authorizedUntil: 0,
-    context: {
-      userId,
-      settings: { shareMode: 'default_all', domains: [] },
-      friendIds: [],
-      info: new Map(),
-      groupIds: [],
-    },
-  });
+  const result = await store.connect(connectInput(userId, connectionId, t0));
   if (result.kind !== 'applied') throw new Error(`connect answered ${result.kind}`);
   return result;
 };
@@ -44,10 +30,7 @@ function usersOnTwoShards(): [string, string] {
   }
 }
 
-describe.each([
-  ['standalone', () => redisUrl(), 'standalone' as const],
-  ['cluster', () => clusterUrl(), 'cluster' as const],
-])('markFreshIfNew on %s', (_name, url, mode) => {
+describe.each(REDIS_TARGETS)('markFreshIfNew on %s', (_name, url, mode) => {
   let client: Redis | Cluster;
   const prefixes: string[] = [];
   /** A store under a key prefix of its own: a new, empty store. */

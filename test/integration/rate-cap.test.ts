@@ -4,7 +4,7 @@ import { RedisExecutor, createRedisClient } from '../../src/layer/adapters/redis
 import { RedisKeys } from '../../src/layer/adapters/redis/keys';
 import { RedisRateCap } from '../../src/layer/adapters/redis/rate-cap';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
-import { clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { REDIS_TARGETS, uniquePrefix } from '../support/stores';
 
 const CAP = 400;
 const WORKERS = 4;
@@ -26,10 +26,7 @@ async function drive(caps: RedisRateCap[], ms: number): Promise<number[]> {
   );
 }
 
-describe.each([
-  ['standalone', () => redisUrl(), 'standalone' as const],
-  ['cluster', () => clusterUrl(), 'cluster' as const],
-])('the rate cap on %s', (_name, url, mode) => {
+describe.each(REDIS_TARGETS)('the rate cap on %s', (_name, url, mode) => {
   const prefix = uniquePrefix();
   const clients = Array.from({ length: WORKERS }, () => createRedisClient({ url: url(), mode, timeoutMs: 2000 }));
   const caps = clients.map((c) => new RedisRateCap(new RedisExecutor(c, 2000), new RedisKeys(prefix), CAP));

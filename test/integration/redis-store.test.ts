@@ -4,41 +4,17 @@ import { RedisExecutor, createRedisClient } from '../../src/layer/adapters/redis
 import { RedisKeys, SHARD_COUNT, shardOf } from '../../src/layer/adapters/redis/keys';
 import { RedisDeliveryStore } from '../../src/layer/adapters/redis/delivery-store';
 import { RedisPresenceStore } from '../../src/layer/adapters/redis/presence-store';
-import type { UserContext } from '../../src/layer/presence/model';
 import { deleteKeysWithPrefix } from '../support/redis-cleanup';
-import { STORE_SETTINGS, clusterUrl, redisUrl, uniquePrefix } from '../support/stores';
+import { REDIS_TARGETS, STORE_SETTINGS, connectInput, storeContext, uniquePrefix } from '../support/stores';
 
 const settings = STORE_SETTINGS;
 
-const context = (
-  userId: string,
-  friendIds: string[],
-  shareMode: 'default_all' | 'default_none' = 'default_all',
-  domains: string[] = [],
-): UserContext => ({
-  userId,
-  settings: { shareMode, domains },
-  friendIds,
-  info: new Map(),
-  groupIds: [],
-});
+const context = storeContext;
 
 const open = (store: RedisPresenceStore, userId: string, connectionId: string, now: number, extra: object = {}) =>
-  store.connect({
-    userId,
-    connectionId,
-    now,
-    detail: 'full',
-    batch: false,
-    authorizedUntil: 0,
-    context: context(userId, []),
-    ...extra,
-  });
+  store.connect(connectInput(userId, connectionId, now, extra));
 
-describe.each([
-  ['standalone', () => redisUrl(), 'standalone' as const],
-  ['cluster', () => clusterUrl(), 'cluster' as const],
-])('RedisPresenceStore on %s', (_name, url, mode) => {
+describe.each(REDIS_TARGETS)('RedisPresenceStore on %s', (_name, url, mode) => {
   let client: Redis | Cluster;
   let store: RedisPresenceStore;
   const t0 = 1_800_000_000_000;

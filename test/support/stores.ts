@@ -128,3 +128,33 @@ export const STORE_SETTINGS = {
   authGraceMs: 300_000,
   leaseMs: 15_000,
 } as const;
+
+/** The two Redis deployments every store-level suite runs on (`describe.each(REDIS_TARGETS)`: name, url, mode). */
+export const REDIS_TARGETS = [
+  ['standalone', (): string => redisUrl(), 'standalone' as const],
+  ['cluster', (): string => clusterUrl(), 'cluster' as const],
+] as const;
+
+/** A user's cached context as the store takes it: share mode and domains, friends, no info, no groups. */
+export function storeContext(
+  userId: string,
+  friendIds: string[] = [],
+  shareMode: 'default_all' | 'default_none' = 'default_all',
+  domains: string[] = [],
+) {
+  return { userId, settings: { shareMode, domains }, friendIds, info: new Map<string, never>(), groupIds: [] };
+}
+
+/** What `RedisPresenceStore.connect` takes for a plain connection (full detail, no batches), with `extra` on top. */
+export function connectInput(userId: string, connectionId: string, now: number, extra: object = {}) {
+  return {
+    userId,
+    connectionId,
+    now,
+    detail: 'full' as const,
+    batch: false,
+    authorizedUntil: 0,
+    context: storeContext(userId),
+    ...extra,
+  };
+}

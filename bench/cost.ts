@@ -181,6 +181,35 @@ export interface ProfileModel {
 }
 
 /**
+ * Heartbeats the shipped client sends in `seconds` with updates arriving as a Poisson process of `rate` per second: a
+ * heartbeat after `interval` s without a message, and never later than two intervals after the previous heartbeat
+ * (src/client/presence-client.ts). Simulated with a fixed seed, so the model is the same on every run.
+ */
+export function shippedClientHeartbeats(rate: number, interval: number, seconds: number): number {
+  let seed = 42;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed + 0.5) / 2147483648;
+  };
+  let beats = 0;
+  let lastMessage = 0;
+  let lastBeat = 0;
+  let nextUpdate = -Math.log(random()) / rate;
+  for (;;) {
+    const beatAt = Math.min(lastMessage + interval, lastBeat + 2 * interval);
+    if (Math.min(beatAt, nextUpdate) > seconds) return beats;
+    if (beatAt <= nextUpdate) {
+      beats += 1;
+      lastMessage = beatAt;
+      lastBeat = beatAt;
+    } else {
+      lastMessage = nextUpdate;
+      nextUpdate += -Math.log(random()) / rate;
+    }
+  }
+}
+
+/**
  * Cost per concurrent user per month (a user slot online 730 h a month, e.g. three users online 8 h a day each)
  * under the standard profile. Floor: API Gateway connection minutes plus the heartbeats in. On top: tab switches in,
  * the messages out to friends' connections, and Lambda (requests and billed GB-s at the warm p50 measured above).
@@ -215,14 +244,11 @@ export function standardProfileCost(
     lambda('authorizer', sessions * p.connectionsPerUser) +
     lambda('connect', sessions * p.connectionsPerUser) +
     lambda('close', sessions * p.connectionsPerUser);
-  // The client sends a heartbeat after an interval of silence, so an update replaces the heartbeat it precedes. On the
-  // connection the user is active in (updates as a Poisson process of rate r per second, interval H), a message goes
-  // out at min(H, time to the next update): r / (1 - e^(-rH)) messages per second, of which r are updates.
+  // The client's heartbeat rule on the connection the user is active in (the other one beats every interval).
   const seconds = hours * 3600;
-  const rate = (switches + statusChanges) / seconds;
   const replacedBeats =
-    heartbeats -
-    (seconds * (rate / (1 - Math.exp(-rate * heartbeatSeconds)) - rate) + heartbeats / p.connectionsPerUser);
+    heartbeats / p.connectionsPerUser -
+    shippedClientHeartbeats((switches + statusChanges) / seconds, heartbeatSeconds, seconds);
   const price = (behaviour: string, messagesOut: number, beatsReplaced = 0): ProfileCost => {
     const beats = heartbeats - beatsReplaced;
     const parts = {

@@ -824,9 +824,10 @@ function standardProfileSection(cost: NonNullable<BenchResults['cost']>): string
       'service does: connection minutes plus the heartbeats in. On top: the tab switches and status changes in, the ' +
       "messages out to friends' connections, Lambda requests and GB-s at the warm p50 above. Batches merge only changes " +
       "ready for a connection at once (a sweep pass, a burst); this profile's changes are single and spread over time, " +
-      'so no saving is modelled for them. The shipped client sends a heartbeat after an interval of silence, so an ' +
-      'update replaces the heartbeat it precedes (last row; updates modelled as a Poisson process on one of the two ' +
-      'connections). Target: at most 1.2x the floor with interest and batches.',
+      'so no saving is modelled for them. The shipped client sends a heartbeat after an interval of silence and at ' +
+      'most two intervals after the previous one, so an update replaces the heartbeat it precedes (last row; the ' +
+      'client rule simulated with updates as a Poisson process on one of the two connections). Target: at most 1.2x ' +
+      'the floor with interest and batches.',
     '',
     row(['heartbeat', 'floor USD', 'behaviour', 'messages out', 'heartbeats replaced', 'USD', 'x floor']),
     row(['---', '---:', '---', '---:', '---:', '---:', '---:']),

@@ -124,6 +124,8 @@ function handshakeStatus(event: unknown): number | undefined {
 export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
   private socket: WebSocketLike | undefined;
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last heartbeat went out (or the connection opened). */
+  private lastHeartbeatAt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private attempt = 0;
   private current: PresenceUpdate = {};
@@ -196,15 +198,25 @@ export class PresenceClient extends TypedEmitter<PresenceClientEvents> {
   }
 
   /**
-   * Sends a heartbeat once the connection has been silent for the interval. A page switch replaces the heartbeat it
-   * precedes instead of adding to it: one paid message and one Lambda invocation less (the contract counts both as
-   * liveness), and no longer silence than the interval (Chrome keeps an MV3 service worker with such a socket alive).
+   * Sends a heartbeat once the connection has been silent for the interval, and never later than two intervals after
+   * the previous heartbeat. A page switch replaces the heartbeat it precedes instead of adding to it (one paid message
+   * and one Lambda invocation less; the contract counts both as liveness) with no longer silence than the interval
+   * (Chrome keeps an MV3 service worker with such a socket alive). The bound keeps the interval the server learns
+   * from the gaps between heartbeats, and so the time a dead connection stays online, within 2.5 x 2 intervals.
    */
   private armHeartbeat(): void {
+    const interval = this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS;
+    const now = Date.now();
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(() => {
-      if (this.send({ action: 'heartbeat' })) this.armHeartbeat();
-    }, this.options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
+    else this.lastHeartbeatAt = now;
+    this.heartbeatTimer = setTimeout(
+      () => {
+        if (!this.send({ action: 'heartbeat' })) return;
+        this.lastHeartbeatAt = Date.now();
+        this.armHeartbeat();
+      },
+      Math.max(0, Math.min(interval, this.lastHeartbeatAt + 2 * interval - now)),
+    );
   }
 
   private deliver(message: PresenceUpdateMessage | PresenceTimeoutMessage): void {

@@ -60,17 +60,23 @@ describe.each(REDIS_TARGETS)('heartbeats on %s', (_name, url, mode) => {
     expect((await store.connectionsOf(['hana'])).size).toBe(0);
   });
 
-  it('counts updates as liveness messages: heartbeats that updates replaced do not stretch the interval estimate', async () => {
-    // Arrange: the client library skips a heartbeat after each update-presence (the contract counts both as alive)
-    await open('uma', 'u1', t0);
-    expect((await beat('uma', 'u1', t0 + 20_000)).kind).toBe('ok');
-    // Act: ten minutes of page switches every 15 s and no heartbeat, then one heartbeat, then silence
-    for (let t = 35_000; t <= 635_000; t += 15_000)
-      await store.update({ userId: 'uma', connectionId: 'u1', now: t0 + t, page: undefined, status: 'online' });
-    expect((await beat('uma', 'u1', t0 + 640_000)).kind).toBe('ok');
-    // Assert: 20 s between liveness messages, so the connection is gone 90 s after the last one (not 2.5 x 620 s)
-    expect((await sweep('uma', t0 + 729_000)).reaped).toEqual([]);
-    expect((await sweep('uma', t0 + 731_000)).reaped).toEqual(['expired']);
+  it('keeps learning a one-minute heartbeat from the beats when updates come in between (PageNow: 2.5 intervals)', async () => {
+    // Arrange: PageNow's extension beats once a minute from an alarm and sends update-presence on tab switches
+    await open('pia', 'p1', t0);
+    // Act: five minutes of a page switch 10 s before every beat
+    for (let t = 60_000; t <= 300_000; t += 60_000) {
+      await store.update({
+        userId: 'pia',
+        connectionId: 'p1',
+        now: t0 + t - 10_000,
+        page: undefined,
+        status: 'online',
+      });
+      expect((await beat('pia', 'p1', t0 + t)).kind).toBe('ok');
+    }
+    // Assert: the connection lives 2.5 x 60 s after its last beat, so one late alarm does not take the user offline
+    expect((await sweep('pia', t0 + 300_000 + 149_000)).reaped).toEqual([]);
+    expect((await sweep('pia', t0 + 300_000 + 151_000)).reaped).toEqual(['expired']);
   });
 
   it('lets the expiry index lag behind a heartbeat: the sweep finds the connection alive and indexes it again', async () => {

@@ -132,8 +132,22 @@ describe('PresenceClient heartbeats', () => {
     await jest.advanceTimersByTimeAsync(20_000);
     expect(beats()).toBe(3);
     expect(s.sent.map((m) => m.action)).toEqual(['heartbeat', 'update-presence', 'heartbeat', 'heartbeat']);
+    // page switches every 15 s never leave more than two intervals between heartbeats (what the server learns from)
+    const beatsAt: number[] = [];
+    const send = s.send.bind(s);
+    s.send = (data: string) => {
+      if ((JSON.parse(data) as { action?: string }).action === 'heartbeat') beatsAt.push(Date.now());
+      send(data);
+    };
+    const start = Date.now();
+    for (let i = 0; i < 8; i += 1) {
+      await jest.advanceTimersByTimeAsync(15_000);
+      client.updatePresence({ url: `https://example.com/${i}`, title: 'Example' });
+    }
+    expect(beatsAt.map((at) => at - start)).toEqual([40_000, 80_000, 120_000]);
+    expect(beats()).toBe(6);
     client.close();
     await jest.advanceTimersByTimeAsync(60_000);
-    expect(beats()).toBe(3);
+    expect(beats()).toBe(6);
   });
 });

@@ -9,7 +9,7 @@ import { RATE_CAP_SCRIPT } from './rate-cap';
  * idle (0 = off), auth grace, lease deadline, context ttl (s).
  *
  * Connection record (one field of the user's connection hash): `a,hb,hi,tk,tr,rn,x,iu,id,ix|{json}`. In front, as
- * plain numbers, what a heartbeat reads or writes: a last activity, hb last heartbeat or update, hi heartbeat interval, tk/tr/rn
+ * plain numbers, what a heartbeat reads or writes: a last activity, hb last heartbeat, hi heartbeat interval, tk/tr/rn
  * rate limit (tokens, at time, last limited notice), x authorized until (0 none), iu last update-presence, id idle
  * (0|1), ix the deadline last written to the expiry index (0 unknown; the index may be behind it, never ahead). After
  * the `|`, a JSON object with the rest: s connection status (online|away), u/t/d/h shared page (empty when not shared;
@@ -573,9 +573,7 @@ if ARGV[17] == '1' then
   r.ts = NOW
 end
 if ARGV[22] == '1' then r.act = ARGV[23]; r.ts = NOW end
--- An update keeps the connection alive as a heartbeat does (clients skip the heartbeat an update replaced), so the
--- heartbeat interval is measured from it: silence between liveness messages, not between heartbeats.
-r.a = NOW; r.hb = NOW; r.iu = NOW; r.id = 0
+r.a = NOW; r.iu = NOW; r.id = 0
 r.e = liveness(r)
 index_connection(K, user, conn, r)
 redis.call('HSET', K[1], conn, encode_record(r))

@@ -183,7 +183,9 @@ export async function startHandlerPool(threads: number, host: PoolHost): Promise
   let nextId = 0;
 
   const spawnThread = (): HandlerThread => {
-    // The environment as it is now: the stack has pointed the handlers' env at its own port and stores.
+    // The environment as this thread sees it now (the stack has pointed it at its own port and stores), passed
+    // explicitly: a host that replaces process.env with its own object (Jest does) would otherwise hand the thread
+    // the process's original environment.
     const worker = new Worker(BOOT, { eval: true, env: { ...process.env } });
     return new HandlerThread(worker, host, (gone) => replace(gone));
   };

@@ -181,24 +181,21 @@ export async function startLocalStack(config: LocalConfig): Promise<LocalStack> 
     ].join(',');
     const core = parseCoreConfig(process.env);
     // The same delivery pipeline as in AWS: the worker handler behind an in-process queue (the handlers are known
-    // once the pool has started; the queue calls them only then).
-    const registryOf: { handlers?: HandlerRegistry } = {};
+    // once the pool has started, which needs the queue; the queue calls them only then).
+    let handlers: HandlerRegistry | undefined = inProcess;
     const workQueue = new LocalWorkQueue(
-      (event, context) => (registryOf.handlers as HandlerRegistry).worker(event, context),
+      (event, context) => (handlers as HandlerRegistry).worker(event, context),
       config.workers,
     );
     // Presence events through the same port as in AWS: the local bus instead of EventBridge.
     const events = new LocalEventBus({ webhookUrl: config.webhookUrl });
     cleanups.push(() => events.stop());
     useLocalAdapters({ queue: workQueue, events });
-    let handlers: HandlerRegistry;
-    if (inProcess) handlers = inProcess;
-    else {
+    if (!handlers) {
       const pool = await startHandlerPool(config.handlerThreads, { queue: workQueue, events });
       cleanups.push(() => pool.stop());
       handlers = pool.handlers;
     }
-    registryOf.handlers = handlers;
     const runtime = await getRuntime(); // warm: fail now, naming a bad key, not on the first request
     cleanups.push(() => shutdownRuntime());
     cleanups.push(() => workQueue.stop());

@@ -84,7 +84,7 @@ function latestPage(url: unknown, title: unknown, domain: unknown): Page | null 
 }
 
 /**
- * A connection record's last activity: the first of the numbers in front of the record (`a,e,...|{json}`, see
+ * A connection record's last activity: the first of the numbers in front of the record (`a,hb,...|{json}`, see
  * scripts.ts), or the `a` field of a record written in the old layout (JSON only).
  */
 export function lastActivityOf(raw: string): number {

@@ -102,6 +102,16 @@ export async function run(argv: readonly string[]): Promise<number> {
           gateway: 'sdk',
         })),
       );
+      step(`seeding ${poolSize} online friends opted into batches`);
+      await seedOnlinePool(stores, poolSize, true);
+      step(`sweep, real @connections client, friends opted into batches: ${options.sweepSdkSizes.join(', ')}`);
+      sweep.push(
+        ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, {
+          ...profile,
+          gateway: 'sdk',
+          friendsBatch: true,
+        })),
+      );
     }
     if (options.parts.has('scale-out')) {
       const { expired, workers } = options.scaleOut;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ConnectionsApi } from './support/connections-api';
 import { commandStats, commandStatsDelta, cpuSeconds } from './support/process-stats';
-import { POOL_PREFIX, removeLeftovers, seedExpiredConnections } from './support/seed';
+import { BATCH_POOL_PREFIX, POOL_PREFIX, removeLeftovers, seedExpiredConnections } from './support/seed';
 import type { BenchStores } from './support/stores';
 import { seedUsersWithPoolFriends } from './support/stores';
 import type { SweepWorkerReport } from './sweep-worker';
@@ -14,13 +14,18 @@ export interface SweepFigure {
   readonly gateway: 'sdk' | 'memory';
   readonly expired: number;
   readonly friendsEach: number;
+  /** The friends' connections opted into batches (as the shipped client does): a pass sends each one batch. */
+  readonly friendsBatch: boolean;
   readonly wallMs: number;
   readonly connectionsPerSecond: number;
   readonly notificationsPerSecond: number;
   /** Posts (notifications) plus DeleteConnection calls per second. */
   readonly connectionsApiCallsPerSecond: number;
   readonly reaped: number;
+  /** Messages delivered to friends (each element of a `presence-batch` counts). */
   readonly notifications: number;
+  /** PostToConnection calls (a batch is one). */
+  readonly posts: number;
   readonly deletes: number;
   readonly failed: number;
   readonly redisRoundTrips: number;
@@ -89,13 +94,15 @@ export async function benchSweep(
   sizes: readonly number[],
   friendsEach: number,
   poolSize: number,
-  options: { cpuProfileDir?: string; gateway?: 'sdk' | 'memory' } = {},
+  options: { cpuProfileDir?: string; gateway?: 'sdk' | 'memory'; friendsBatch?: boolean } = {},
 ): Promise<SweepFigure[]> {
   const figures: SweepFigure[] = [];
   const gateway = options.gateway ?? 'sdk';
+  const friendsBatch = options.friendsBatch ?? false;
   for (const n of sizes) {
-    const prefix = `s${n}${gateway[0]}`;
-    await seedUsersWithPoolFriends(stores.pool, prefix, n, POOL_PREFIX, poolSize, friendsEach);
+    const prefix = `s${n}${gateway[0]}${friendsBatch ? 'b' : ''}`;
+    const poolPrefix = friendsBatch ? BATCH_POOL_PREFIX : POOL_PREFIX;
+    await seedUsersWithPoolFriends(stores.pool, prefix, n, poolPrefix, poolSize, friendsEach);
     await seedExpiredConnections(stores, prefix, n);
     const before = await api.counts();
     const cmdBefore = await commandStats(stores.redis);
@@ -104,7 +111,10 @@ export async function benchSweep(
     const apiCpu0 = cpuSeconds(api.pid);
     // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
     const extra = options.cpuProfileDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}-${n}-profiles`)}`]
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}${friendsBatch ? '-batch' : ''}-${n}-profiles`)}`,
+        ]
       : [];
     const { report, problems } = await runWorker(
       {
@@ -129,19 +139,22 @@ export async function benchSweep(
     );
     if (reapedOf(report) < n) await removeLeftovers(stores, prefix, n);
     const seconds = report.wallMs / 1000;
-    const notifications = gateway === 'memory' ? report.gatewayPosts : (after.POST ?? 0) - (before.POST ?? 0);
+    const posts = gateway === 'memory' ? report.gatewayPosts : (after.POST ?? 0) - (before.POST ?? 0);
+    const notifications = gateway === 'memory' ? posts : (after.CHANGES ?? 0) - (before.CHANGES ?? 0);
     const deletes = gateway === 'memory' ? report.gatewayCloses : (after.DELETE ?? 0) - (before.DELETE ?? 0);
     const reaped = report.stats.reaped ?? 0;
     figures.push({
       gateway,
       expired: n,
       friendsEach,
+      friendsBatch,
       wallMs: report.wallMs,
       connectionsPerSecond: reaped / seconds,
       notificationsPerSecond: notifications / seconds,
-      connectionsApiCallsPerSecond: (notifications + deletes) / seconds,
+      connectionsApiCallsPerSecond: (posts + deletes) / seconds,
       reaped,
       notifications,
+      posts,
       deletes,
       failed: (report.stats.failed ?? 0) + (report.stats.closeFailures ?? 0) + (report.stats.shardErrors ?? 0),
       redisRoundTrips: report.redisRoundTrips,

@@ -1,8 +1,8 @@
 // A stand-in for API Gateway's @connections API, run as its own process so its CPU is not charged to the handlers.
 import { createServer } from 'node:http';
 
-/** Requests answered so far, by method. */
-const counts: Record<string, number> = { POST: 0, DELETE: 0, GET: 0 };
+/** Requests answered so far, by method; CHANGES: messages delivered (a `presence-batch` counts its elements). */
+const counts: Record<string, number> = { POST: 0, DELETE: 0, GET: 0, CHANGES: 0 };
 
 const server = createServer((req, res) => {
   if (req.url === '/__stats') {
@@ -10,10 +10,17 @@ const server = createServer((req, res) => {
     res.end(JSON.stringify(counts));
     return;
   }
-  req.on('data', () => undefined);
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const method = req.method ?? 'GET';
     counts[method] = (counts[method] ?? 0) + 1;
+    if (method === 'POST') {
+      const body = Buffer.concat(chunks).toString('utf8');
+      counts.CHANGES =
+        (counts.CHANGES ?? 0) +
+        (body.startsWith('{"type":"presence-batch"') ? (JSON.parse(body) as { changes: unknown[] }).changes.length : 1);
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(method === 'GET' ? JSON.stringify({ connectedAt: new Date().toISOString() }) : '');
   });

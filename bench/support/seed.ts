@@ -5,8 +5,10 @@ import { forEachLimit } from './stats';
 import type { BenchStores } from './stores';
 import { seedUsers, userId } from './stores';
 
-/** The pool of online friends: user ids `f000000...`, connection ids `cf<i>`. */
+/** The pool of online friends: user ids `f000000...`, connection ids `cf<i>`; one message per change (no opt-in). */
 export const POOL_PREFIX = 'f';
+/** The same pool with batches opted in, as the shipped client and extension connect: `g000000...`, `cg<i>`. */
+export const BATCH_POOL_PREFIX = 'g';
 
 /** A store on the bench Redis with the bench's timing (PRESENCE_TIMEOUT_SECONDS and friends, from the environment). */
 export function seedingStore(stores: BenchStores): { store: RedisPresenceStore; timeoutMs: number; close: () => void } {
@@ -37,13 +39,14 @@ async function seedConnection(
   user: string,
   connectionId: string,
   now: number,
+  batch = false,
 ) {
   await store.connect({
     userId: user,
     connectionId,
     now,
     detail: 'full',
-    batch: false,
+    batch,
     authorizedUntil: 0,
     context: seedContext(user),
   });
@@ -62,9 +65,13 @@ export async function clearSeededDeliveries(stores: BenchStores): Promise<void> 
   await pipeline.exec();
 }
 
-/** Inserts the pool users and brings each online with one connection (directly in the store: no fan-out). */
-export async function seedOnlinePool(stores: BenchStores, size: number): Promise<void> {
-  await seedUsers(stores.pool, POOL_PREFIX, size);
+/**
+ * Inserts the pool users and brings each online with one connection (directly in the store: no fan-out); with
+ * `batch`, the batch-opted pool.
+ */
+export async function seedOnlinePool(stores: BenchStores, size: number, batch = false): Promise<void> {
+  const prefix = batch ? BATCH_POOL_PREFIX : POOL_PREFIX;
+  await seedUsers(stores.pool, prefix, size);
   const { store, close } = seedingStore(stores);
   await store.markFresh();
   const now = Date.now();
@@ -72,7 +79,7 @@ export async function seedOnlinePool(stores: BenchStores, size: number): Promise
     await forEachLimit(
       Array.from({ length: size }, (_, i) => i),
       64,
-      (i) => seedConnection(store, stores, userId(POOL_PREFIX, i), `cf${i}`, now),
+      (i) => seedConnection(store, stores, userId(prefix, i), `c${prefix}${i}`, now, batch),
     );
     await clearSeededDeliveries(stores);
   } finally {

@@ -164,6 +164,8 @@ async function build(): Promise<Runtime> {
       maxBatchBytes: 32 * 1024,
       leaseMs: DELIVERY_LEASE_MS,
       claimLimit: 200,
+      // One plan of a pass over all 256 shards: up to 5,000 changes x their friends' connections in memory at once.
+      planLimit: 5000,
     },
   );
   const deps: PresenceDeps = { store, directory, gateway, deliverer: delivery, groups, clock, log };

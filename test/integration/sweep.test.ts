@@ -7,6 +7,7 @@ import { handler as timeout } from '../../src/functions/timeout/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
 import { getRuntime } from '../../src/layer/runtime';
 import { sweepOnce } from '../../src/layer/presence/sweep';
+import { shardOf } from '../../src/layer/adapters/redis/keys';
 import { advance, useFakeDate } from '../support/clock';
 import { loadEvent, restEvent, wsEvent } from '../../events/sample-events';
 import { handlerEnvironment } from '../support/runtime-env';
@@ -146,6 +147,39 @@ it('two sweeps at once never notify twice and never lose a user', async () => {
   expect([...new Set(env.api.deleted())].sort()).toEqual(users.map((u) => u.id).sort());
   expect(env.api.deleted()).toHaveLength(20);
   await hangUp('bob', bob1);
+});
+
+it('a friend of users in many shards who expire together gets one presence-batch per pass, if it opted in', async () => {
+  const [batched, single] = [conn('B'), conn('B')];
+  const users = Array.from({ length: 20 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
+  // The point: these users' outbox entries live in different shards, yet the pass plans them together.
+  expect(new Set(users.map((u) => shardOf(u.userId))).size).toBeGreaterThan(10);
+  for (const u of users) await open(u.userId, u.id);
+  advance(60_000);
+  const optIn = wsEvent<{ queryStringParameters?: Record<string, string> }>('connect', 'bob', batched);
+  optIn.queryStringParameters = { batch: '1' };
+  await connect(optIn as never);
+  await open('bob', single);
+  env.api.reset();
+
+  advance(31_000);
+  await sweep();
+  advance(10_001);
+  await sweep();
+
+  const received = env.api.messagesTo(batched);
+  expect(received).toHaveLength(1);
+  const batch = received[0] as { type: string; changes: { type: string; userId: string }[] };
+  expect(batch.type).toBe('presence-batch');
+  expect(batch.changes.every((c) => c.type === 'presence-timeout')).toBe(true);
+  expect(batch.changes.map((c) => c.userId).sort()).toEqual(users.map((u) => u.userId).sort());
+  // Without the opt-in, one message per change, as before.
+  expect(
+    timeoutsTo(single)
+      .map((m) => m.userId)
+      .sort(),
+  ).toEqual(users.map((u) => u.userId).sort());
+  await Promise.all([hangUp('bob', batched), hangUp('bob', single)]);
 });
 
 it('a failing delivery to one connection does not stop the others', async () => {

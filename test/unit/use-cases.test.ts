@@ -150,6 +150,7 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   return {
     delivery,
     store,
+    outbox,
     gateway,
     posts,
     acks,
@@ -175,6 +176,26 @@ describe('delivery', () => {
     expect(w.posts[0]?.body).toMatchObject({ type: 'update-presence', userId: 'ann', v: 100 });
     expect(w.acks).toEqual([{ userId: 'ann', v: 100 }]);
     expect(w.mail).toEqual([]);
+  });
+
+  it('plans the outboxes of several shards together: one batch per connection, a failing shard left for later', async () => {
+    const w = world({ ben: [target('b1', { batch: true })] });
+    const byShard: Record<number, PendingChange[]> = {
+      0: [pending({ userId: 'ann', v: 100 })],
+      2: [pending({ userId: 'cat', v: 200 })],
+    };
+    const claimed: number[] = [];
+    w.outbox.claimOutbox = async (shard) => {
+      claimed.push(shard);
+      if (shard === 1) throw new Error('node down');
+      return byShard[shard] ?? [];
+    };
+    await expect(w.delivery.drain('e', [0, 1, 2, 3], Number.POSITIVE_INFINITY)).rejects.toThrow('node down');
+    expect(claimed.sort()).toEqual([0, 1, 2, 3]);
+    expect(w.posts).toHaveLength(1);
+    expect(w.posts[0]?.body).toMatchObject({ type: 'presence-batch' });
+    expect((w.posts[0]?.body.changes as { userId: string }[]).map((c) => c.userId).sort()).toEqual(['ann', 'cat']);
+    expect(w.acks.map((a) => a.userId).sort()).toEqual(['ann', 'cat']);
   });
 
   it('filters page-only changes out for status-detail connections before they cost a call', async () => {

@@ -33,7 +33,7 @@ export const handler = async (event: SQSEvent, context?: Partial<Context>): Prom
         // The pass was due when the schedule handed it over (the queue's send time).
         const sentAt = Number(record.attributes?.SentTimestamp);
         if (Number.isFinite(sentAt) && sentAt > 0) putMetric('SweepLag', Date.now() - sentAt);
-      } else await Promise.all(shards.map((shard) => deps.deliverer.drain(endpoint, shard, deadline)));
+      } else await deps.deliverer.drain(endpoint, shards, deadline);
     } catch (error) {
       logger.error('work message failed', { messageId: record.messageId, error: error as Error });
       failures.push({ itemIdentifier: record.messageId });

@@ -40,8 +40,13 @@ export interface DeliverySettings {
   readonly maxBatchBytes: number;
   /** How long a claimed outbox entry or mailbox stays ours. */
   readonly leaseMs: number;
-  /** Entries claimed per step. */
+  /** Entries claimed per shard per step. */
   readonly claimLimit: number;
+  /**
+   * Outbox entries of several shards planned together at most (a drain over many shards): changes of different shards
+   * for the same connection then share one `presence-batch` call. Bounds the memory of one plan. Default: `claimLimit`.
+   */
+  readonly planLimit?: number;
 }
 
 /** What the delivery module needs. */
@@ -83,6 +88,9 @@ export function emptyDeliveryStats(): DeliveryStats {
 }
 
 type CallOutcome = 'sent' | 'gone' | 'retry';
+
+/** Shards claimed from (or drained) at once in a drain over many shards. */
+const SHARDS_AT_ONCE = 16;
 
 /** Rounds of permits a batch of closes waits for before leaving the rest to API Gateway's idle timeout. */
 const CLOSE_ATTEMPTS = 20;
@@ -255,29 +263,59 @@ export class DeliveryService implements Deliverer {
     await this.notify([this.deps.outbox.shardOf(target.ownerId)], delayMs);
   }
 
-  async drain(endpoint: string, shard: number, deadline: number): Promise<DeliveryStats> {
-    const stats = await this.drainOutbox(endpoint, shard, deadline);
-    return this.drainMail(endpoint, shard, deadline, stats);
+  async drain(endpoint: string, shards: readonly number[], deadline: number): Promise<DeliveryStats> {
+    const stats = emptyDeliveryStats();
+    let failure: unknown;
+    try {
+      await this.drainOutboxes(endpoint, shards, deadline, stats);
+    } catch (error) {
+      failure = error;
+    }
+    // Mailboxes are per target connection already (a box holds what every source left for it): one shard at a time.
+    const mail = await mapSettled(shards, SHARDS_AT_ONCE, (shard) => this.drainMail(endpoint, shard, deadline, stats));
+    const failed = mail.find((r) => r.status === 'rejected');
+    if (failure === undefined && failed) failure = failed.reason;
+    if (failure !== undefined) throw failure;
+    return stats;
   }
 
-  /** Delivers due outbox entries of one shard until none is left or `deadline` passes. */
-  async drainOutbox(
+  /**
+   * Delivers the due outbox entries of `shards` until none is left or `deadline` passes. Each step claims from every
+   * shard still holding entries (up to `planLimit` entries in all) and delivers them as one plan, so a connection that
+   * is a friend of several changed users in different shards (a mass expiry, a sweep pass) gets one `presence-batch`
+   * call instead of one call per shard. A shard whose claim fails is left for the next drain (nothing was claimed);
+   * the others go on and the first error is thrown at the end.
+   */
+  async drainOutboxes(
     endpoint: string,
-    shard: number,
+    shards: readonly number[],
     deadline: number,
     stats = emptyDeliveryStats(),
   ): Promise<DeliveryStats> {
-    while (this.deps.clock() < deadline) {
-      const changes = await this.deps.outbox.claimOutbox(
-        shard,
-        this.deps.clock(),
-        this.settings.leaseMs,
-        this.settings.claimLimit,
+    const { deps, settings } = this;
+    const planLimit = settings.planLimit ?? settings.claimLimit;
+    let open = [...shards];
+    let failure: unknown;
+    while (open.length > 0 && deps.clock() < deadline) {
+      const limit = Math.max(1, Math.min(settings.claimLimit, Math.floor(planLimit / open.length)));
+      const now = deps.clock();
+      const claims = await mapSettled(open, SHARDS_AT_ONCE, (shard) =>
+        deps.outbox.claimOutbox(shard, now, settings.leaseMs, limit),
       );
-      if (changes.length === 0) break;
-      await this.deliverChanges(endpoint, changes, stats);
-      if (changes.length < this.settings.claimLimit) break;
+      const changes: PendingChange[] = [];
+      const more: number[] = [];
+      claims.forEach((claim, i) => {
+        if (claim.status === 'rejected') {
+          failure ??= claim.reason;
+          return;
+        }
+        for (const change of claim.value) changes.push(change);
+        if (claim.value.length >= limit) more.push(open[i] as number);
+      });
+      if (changes.length > 0) await this.deliverChanges(endpoint, changes, stats);
+      open = more;
     }
+    if (failure !== undefined) throw failure;
     return stats;
   }
 

@@ -292,10 +292,13 @@ export interface Deliverer {
       readonly notice?: Record<string, unknown>;
     }[],
   ): Promise<number>;
-  /** Delivers what is due in one shard (outbox and mailboxes) until `deadline`. */
+  /**
+   * Delivers what is due in `shards` (outboxes, planned together so one connection gets one batch for changes of
+   * several shards, then mailboxes) until `deadline`.
+   */
   drain(
     endpoint: string,
-    shard: number,
+    shards: readonly number[],
     deadline: number,
   ): Promise<{ calls: number; sent: number; gone: number; retried: number }>;
 }

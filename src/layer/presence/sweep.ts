@@ -105,8 +105,8 @@ async function recheckShard(
   }
 }
 
-/** The delivery half of a pass over one shard: page settings re-applied, then its outbox and mailboxes drained. */
-async function settleShard(
+/** Page settings re-applied in one shard; on failure (Postgres or the proxy down) they are re-applied on a later pass. */
+async function recheckSettled(
   deps: PresenceDeps,
   shard: number,
   options: SweepOptions,
@@ -116,14 +116,18 @@ async function settleShard(
   try {
     await recheckShard(deps, shard, options, stats, deadline);
   } catch (error) {
-    // Postgres (or the proxy) is down: settings are re-applied on a later pass; reaping and delivery go on.
     deps.log.warn('re-applying page settings failed; retried later', { shard, error: String(error) });
   }
-  const delivered = await deps.deliverer.drain(options.endpoint, shard, deadline);
-  stats.calls += delivered.calls;
-  stats.sent += delivered.sent;
-  stats.gone += delivered.gone;
-  stats.retried += delivered.retried;
+}
+
+function logFailure(deps: PresenceDeps, message: string, error: unknown, fields: Record<string, unknown>) {
+  const reason = error as { dependency?: string; cause?: unknown };
+  deps.log.error(message, {
+    ...fields,
+    error: String(error),
+    ...(reason.dependency ? { dependency: reason.dependency } : {}),
+    ...(reason.cause ? { cause: String(reason.cause) } : {}),
+  });
 }
 
 /**
@@ -142,26 +146,25 @@ export async function sweepOnce(
   const reaping = await mapSettled(shards, options.shardConcurrency, (shard) =>
     reapShard(deps, shard, options, stats, deadline),
   );
-  const settling = await mapSettled(shards, options.shardConcurrency, (shard) =>
-    settleShard(deps, shard, options, stats, deadline),
-  );
-  const results = shards.map((_, i) =>
-    reaping[i]?.status === 'rejected'
-      ? (reaping[i] as PromiseSettledResult<void>)
-      : (settling[i] as PromiseSettledResult<void>),
-  );
-  results.forEach((result, i) => {
+  reaping.forEach((result, i) => {
     if (result.status === 'rejected') {
       stats.shardErrors += 1;
-      const reason = result.reason as { dependency?: string; cause?: unknown };
-      deps.log.error('sweep of a shard failed', {
-        shard: shards[i],
-        error: String(result.reason),
-        ...(reason.dependency ? { dependency: reason.dependency } : {}),
-        ...(reason.cause ? { cause: String(reason.cause) } : {}),
-      });
+      logFailure(deps, 'sweep of a shard failed', result.reason, { shard: shards[i] });
     }
   });
+  await mapSettled(shards, options.shardConcurrency, (shard) => recheckSettled(deps, shard, options, stats, deadline));
+  // The outboxes of all the pass's shards are planned together: a friend of many users who changed in this pass (a
+  // mass expiry) gets one batch, not one call per shard. A shard that cannot be drained is left for the next pass.
+  try {
+    const delivered = await deps.deliverer.drain(options.endpoint, shards, deadline);
+    stats.calls += delivered.calls;
+    stats.sent += delivered.sent;
+    stats.gone += delivered.gone;
+    stats.retried += delivered.retried;
+  } catch (error) {
+    stats.shardErrors += 1;
+    logFailure(deps, 'delivery of a sweep pass failed', error, { shards: shards.length });
+  }
   stats.passes += 1;
   return stats;
 }

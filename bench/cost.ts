@@ -178,6 +178,18 @@ export interface ProfileModel {
   readonly heartbeatSeconds: number;
   readonly floorUsd: number;
   readonly behaviours: ProfileCost[];
+  /**
+   * What any implementation of the contract pays at least, as a multiple of the floor, with the shipped client's
+   * heartbeats: connection minutes and heartbeats in, one Lambda request per heartbeat (the contract's `heartbeat`
+   * handler; requests only, no duration), the updates in, and every status change and online/offline announcement out
+   * to every friend connection (status detail receives them). Page switches out and all other Lambda cost excluded.
+   */
+  readonly contractMinimum: {
+    readonly multiple: number;
+    readonly heartbeatRequests: number;
+    readonly updatesIn: number;
+    readonly statusOut: number;
+  };
 }
 
 /**
@@ -265,13 +277,34 @@ export function standardProfileCost(
   // Announcements: online when the first connection opens, offline when the last one closes or is reaped.
   const announcements = sessions * 2 * targets;
   const full = (switches + statusChanges) * targets + announcements;
-  const interest = switches * targets * p.popupOpenShare + statusChanges * targets + announcements;
+  // A page switch reaches a friend's connection only while that friend's popup is open, and a person has one popup
+  // open at a time: 5% of a friend's time means one of their connections at `full` 5% of the time, not each of them.
+  const statusOut = statusChanges * targets + announcements;
+  const interest = switches * p.onlineFriends * p.popupOpenShare + statusOut;
   // Batches merge only changes ready for a connection at once (a sweep pass, a burst). In this profile every change
   // is a single user's, spread over time, so batching saves no message: modelled as none rather than guessed.
   const batched = interest;
+  const shipped = price('shipped', interest, replacedBeats);
+  const minimum = {
+    heartbeatRequests: perMillion(heartbeats - replacedBeats, PRICES.lambdaRequestsPerMillion),
+    updatesIn: shipped.parts.updatesIn,
+    statusOut: perMillion(statusOut, PRICES.wsMessagesPerMillion),
+  };
   return {
     heartbeatSeconds,
     floorUsd,
+    contractMinimum: {
+      multiple:
+        (shipped.parts.connectionMinutes +
+          shipped.parts.heartbeatsIn +
+          minimum.heartbeatRequests +
+          minimum.updatesIn +
+          minimum.statusOut) /
+        floorUsd,
+      heartbeatRequests: minimum.heartbeatRequests / floorUsd,
+      updatesIn: minimum.updatesIn / floorUsd,
+      statusOut: minimum.statusOut / floorUsd,
+    },
     behaviours: [
       price("today's behaviour (full detail everywhere)", full),
       price('status detail while the popup is closed', interest),

@@ -910,6 +910,26 @@ function standardProfileSection(cost: NonNullable<BenchResults['cost']>): string
       ]);
     }),
     '',
+    'The least any implementation of the contract pays under this profile, with the same client: connection minutes ' +
+      "and heartbeats in; one Lambda request per heartbeat (the contract's `heartbeat` handler learns the interval and " +
+      'revives a connection the store lost, so a heartbeat cannot end at API Gateway); the updates in; and every ' +
+      'status change and online/offline announcement out to every friend connection (the contract delivers them at ' +
+      '`status` detail). No page switch out, no Lambda duration, no other request:',
+    '',
+    row(['heartbeat', 'heartbeat requests', 'updates in', 'status changes and announcements out', 'minimum x floor']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    ...cost.standard
+      .filter((m) => m.contractMinimum)
+      .map((m) =>
+        row([
+          `${m.heartbeatSeconds} s`,
+          `${fmt(m.contractMinimum.heartbeatRequests, 3)}x`,
+          `${fmt(m.contractMinimum.updatesIn, 3)}x`,
+          `${fmt(m.contractMinimum.statusOut, 3)}x`,
+          `${fmt(m.contractMinimum.multiple, 2)}x`,
+        ]),
+      ),
+    '',
   ];
 }
 

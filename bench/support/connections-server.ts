@@ -1,5 +1,6 @@
 // A stand-in for API Gateway's @connections API, run as its own process so its CPU is not charged to the handlers.
 import { createServer } from 'node:http';
+import { WARMUP_CONNECTION_ID } from './connections-server-ids';
 
 /** Requests answered so far, by method; CHANGES: messages delivered (a `presence-batch` counts its elements). */
 const counts: Record<string, number> = { POST: 0, DELETE: 0, GET: 0, CHANGES: 0 };
@@ -14,6 +15,11 @@ const server = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const method = req.method ?? 'GET';
+    if (req.url?.endsWith(`/@connections/${WARMUP_CONNECTION_ID}`)) {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+      return;
+    }
     counts[method] = (counts[method] ?? 0) + 1;
     if (method === 'POST') {
       const body = Buffer.concat(chunks).toString('utf8');

@@ -30,9 +30,12 @@ it('prices the floor as connection minutes plus heartbeats in, for two connectio
 it('sends page switches only to the friends whose popup is open once they subscribe to status detail', () => {
   // Act
   const [today, interest, batches] = standardProfileCost(figures, 20).behaviours;
-  // Assert: 30 switches an hour x 730 h x 20 friends x 2 connections, of which 5% still go out
-  const switchesOut = 30 * 730 * STANDARD_PROFILE.onlineFriends * STANDARD_PROFILE.connectionsPerUser;
-  expect((today?.messagesOut ?? 0) - (interest?.messagesOut ?? 0)).toBeCloseTo(switchesOut * 0.95, 3);
+  // Assert: 30 switches an hour x 730 h to 20 friends x 2 connections today; with interest, to one connection of a
+  // friend while that friend's popup is open (5% of their time), i.e. 30 x 730 x 20 x 0.05
+  const switches = 30 * 730;
+  const full = switches * STANDARD_PROFILE.onlineFriends * STANDARD_PROFILE.connectionsPerUser;
+  const withInterest = switches * STANDARD_PROFILE.onlineFriends * STANDARD_PROFILE.popupOpenShare;
+  expect((today?.messagesOut ?? 0) - (interest?.messagesOut ?? 0)).toBeCloseTo(full - withInterest, 3);
   expect(today?.floorMultiple).toBeGreaterThan(interest?.floorMultiple ?? Infinity);
   expect(batches?.messagesOut).toBe(interest?.messagesOut);
 });
@@ -59,4 +62,18 @@ it('simulates the client rule: one heartbeat per interval without updates, one p
   // Assert
   expect(idle).toBe(180);
   expect(busy).toBe(90);
+});
+
+it("prices the contract's minimum: heartbeat requests, updates in, status changes and announcements out", () => {
+  // Act
+  const model = standardProfileCost(figures, 20);
+  const shipped = model.behaviours[3];
+  // Assert: one Lambda request ($0.20/M) per heartbeat sent; status changes (6 a day over 8 h online) and the two
+  // announcements of each 8 h session, to 20 friends x 2 connections, at $1/M
+  const beats = 2 * 730 * 180 - (shipped?.heartbeatsReplaced ?? 0);
+  expect(model.contractMinimum.heartbeatRequests * model.floorUsd).toBeCloseTo(beats * 0.2e-6, 6);
+  const statusOut = ((6 / 8) * 730 + (730 / 8) * 2) * 40;
+  expect(model.contractMinimum.statusOut * model.floorUsd).toBeCloseTo(statusOut * 1e-6, 6);
+  expect(model.contractMinimum.multiple).toBeLessThan(shipped?.floorMultiple ?? 0);
+  expect(model.contractMinimum.multiple).toBeGreaterThan(1.2);
 });

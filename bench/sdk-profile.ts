@@ -1,4 +1,4 @@
-// Where the CPU of one @connections call goes: profiles the layer's gateway (or bare HTTP, for comparison) with 16 calls
+// Where the CPU of one @connections call goes: profiles the layer's gateway (or bare HTTP, for comparison), 16 calls
 // in flight against the stand-in API in a child process, only during the measured calls, and prints self time per
 // call by package and by function. `npx tsx bench/sdk-profile.ts [calls] [gateway|bare] [out.cpuprofile]`.
 import { fork } from 'node:child_process';
@@ -53,7 +53,11 @@ function location(url: string, line: number): string {
   return url.startsWith('node:') ? url : `${short}:${line + 1}`;
 }
 
-function summarise(profile: Profile, calls: number, top: number): string {
+/**
+ * Sample times are wall clock (a descheduled process still ages the next sample), so shares are taken from the profile
+ * and scaled to the CPU per call that process.cpuUsage measured over the same calls.
+ */
+function summarise(profile: Profile, cpuPerCall: number, top: number): string {
   const self = new Map<number, number>();
   profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   // Native frames (the socket write, hashing, GC) are counted to the package whose code called them.
@@ -90,11 +94,12 @@ function summarise(profile: Profile, calls: number, top: number): string {
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([name, time]) => `| ${(time / calls).toFixed(1)} | ${((100 * time) / busy).toFixed(1)} % | \`${name}\` |`);
+      .map(
+        ([name, time]) =>
+          `| ${((cpuPerCall * time) / busy).toFixed(1)} | ${((100 * time) / busy).toFixed(1)} % | \`${name}\` |`,
+      );
   const head = '| µs/call | share | |\n|---:|---:|---|';
   return [
-    `${(busy / calls).toFixed(1)} µs of sampled CPU per call (${calls} calls)`,
-    '',
     'By package (native frames counted to their caller):',
     '',
     head,
@@ -160,9 +165,10 @@ async function main(): Promise<void> {
   const { profile } = (await send('Profiler.stop')) as { profile: Profile };
   session.disconnect();
   if (out) writeFileSync(out, JSON.stringify(profile));
-  console.log(`${((cpu.user + cpu.system) / calls).toFixed(1)} µs CPU per call (process.cpuUsage), ${variant}`);
+  const cpuPerCall = (cpu.user + cpu.system) / calls;
+  console.log(`${cpuPerCall.toFixed(1)} µs CPU per call (process.cpuUsage, ${calls} calls), ${variant}`);
   console.log(`failures: ${gateway.failures}\n`);
-  console.log(summarise(profile, calls, 30));
+  console.log(summarise(profile, cpuPerCall, 30));
   child.kill();
   agent.destroy();
 }

@@ -1,4 +1,4 @@
-// An SDK request handler for small calls at a high rate: per request one node:http request, one timer, no stream plumbing.
+// An SDK request handler for small calls at a high rate: per request one node:http request, one timer, no streams.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { ClientRequestArgs, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';

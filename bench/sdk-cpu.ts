@@ -1,11 +1,20 @@
 // CPU per @connections call, client side only (the stand-in API runs in a child process): bare HTTP keep-alive, the
 // SDK client as configured before, and each lean setting added in turn, so what each one buys is measured.
-// `npx tsx bench/sdk-cpu.ts [calls]`; prints one line per variant and a JSON line.
+// `npx tsx bench/sdk-cpu.ts [calls] [rounds]`; prints one line per variant (the median of the rounds, which run every
+// variant in turn, so load on the machine hits them alike) and a JSON line of the medians.
 import { fork } from 'node:child_process';
 import { Agent, createServer, request } from 'node:http';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ApiGatewayConnectionGateway } from '../src/layer/adapters/apigw/connection-gateway';
+import type { RetryStrategyV2 } from '@smithy/types';
+import {
+  ApiGatewayConnectionGateway,
+  LEAN_REMOVED_MIDDLEWARE,
+  skipRetries,
+  useFixedEndpoint,
+  useOneSigner,
+} from '../src/layer/adapters/apigw/connection-gateway';
 import { boundedHttpHandler } from '../src/layer/adapters/aws-http';
+import { LeanHttpHandler } from '../src/layer/adapters/lean-http-handler';
 
 type Post = () => Promise<unknown>;
 
@@ -18,6 +27,8 @@ async function serve(): Promise<void> {
     });
   });
   server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
+  // Ends with the bench, also when the bench fails.
+  process.on('disconnect', () => process.exit(0));
 }
 
 async function measure(post: Post, calls: number, concurrency: number): Promise<number> {
@@ -36,22 +47,52 @@ async function measure(post: Post, calls: number, concurrency: number): Promise<
   return (cpu.user + cpu.system) / calls;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** A retry strategy that does nothing, to measure against the standard one at one attempt (it buys nothing). */
+const NO_RETRY: RetryStrategyV2 = {
+  acquireInitialRetryToken: () => Promise.resolve({ getRetryCount: () => 0, getRetryDelay: () => 0 }),
+  refreshRetryTokenForRetry: (_token, errorInfo) => Promise.reject(errorInfo.error),
+  recordSuccess: () => undefined,
+};
+
+/** Lean settings; the steps below add them one at a time. */
+interface Lean {
+  cache?: boolean;
+  remove?: string[];
+  handler?: 'node' | 'lean';
+  fixedEndpoint?: boolean;
+  oneSigner?: boolean;
+  retry?: 'standard' | 'no-op strategy' | 'no middleware';
+  unsigned?: boolean;
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === 'serve') return serve();
   const calls = Number(process.argv[2] ?? 4000);
+  const rounds = Number(process.argv[3] ?? 3);
   const child = fork(__filename, ['serve'], { execArgv: ['--import', 'tsx'] });
   const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
   const endpoint = `http://127.0.0.1:${port}/prod`;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
   const data = Buffer.from(JSON.stringify({ type: 'update-presence', userId: 'bench', status: 'online', v: 1 }));
-  const sdk = (lean: { cache?: boolean; remove?: string[] }): Post => {
+  const sdk = (lean: Lean): Post => {
     const client = new ApiGatewayManagementApiClient({
-      endpoint,
+      endpoint: lean.fixedEndpoint ? { url: new URL(endpoint) } : endpoint,
       maxAttempts: 1,
-      requestHandler: boundedHttpHandler(),
+      requestHandler: lean.handler === 'lean' ? new LeanHttpHandler() : boundedHttpHandler(),
       ...(lean.cache ? { cacheMiddleware: true } : {}),
+      ...(lean.retry === 'no-op strategy' ? { retryStrategy: NO_RETRY } : {}),
     });
     for (const name of lean.remove ?? []) client.middlewareStack.remove(name);
+    if (lean.retry === 'no middleware') skipRetries(client);
+    if (lean.fixedEndpoint) useFixedEndpoint(client, endpoint);
+    if (lean.oneSigner) useOneSigner(client);
+    if (lean.unsigned) client.middlewareStack.remove('httpSigningMiddleware');
     return () => client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: data }));
   };
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -75,20 +116,49 @@ async function main(): Promise<void> {
       req.end(data);
     });
   const gateway = new ApiGatewayConnectionGateway();
-  const variants: [string, Post][] = [
-    ['bare HTTP keep-alive (floor)', raw],
-    ['SDK, default middleware', sdk({})],
-    ['SDK + cacheMiddleware', sdk({ cache: true })],
-    [
-      'SDK + cacheMiddleware - user agent, logger, recursion detection',
-      sdk({ cache: true, remove: ['getUserAgentMiddleware', 'loggerMiddleware', 'recursionDetectionMiddleware'] }),
-    ],
-    ["the layer's ApiGatewayConnectionGateway", () => gateway.post(endpoint, 'c1', data.toString())],
+  // Each step adds to the last kept one; a step that is not kept is measured on its own and left out after it.
+  const steps: { name: string; lean: Lean; kept: boolean }[] = [
+    { name: 'SDK, default middleware', lean: {}, kept: true },
+    { name: 'SDK + cacheMiddleware', lean: { cache: true }, kept: true },
+    {
+      name: 'SDK + cacheMiddleware - user agent, logger, recursion detection',
+      lean: { remove: LEAN_REMOVED_MIDDLEWARE },
+      kept: true,
+    },
+    { name: '  + LeanHttpHandler', lean: { handler: 'lean' }, kept: true },
+    { name: '  + fixed endpoint (parsed once, no rule set)', lean: { fixedEndpoint: true }, kept: true },
+    { name: '  + one signer per client', lean: { oneSigner: true }, kept: true },
+    { name: '  + no-op retry strategy (not kept)', lean: { retry: 'no-op strategy' }, kept: false },
+    { name: '  + pass-through retry middleware', lean: { retry: 'no middleware' }, kept: true },
+    { name: '  (attribution only, not deployable: unsigned)', lean: { unsigned: true }, kept: false },
   ];
+  const variants: [string, Post][] = [['bare HTTP keep-alive (floor)', raw]];
+  let kept: Lean = {};
+  for (const step of steps) {
+    const lean = { ...kept, ...step.lean };
+    variants.push([step.name, sdk(lean)]);
+    if (step.kept) kept = lean;
+  }
+  const payload = data.toString();
+  variants.push([
+    "the layer's ApiGatewayConnectionGateway",
+    async () => {
+      // The gateway answers failures with an outcome: a failing variant must not pass for a cheap one.
+      const outcome = await gateway.post(endpoint, 'c1', payload);
+      if (outcome !== 'sent') throw new Error(`gateway post ${outcome}`);
+    },
+  ]);
+  // Before anything is measured: the first variant would otherwise also pay for warming up the JIT and the stand-in.
+  for (const [, post] of variants) for (let i = 0; i < 500; i += 1) await post();
+  const samples = new Map<string, number[]>(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    for (const [name, post] of variants) samples.get(name)!.push(await measure(post, calls, 16));
+  }
   const results: Record<string, number> = {};
-  for (const [name, post] of variants) {
-    results[name] = await measure(post, calls, 16);
-    console.log(`${results[name].toFixed(1).padStart(7)} µs CPU per call  ${name}`);
+  for (const [name, values] of samples) {
+    results[name] = median(values);
+    const spread = values.map((v) => v.toFixed(0)).join(' / ');
+    console.log(`${results[name].toFixed(1).padStart(7)} µs CPU per call  ${name}  (rounds: ${spread})`);
   }
   console.log(JSON.stringify(results));
   child.kill();

@@ -1,4 +1,4 @@
-// The HTTP handler of every AWS SDK client in the layer: bounded connect and request times that really end the request.
+// The HTTP handler of the layer's SQS and EventBridge clients: bounded connect and request times that end the request.
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 /** Options of {@link boundedHttpHandler}. */

@@ -19,7 +19,7 @@ import { RATE_CAP_SCRIPT } from './rate-cap';
  * with the rest: s connection status (online|away), u/t/d/h shared page (empty when not shared; h is the ASCII host),
  * act activity JSON ('' none), ts time of the last page/activity update, c connected at, q last seq, dt detail (f|s),
  * bt batch opt-in, gr subscribed groups. The liveness expiry e is not stored: it is always
- * `a + max(timeout, 2.5 hi)` (see aliveUntil). So a heartbeat never decodes or encodes JSON: it rewrites the numbers in
+ * `a + max(timeout, 2.5 hi)` (see setAliveUntil). So a heartbeat never decodes or encodes JSON: it rewrites the numbers in
  * front and keeps the rest as it is. Records written before this layout are read as they are and converted by their
  * next write: one JSON object with every field (e included, starting with `{`), or the numbers in front without rs
  * (read as rs 1).
@@ -47,12 +47,15 @@ end
 const MAX_TIMEOUT_MS = 900_000;
 
 // Lua shared by the heartbeat (which reads its own, shorter ARGV) and the other per-user scripts, so both apply one
-// rule. They use the settings by name: NOW, TIMEOUT, RATE, BURST, IDLE, AUTH_GRACE, MAX_TIMEOUT.
+// rule. They use the settings by name: NOW, TIMEOUT, RATE, BURST, IDLE, AUTH_GRACE, MAX_TIMEOUT. They compare instead
+// of calling math.min / math.max: a call costs more than the comparison, on every heartbeat.
 
-/** Lua expression: until when a connection is alive after activity at `a`: the timeout after it, and never less than
- * 2.5 of its heartbeat intervals `hi` (up to MAX_TIMEOUT). */
-const aliveUntil = (a: string, hi: string): string =>
-  `${a} + (${hi} * 2.5 > TIMEOUT and math.min(${hi} * 2.5, MAX_TIMEOUT) or TIMEOUT)`;
+/** Lua statement: sets `d` to until when a connection is alive after activity at `a`: the timeout after it, and never
+ * less than 2.5 of its heartbeat intervals `hi` (up to MAX_TIMEOUT). */
+const setAliveUntil = (d: string, a: string, hi: string): string =>
+  `${d} = ${hi} * 2.5
+  if ${d} <= TIMEOUT then ${d} = TIMEOUT elseif ${d} > MAX_TIMEOUT then ${d} = MAX_TIMEOUT end
+  ${d} = ${a} + ${d}`;
 
 /** Lua statement: lowers the expiry `d` to the end of the authorization `x` (plus grace) and to the auto-away time
  * (idle flag `id`, last update-presence `iu`): the next time the sweep must look at the connection. */
@@ -60,8 +63,12 @@ const capDeadline = (d: string, x: string, id: string, iu: string): string =>
   `if ${x} > 0 and ${x} + AUTH_GRACE < ${d} then ${d} = ${x} + AUTH_GRACE end
   if IDLE > 0 and ${id} == 0 and ${iu} + IDLE < ${d} then ${d} = ${iu} + IDLE end`;
 
-/** Lua expression: the rate-limit bucket's tokens now, from `tk` tokens left at time `tr`. */
-const tokensNow = (tk: string, tr: string): string => `math.min(BURST, ${tk} + math.max(0, NOW - ${tr}) * RATE / 1000)`;
+/** Lua statement: sets `left` to the rate-limit bucket's tokens now, from `tk` tokens left at time `tr`. */
+const setTokensNow = (left: string, tk: string, tr: string): string =>
+  `${left} = NOW - ${tr}
+  if ${left} < 0 then ${left} = 0 end
+  ${left} = ${tk} + ${left} * RATE / 1000
+  if ${left} > BURST then ${left} = BURST end`;
 
 /** Lua expression: whether the expiry index entry (at `ix`) is rewritten for the new deadline `d` (see TOUCH). */
 const indexIsBehind = (ix: string, d: string): string => `${ix} > ${d} or (${ix} - NOW) * 2 < ${d} - NOW`;
@@ -104,8 +111,9 @@ local OFFLINE = '["offline","","","","",""]'
 local RECOVERY = RETENTION * 1000
 
 local function liveness(r)
-  local a, hi = tonumber(r.a) or NOW, tonumber(r.hi) or 0
-  return ${aliveUntil('a', 'hi')}
+  local a, hi, d = tonumber(r.a) or NOW, tonumber(r.hi) or 0, 0
+  ${setAliveUntil('d', 'a', 'hi')}
+  return d
 end
 
 local function deadline(r)
@@ -115,7 +123,8 @@ local function deadline(r)
 end
 
 local function take_token(r)
-  local tk = ${tokensNow('(tonumber(r.tk) or BURST)', '(tonumber(r.tr) or NOW)')}
+  local tk = 0
+  ${setTokensNow('tk', '(tonumber(r.tk) or BURST)', '(tonumber(r.tr) or NOW)')}
   r.tr = NOW
   if tk < 1 then
     r.tk = tk
@@ -504,7 +513,8 @@ if xn > 0 then
   if NOW > xn + AUTH_GRACE then return 'expired' end
 end
 local tail = string.sub(raw, bar)
-local left = ${tokensNow('tk', 'tr')}
+local left = 0
+${setTokensNow('left', 'tk', 'tr')}
 if left < 1 then
   local notify = 'limited'
   if NOW - rn >= 1000 then rn = ARGV[1]; notify = 'limited-notify' end
@@ -518,9 +528,14 @@ if ARGV[9] == '1' then
   redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, tk2, ARGV[1], rn, x, iu, id, ix, rs) .. tail)
   return 'ok'
 end
-local hbn, hin = hb + 0, hi + 0
-if hbn > 0 then hin = math.max(NOW - hbn, math.floor(hin * 0.75)) end
-local d = ${aliveUntil('NOW', 'hin')}
+-- the interval: the time since the last heartbeat, or three quarters of the one before if that is more
+local hbn, hin, d = hb + 0, hi + 0, 0
+if hbn > 0 then
+  local kept = hin * 0.75
+  hin = NOW - hbn
+  if kept - kept % 1 > hin then hin = kept - kept % 1 end
+end
+${setAliveUntil('d', 'NOW', 'hin')}
 ${capDeadline('d', 'xn', '(id + 0)', 'iu')}
 -- The index may lag behind a deadline that only moved later: the sweep then finds the connection alive, indexes it
 -- again and moves on. So it is rewritten only once half of the time to the new deadline is used up, which a connection

@@ -41,6 +41,10 @@ describe.each(REDIS_TARGETS)('heartbeats on %s', (_name, url, mode) => {
   };
   const record = async (userId: string, connectionId: string) =>
     (await client.hget(keys.conns(userId), connectionId)) as string;
+  /** The numbers in front of a record (`a,hb,hi,tk,tr,rn,x,iu,id,ix,rs`). */
+  const numbersOf = (raw: string) => raw.slice(0, raw.indexOf('|')).split(',');
+  /** A record's rs: '1' when its heartbeats must look at the user's state for a resync. */
+  const rsOf = async (userId: string, connectionId: string) => numbersOf(await record(userId, connectionId))[10];
 
   it('keeps a connection that heartbeats alive without the sweep ever seeing it, and reaps it when they stop', async () => {
     // Arrange
@@ -156,6 +160,105 @@ describe.each(REDIS_TARGETS)('heartbeats on %s', (_name, url, mode) => {
     expect(await beat('noa', 'n1', t0 + 31_000)).toEqual({ kind: 'ok' });
     expect((await sweep('noa', t0 + 120_000)).reaped).toEqual([]);
     expect((await sweep('noa', t0 + 122_000)).reaped).toEqual(['expired']);
+  });
+
+  describe("while the user's standing choice is unknown (their state was lost)", () => {
+    it('reads the state only on heartbeats whose record says the choice may be unknown', async () => {
+      // Arrange: a connection whose user's choice is known, so its record says rs 0
+      await open('rae', 'r1', t0);
+      expect(await rsOf('rae', 'r1')).toBe('0');
+      // Act: the state says unknown without any script having said so (no script does that: see the next tests)
+      await client.hset(keys.state('rae'), 'ch', '?');
+      // Assert: the heartbeat did not look
+      expect(await beat('rae', 'r1', t0 + 1000)).toEqual({ kind: 'ok' });
+    });
+
+    it('asks every connection of the user for a resync once an update finds the choice unknown, until a status', async () => {
+      // Arrange: two connections, then the user's state is lost but not their connections
+      await open('rio', 'r1', t0);
+      await open('rio', 'r2', t0);
+      await client.del(keys.state('rio'));
+      expect(await beat('rio', 'r2', t0 + 1000)).toEqual({ kind: 'ok' });
+      // Act: an update without a status on the first connection finds the choice unknown
+      const updated = await store.update({ userId: 'rio', connectionId: 'r1', now: t0 + 2000, message: 'lunch' });
+      // Assert: both connections' heartbeats ask for a resync, until the client resends a status
+      expect(updated.kind === 'applied' && updated.resync).toBe(true);
+      expect(await rsOf('rio', 'r2')).toBe('1');
+      expect(await beat('rio', 'r2', t0 + 3000)).toEqual({ kind: 'resync' });
+      expect(await beat('rio', 'r1', t0 + 3000)).toEqual({ kind: 'resync' });
+      await store.update({ userId: 'rio', connectionId: 'r1', now: t0 + 4000, status: 'online' });
+      expect(await rsOf('rio', 'r1')).toBe('0');
+      expect(await beat('rio', 'r2', t0 + 5000)).toEqual({ kind: 'ok' });
+      // the heartbeat that found the choice known again stops looking
+      expect(await rsOf('rio', 'r2')).toBe('0');
+      expect(await beat('rio', 'r1', t0 + 5000)).toEqual({ kind: 'ok' });
+    });
+
+    it('asks the other connections too when a heartbeat brings back a connection of a user whose state is lost', async () => {
+      // Arrange
+      await open('sol', 's1', t0);
+      await open('sol', 's2', t0);
+      await client.hdel(keys.conns('sol'), 's1');
+      await client.del(keys.state('sol'));
+      // Act
+      const revived = await beat('sol', 's1', t0 + 1000);
+      // Assert
+      expect(revived.kind === 'applied' && revived.resync).toBe(true);
+      expect(await beat('sol', 's2', t0 + 2000)).toEqual({ kind: 'resync' });
+      expect(await beat('sol', 's1', t0 + 2000)).toEqual({ kind: 'resync' });
+    });
+
+    it('asks the other connections too when a new connection finds the choice unknown (a shard that lost its data)', async () => {
+      // Arrange: the user's state is gone and their shard carries no mark
+      const shardKey = keys.shard(shardOf('tao'));
+      await open('tao', 't1', t0);
+      await client.del(keys.state('tao'));
+      await client.hdel(shardKey, 'f');
+      try {
+        // Act
+        const opened = await open('tao', 't2', t0 + 1000);
+        // Assert
+        expect(opened.kind === 'applied' && opened.resync).toBe(true);
+        expect(await beat('tao', 't1', t0 + 2000)).toEqual({ kind: 'resync' });
+        expect(await beat('tao', 't2', t0 + 2000)).toEqual({ kind: 'resync' });
+      } finally {
+        await client.hset(shardKey, 'f', 'fresh');
+      }
+    });
+  });
+
+  describe('a record written before rs was added (ten numbers in front)', () => {
+    /** Rewrites the connection's record without its rs. */
+    const dropRs = async (userId: string, connectionId: string) => {
+      const raw = await record(userId, connectionId);
+      const numbers = numbersOf(raw);
+      expect(numbers).toHaveLength(11);
+      await client.hset(keys.conns(userId), connectionId, numbers.slice(0, 10).join(',') + raw.slice(raw.indexOf('|')));
+    };
+
+    it('is read as one whose heartbeats must look at the state, and converted by its first heartbeat', async () => {
+      // Arrange: written by the previous version while the user's choice was unknown
+      await open('uma', 'u1', t0);
+      await open('uma', 'u2', t0);
+      await dropRs('uma', 'u1');
+      await dropRs('uma', 'u2');
+      await client.hset(keys.state('uma'), 'ch', '?');
+      // Act / Assert: read by the other scripts as it is
+      const ids = (await store.connectionsOf(['uma'])).get('uma')?.map((c) => c.connectionId);
+      expect(ids?.sort()).toEqual(['u1', 'u2']);
+      expect((await sweep('uma', t0 + 89_000)).reaped).toEqual([]);
+      // its heartbeat looks at the state, and writes the current layout
+      expect(await beat('uma', 'u1', t0 + 1000)).toEqual({ kind: 'resync' });
+      expect(numbersOf(await record('uma', 'u1'))).toHaveLength(11);
+      expect(await rsOf('uma', 'u1')).toBe('1');
+      await store.update({ userId: 'uma', connectionId: 'u1', now: t0 + 2000, status: 'busy' });
+      expect(await beat('uma', 'u2', t0 + 3000)).toEqual({ kind: 'ok' });
+      expect(await rsOf('uma', 'u2')).toBe('0');
+      expect(await beat('uma', 'u1', t0 + 3000)).toEqual({ kind: 'ok' });
+      // liveness as before: 90 s after the last heartbeat
+      expect((await sweep('uma', t0 + 3000 + 89_000)).reaped).toEqual([]);
+      expect((await sweep('uma', t0 + 3000 + 91_000)).reaped).toEqual(['expired', 'expired']);
+    });
   });
 
   describe('a record written before the heartbeat fields moved in front (JSON only)', () => {

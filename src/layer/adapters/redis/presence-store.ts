@@ -243,7 +243,7 @@ export class RedisPresenceStore implements PresenceStore {
 
   async touch(input: ConnectionRef & { countOnly?: boolean; authorizedUntil?: number }): Promise<TouchResult> {
     const s = this.settings;
-    const reply = await this.redis.one<Reply>([
+    const reply = await this.redis.one<string>([
       'presenceTouch',
       3,
       this.keys.conns(input.userId),
@@ -252,7 +252,7 @@ export class RedisPresenceStore implements PresenceStore {
       input.now,
       s.timeoutMs,
       s.rateLimit.perSecond,
-      s.rateLimit.burst,
+      s.rateLimit.burst - 1,
       s.idleMs,
       s.authGraceMs,
       input.userId,
@@ -260,8 +260,17 @@ export class RedisPresenceStore implements PresenceStore {
       input.countOnly ? '1' : '0',
       input.authorizedUntil ?? '',
     ]);
-    if (reply[0] !== 'unknown') return parseOutcome(input.userId, reply) as TouchResult;
-    // A live socket Redis does not know (a reap race, lost data): rare, so bringing it back takes a second script.
+    switch (reply) {
+      case 'ok':
+      case 'resync':
+      case 'expired':
+        return { kind: reply };
+      case 'limited':
+        return { kind: 'rate-limited', notify: false };
+      case 'limited-notify':
+        return { kind: 'rate-limited', notify: true };
+    }
+    // `unknown`: a live socket Redis does not know (a reap race, lost data): rare, so a second script brings it back.
     const revived = await this.userScript('presenceRevive', input, input.now + s.leaseMs, [
       input.authorizedUntil ?? '',
     ]);

@@ -8,16 +8,21 @@ import { RATE_CAP_SCRIPT } from './rate-cap';
  * ten settings first (ARGV 1..10), so the store builds them once: now, timeout, grace, retention (s), rate, burst,
  * idle (0 = off), auth grace, lease deadline, context ttl (s).
  *
- * Connection record (one field of the user's connection hash): `a,hb,hi,tk,tr,rn,x,iu,id,ix|{json}`. In front, as
+ * Connection record (one field of the user's connection hash): `a,hb,hi,tk,tr,rn,x,iu,id,ix,rs|{json}`. In front, as
  * plain numbers, what a heartbeat reads or writes: a last activity, hb last heartbeat, hi heartbeat interval, tk/tr/rn
  * rate limit (tokens, at time, last limited notice), x authorized until (0 none), iu last update-presence, id idle
- * (0|1), ix the deadline last written to the expiry index (0 unknown; the index may be behind it, never ahead). After
- * the `|`, a JSON object with the rest: s connection status (online|away), u/t/d/h shared page (empty when not shared;
- * h is the ASCII host), act activity JSON ('' none), ts time of the last page/activity update, c connected at, q last
- * seq, dt detail (f|s), bt batch opt-in, gr subscribed groups. The liveness expiry e is not stored: it is always
- * `a + max(timeout, 2.5 hi)` (see aliveUntil). So a heartbeat never decodes or encodes JSON: it rewrites the numbers in
- * front and keeps the rest as it is. A record written before this layout (one JSON object with every field, e
- * included, starting with `{`) is read as it is and converted by its next write.
+ * (0|1), ix the deadline last written to the expiry index (0 unknown; the index may be behind it, never ahead), rs 1
+ * when the user's standing choice may be unknown (state `ch` '?'), so the connection's heartbeats must look at the
+ * state and answer resync, 0 when it is known. Every record of a user whose `ch` is '?' has rs 1 (each script that
+ * finds the choice unknown flags all of the user's records, see flag_resync); a heartbeat that finds `ch` known again
+ * clears its own rs, so the state is read only on the beats that may answer resync. After the `|`, a JSON object
+ * with the rest: s connection status (online|away), u/t/d/h shared page (empty when not shared; h is the ASCII host),
+ * act activity JSON ('' none), ts time of the last page/activity update, c connected at, q last seq, dt detail (f|s),
+ * bt batch opt-in, gr subscribed groups. The liveness expiry e is not stored: it is always
+ * `a + max(timeout, 2.5 hi)` (see setAliveUntil). So a heartbeat never decodes or encodes JSON: it rewrites the numbers in
+ * front and keeps the rest as it is. Records written before this layout are read as they are and converted by their
+ * next write: one JSON object with every field (e included, starting with `{`), or the numbers in front without rs
+ * (read as rs 1).
  *
  * State hash: ch standing choice ('' none, busy, invisible, ? unknown), m message, v version, fv/ov views
  * [status, url, title, domain, message, activity], ls/lsp last seen (own/public), lu/lt/ld/lh latest shared page,
@@ -42,12 +47,15 @@ end
 const MAX_TIMEOUT_MS = 900_000;
 
 // Lua shared by the heartbeat (which reads its own, shorter ARGV) and the other per-user scripts, so both apply one
-// rule. They use the settings by name: NOW, TIMEOUT, RATE, BURST, IDLE, AUTH_GRACE, MAX_TIMEOUT.
+// rule. They use the settings by name: NOW, TIMEOUT, RATE, BURST, IDLE, AUTH_GRACE, MAX_TIMEOUT. They compare instead
+// of calling math.min / math.max: a call costs more than the comparison, on every heartbeat.
 
-/** Lua expression: until when a connection is alive after activity at `a`: the timeout after it, and never less than
- * 2.5 of its heartbeat intervals `hi` (up to MAX_TIMEOUT). */
-const aliveUntil = (a: string, hi: string): string =>
-  `${a} + (${hi} * 2.5 > TIMEOUT and math.min(${hi} * 2.5, MAX_TIMEOUT) or TIMEOUT)`;
+/** Lua statement: sets `d` to until when a connection is alive after activity at `a`: the timeout after it, and never
+ * less than 2.5 of its heartbeat intervals `hi` (up to MAX_TIMEOUT). */
+const setAliveUntil = (d: string, a: string, hi: string): string =>
+  `${d} = ${hi} * 2.5
+  if ${d} <= TIMEOUT then ${d} = TIMEOUT elseif ${d} > MAX_TIMEOUT then ${d} = MAX_TIMEOUT end
+  ${d} = ${a} + ${d}`;
 
 /** Lua statement: lowers the expiry `d` to the end of the authorization `x` (plus grace) and to the auto-away time
  * (idle flag `id`, last update-presence `iu`): the next time the sweep must look at the connection. */
@@ -55,19 +63,24 @@ const capDeadline = (d: string, x: string, id: string, iu: string): string =>
   `if ${x} > 0 and ${x} + AUTH_GRACE < ${d} then ${d} = ${x} + AUTH_GRACE end
   if IDLE > 0 and ${id} == 0 and ${iu} + IDLE < ${d} then ${d} = ${iu} + IDLE end`;
 
-/** Lua expression: the rate-limit bucket's tokens now, from `tk` tokens left at time `tr`. */
-const tokensNow = (tk: string, tr: string): string => `math.min(BURST, ${tk} + math.max(0, NOW - ${tr}) * RATE / 1000)`;
+/** Lua statement: sets `left` to the rate-limit bucket's tokens now, from `tk` tokens left at time `tr`. */
+const setTokensNow = (left: string, tk: string, tr: string): string =>
+  `${left} = NOW - ${tr}
+  if ${left} < 0 then ${left} = 0 end
+  ${left} = ${tk} + ${left} * RATE / 1000
+  if ${left} > BURST then ${left} = BURST end`;
 
 /** Lua expression: whether the expiry index entry (at `ix`) is rewritten for the new deadline `d` (see TOUCH). */
 const indexIsBehind = (ix: string, d: string): string => `${ix} > ${d} or (${ix} - NOW) * 2 < ${d} - NOW`;
 
 /** Lua: the record layout (see the top of this file): `HOT_AT` reads the numbers in front, `hot_line` writes them. */
 const RECORD_LINE = `
-local HOT_AT = '^([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^|]*)()|'
+-- (rs is '' in a record written without it)
+local HOT_AT = '^([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,]*),([^,|]*),?([^|]*)()|'
 
-local function hot_line(a, hb, hi, tk, tr, rn, x, iu, id, ix)
+local function hot_line(a, hb, hi, tk, tr, rn, x, iu, id, ix, rs)
   return a .. ',' .. hb .. ',' .. hi .. ',' .. tk .. ',' .. tr .. ',' .. rn .. ',' .. x .. ',' .. iu .. ',' .. id .. ','
-    .. ix
+    .. ix .. ',' .. rs
 end
 `;
 
@@ -76,9 +89,11 @@ const ENCODE_RECORD = `
 local function encode_record(r)
   local line = hot_line(tonumber(r.a) or NOW, tonumber(r.hb) or 0, tonumber(r.hi) or 0, tonumber(r.tk) or BURST,
     tonumber(r.tr) or NOW, tonumber(r.rn) or 0, tonumber(r.x) or 0, tonumber(r.iu) or tonumber(r.c) or NOW,
-    tonumber(r.id) or 0, tonumber(r.ix) or 0)
+    tonumber(r.id) or 0, tonumber(r.ix) or 0, tonumber(r.rs) or 1)
   local kept = {}
-  for _, f in ipairs({'a', 'e', 'hb', 'hi', 'tk', 'tr', 'rn', 'x', 'iu', 'id', 'ix'}) do kept[f] = r[f]; r[f] = nil end
+  for _, f in ipairs({'a', 'e', 'hb', 'hi', 'tk', 'tr', 'rn', 'x', 'iu', 'id', 'ix', 'rs'}) do
+    kept[f] = r[f]; r[f] = nil
+  end
   local json = cjson.encode(r)
   for f, v in pairs(kept) do r[f] = v end
   return line .. '|' .. json
@@ -96,8 +111,9 @@ local OFFLINE = '["offline","","","","",""]'
 local RECOVERY = RETENTION * 1000
 
 local function liveness(r)
-  local a, hi = tonumber(r.a) or NOW, tonumber(r.hi) or 0
-  return ${aliveUntil('a', 'hi')}
+  local a, hi, d = tonumber(r.a) or NOW, tonumber(r.hi) or 0, 0
+  ${setAliveUntil('d', 'a', 'hi')}
+  return d
 end
 
 local function deadline(r)
@@ -107,7 +123,8 @@ local function deadline(r)
 end
 
 local function take_token(r)
-  local tk = ${tokensNow('(tonumber(r.tk) or BURST)', '(tonumber(r.tr) or NOW)')}
+  local tk = 0
+  ${setTokensNow('tk', '(tonumber(r.tk) or BURST)', '(tonumber(r.tr) or NOW)')}
   r.tr = NOW
   if tk < 1 then
     r.tk = tk
@@ -130,10 +147,11 @@ ${ENCODE_RECORD}
 -- Its expiry e is not stored: it is always the liveness of its last activity and heartbeat interval.
 local function load_record(raw)
   if string.byte(raw, 1) == 123 then return cjson.decode(raw) end
-  local a, hb, hi, tk, tr, rn, x, iu, id, ix, bar = string.match(raw, HOT_AT)
+  local a, hb, hi, tk, tr, rn, x, iu, id, ix, rs, bar = string.match(raw, HOT_AT)
   local r = cjson.decode(string.sub(raw, bar + 1))
   r.a = tonumber(a); r.hb = tonumber(hb); r.hi = tonumber(hi); r.tk = tonumber(tk); r.tr = tonumber(tr)
   r.rn = tonumber(rn); r.x = tonumber(x); r.iu = tonumber(iu); r.id = tonumber(id); r.ix = tonumber(ix)
+  r.rs = rs == '0' and 0 or 1
   r.e = liveness(r)
   return r
 end
@@ -149,7 +167,21 @@ end
 
 local function new_record(status)
   return {s = status, u = '', t = '', d = '', h = '', act = '', ts = 0, a = NOW, hb = NOW, hi = 0, e = NOW + TIMEOUT,
-    c = NOW, tk = BURST, tr = NOW, rn = 0, q = -1, dt = 'f', bt = 0, x = 0, iu = NOW, id = 0}
+    c = NOW, tk = BURST, tr = NOW, rn = 0, q = -1, dt = 'f', bt = 0, x = 0, iu = NOW, id = 0, rs = 1}
+end
+
+-- The user's standing choice is unknown ('?'): flags every record of theirs, so each connection's next heartbeat
+-- looks at the state and answers resync (see rs at the top). Runs only while the choice is unknown (after a loss).
+local function flag_resync(K)
+  local all = redis.call('HGETALL', K[1])
+  for i = 1, #all, 2 do
+    local r = load_record(all[i + 1])
+    -- (a record written without rs is read as flagged)
+    if r.rs == 0 then
+      r.rs = 1
+      redis.call('HSET', K[1], all[i], encode_record(r))
+    end
+  end
 end
 
 -- Usage counters of the shard (users with a connection, open connections), exact because every change is atomic.
@@ -384,6 +416,8 @@ elseif not existed then
   redis.call('HSET', K[2], 'ch', ch)
   resync = ch == '?'
 elseif redis.call('HGET', K[2], 'ch') == '?' then resync = true end
+if resync then flag_resync(K) end
+r.rs = resync and 1 or 0
 r.e = liveness(r)
 index_connection(K, user, conn, r)
 if redis.call('HSET', K[1], conn, encode_record(r)) == 1 then count(K, before == 0 and 1 or 0, 1) end
@@ -438,63 +472,89 @@ return {'undone'}
 /**
  * The heartbeat: refreshes liveness and charges the rate limit, nothing else (no state, no read model). It reads and
  * writes only the numbers in front of the connection's record, as text, converting only those it needs; so it takes
- * its own short argument list, not the per-user one. KEYS 1 conns, 2 state, 3 expiry. ARGV 1 now, 2 timeout, 3 rate,
- * 4 burst, 5 idle (0 = off), 6 auth grace, 7 user, 8 conn, 9 countOnly ('1': only charge the rate limit), 10
- * authorized until ('' unchanged). Answers `unknown` for a connection Redis does not know (the caller then runs
- * {@link REVIVE}); a record in the old layout is converted on the way.
+ * its own short argument list, not the per-user one. It reads the state's `ch` only when the record's rs says the
+ * user's choice may be unknown. KEYS 1 conns, 2 state, 3 expiry. ARGV 1 now, 2 timeout, 3 rate, 4 burst - 1 (what a
+ * full bucket keeps after one message, as the record writes it), 5 idle (0 = off), 6 auth grace, 7 user, 8 conn,
+ * 9 countOnly ('1': only charge the rate limit), 10 authorized until ('' unchanged). Answers one word (a string,
+ * cheaper to reply than a table): `ok`, `resync`, `expired`, `limited` / `limited-notify` (rate limited; tell the
+ * client), or `unknown` for a connection Redis does not know (the caller then runs {@link REVIVE}). A record in an
+ * older layout is converted on the way.
+ *
+ * It runs on every heartbeat, so it avoids what costs most in Lua per call (measured: bench/counting-cost.ts):
+ * another redis.call, a table as reply, tonumber (a string in arithmetic converts for less) and number to text (`..`
+ * and tostring format a double; values that did not change are written back as the text they were read as, and an
+ * integer goes through string.format('%d')).
  */
 export const TOUCH = `#!lua
-local NOW, TIMEOUT, RATE, BURST = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local NOW, TIMEOUT, RATE, FULL_LESS_ONE = ARGV[1] + 0, ARGV[2] + 0, ARGV[3] + 0, ARGV[4]
+local BURST = FULL_LESS_ONE + 1
 -- (numbers are converted only when needed: idle and the auth grace are usually off / not used)
 local IDLE, AUTH_GRACE = 0, 0
-if ARGV[5] ~= '0' then IDLE = tonumber(ARGV[5]) end
+if ARGV[5] ~= '0' then IDLE = ARGV[5] + 0 end
 local MAX_TIMEOUT = ${MAX_TIMEOUT_MS}
 local conn = ARGV[8]
 ${RECORD_LINE}
 local raw = redis.call('HGET', KEYS[1], conn)
 if not raw then
-  if ARGV[9] == '1' then return {'ok'} end
-  return {'unknown'}
+  if ARGV[9] == '1' then return 'ok' end
+  return 'unknown'
 end
 if string.byte(raw, 1) == 123 then
   ${ENCODE_RECORD}
   raw = encode_record(cjson.decode(raw))
 end
-local a, hb, hi, tk, tr, rn, x, iu, id, ix, bar = string.match(raw, HOT_AT)
+local a, hb, hi, tk, tr, rn, x, iu, id, ix, rs, bar = string.match(raw, HOT_AT)
+if rs ~= '0' then rs = '1' end
 local xn = 0
-if x ~= '0' then xn = tonumber(x) end
-if ARGV[10] ~= '' and tonumber(ARGV[10]) > xn then x = ARGV[10]; xn = tonumber(x) end
+if x ~= '0' then xn = x + 0 end
+if ARGV[10] ~= '' and ARGV[10] + 0 > xn then x = ARGV[10]; xn = x + 0 end
 if xn > 0 then
-  AUTH_GRACE = tonumber(ARGV[6])
-  if NOW > xn + AUTH_GRACE then return {'expired'} end
+  AUTH_GRACE = ARGV[6] + 0
+  if NOW > xn + AUTH_GRACE then return 'expired' end
 end
 local tail = string.sub(raw, bar)
-local left = ${tokensNow('tonumber(tk)', 'tonumber(tr)')}
+local left = 0
+${setTokensNow('left', 'tk', 'tr')}
 if left < 1 then
-  local notify = 0
-  if NOW - tonumber(rn) >= 1000 then rn = ARGV[1]; notify = 1 end
-  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, left, ARGV[1], rn, x, iu, id, ix) .. tail)
-  return {'limited', notify}
+  local notify = 'limited'
+  if NOW - rn >= 1000 then rn = ARGV[1]; notify = 'limited-notify' end
+  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, left, ARGV[1], rn, x, iu, id, ix, rs) .. tail)
+  return notify
 end
+-- a heartbeat usually finds its bucket full
+local tk2 = FULL_LESS_ONE
+if left < BURST then tk2 = left - 1 end
 if ARGV[9] == '1' then
-  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, left - 1, ARGV[1], rn, x, iu, id, ix) .. tail)
-  return {'ok'}
+  redis.call('HSET', KEYS[1], conn, hot_line(a, hb, hi, tk2, ARGV[1], rn, x, iu, id, ix, rs) .. tail)
+  return 'ok'
 end
-local hbn, hin = tonumber(hb), tonumber(hi)
-if hbn > 0 then hin = math.max(NOW - hbn, math.floor(hin * 0.75)) end
-local d = ${aliveUntil('NOW', 'hin')}
-${capDeadline('d', 'xn', 'tonumber(id)', 'tonumber(iu)')}
+-- the interval: the time since the last heartbeat, or three quarters of the one before if that is more
+local hbn, hin, d = hb + 0, hi + 0, 0
+if hbn > 0 then
+  local kept = hin * 0.75
+  hin = NOW - hbn
+  if kept - kept % 1 > hin then hin = kept - kept % 1 end
+end
+${setAliveUntil('d', 'NOW', 'hin')}
+${capDeadline('d', 'xn', '(id + 0)', 'iu')}
 -- The index may lag behind a deadline that only moved later: the sweep then finds the connection alive, indexes it
 -- again and moves on. So it is rewritten only once half of the time to the new deadline is used up, which a connection
 -- heartbeating within its timeout never lets the sweep see (its deadline is 2.5 intervals on or more).
-local ixn = tonumber(ix)
+local ixn = ix + 0
 if ${indexIsBehind('ixn', 'd')} then
-  ix = d
-  redis.call('ZADD', KEYS[3], d, 'c:' .. conn .. ':' .. ARGV[7])
+  -- in whole milliseconds (never after the deadline), as text once: the index and the record take the same digits
+  ix = string.format('%d', d)
+  redis.call('ZADD', KEYS[3], ix, 'c:' .. conn .. ':' .. ARGV[7])
 end
-redis.call('HSET', KEYS[1], conn, hot_line(ARGV[1], ARGV[1], hin, left - 1, ARGV[1], rn, x, iu, id, ix) .. tail)
-if redis.call('HGET', KEYS[2], 'ch') == '?' then return {'resync'} end
-return {'ok'}
+local resync = false
+if rs == '1' then
+  resync = redis.call('HGET', KEYS[2], 'ch') == '?'
+  if not resync then rs = '0' end
+end
+redis.call('HSET', KEYS[1], conn, ARGV[1] .. ',' .. ARGV[1] .. ',' .. string.format('%d', hin) .. ',' .. tk2 .. ',' ..
+  ARGV[1] .. ',' .. rn .. ',' .. x .. ',' .. iu .. ',' .. id .. ',' .. ix .. ',' .. rs .. tail)
+if resync then return 'resync' end
+return 'ok'
 `;
 
 /**
@@ -514,7 +574,9 @@ local resync = false
 if redis.call('EXISTS', K[2]) == 0 or redis.call('HGET', K[2], 'ch') == '?' then
   redis.call('HSET', K[2], 'ch', '?')
   resync = true
+  flag_resync(K)
 end
+r.rs = resync and 1 or 0
 r.e = liveness(r)
 local before = redis.call('HLEN', K[1])
 index_connection(K, user, conn, r)
@@ -559,7 +621,10 @@ if ARGV[13] == '1' then apply_status(K, r, ARGV[14])
 elseif not known_state or redis.call('HGET', K[2], 'ch') == '?' then
   redis.call('HSET', K[2], 'ch', '?')
   resync = true
+  flag_resync(K)
 end
+-- the choice is known again after a status (apply_status), or still unknown
+r.rs = resync and 1 or 0
 if ARGV[15] == '1' then
   if ARGV[16] == '' then redis.call('HDEL', K[2], 'm') else redis.call('HSET', K[2], 'm', ARGV[16]) end
 end

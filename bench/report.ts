@@ -81,6 +81,14 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       met: hb.latency.p50 <= 3 * floor,
     });
   }
+  const sdkCpu = r.floors?.cpuUs?.connectionsPost;
+  if (sdkCpu !== undefined && r.floors?.cpuUs)
+    targets.push({
+      name: 'CPU per @connections call through the SDK client (client side, one call at a time)',
+      limit: '<= 150 µs (or the profile that shows why not: docs/bench/sdk-profile.md)',
+      measured: `${fmt(sdkCpu)} µs (bare HTTP keep-alive: ${fmt(r.floors.cpuUs.connectionsPostRaw)} µs; 16 in flight: \`npm run bench:sdk\`)`,
+      met: sdkCpu <= 150,
+    });
   const up = find('update-presence', 50);
   if (up)
     targets.push({

@@ -7,8 +7,8 @@ import { seedUsers, userId } from './stores';
 
 /** The pool of online friends: user ids `f000000...`, connection ids `cf<i>`; one message per change (no opt-in). */
 export const POOL_PREFIX = 'f';
-/** The same pool with batches opted in, as the shipped client and extension connect: `g000000...`, `cg<i>`. */
-export const BATCH_POOL_PREFIX = 'g';
+/** The same pool with batches opted in, as the shipped client and extension connect: `fb000000...`, `cfb<i>`. */
+export const BATCH_POOL_PREFIX = 'fb';
 
 /** A store on the bench Redis with the bench's timing (PRESENCE_TIMEOUT_SECONDS and friends, from the environment). */
 export function seedingStore(stores: BenchStores): { store: RedisPresenceStore; timeoutMs: number; close: () => void } {

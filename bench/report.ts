@@ -892,7 +892,7 @@ function standardProfileSection(cost: NonNullable<BenchResults['cost']>): string
     ),
     '',
     'Where the shipped behaviour (last row) stands above the floor, as multiples of the floor: what is left is the ' +
-      'updates in, the status changes and the 5% of page switches that go out, and Lambda, most of it one request per ' +
+      "updates in, the status changes and the page switches that reach a friend's open popup, and Lambda, most of it one request per " +
       "heartbeat ($0.20 per million against API Gateway's $1.00 per million messages: 0.2x of the floor by itself).",
     '',
     row([

@@ -79,6 +79,8 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   const reported: unknown[][] = [];
   let permitLimit = Number.POSITIVE_INFINITY;
   let directoryFails = false;
+  let directoryFailsFor: string | undefined;
+  const directoryQueries: number[] = [];
   const store = {
     shardCount: 4,
     connectionsOf: async (ids: readonly string[]) =>
@@ -114,7 +116,9 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
       store,
       directory: {
         loadContexts: async (ids) => {
-          if (directoryFails) throw new Error('postgres down');
+          directoryQueries.push(ids.length);
+          if (directoryFails || (directoryFailsFor !== undefined && ids.includes(directoryFailsFor)))
+            throw new Error('postgres down');
           return new Map(ids.map((id) => [id, ctx(id, ['ben'])]));
         },
       },
@@ -161,6 +165,10 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
     reported,
     limitPermits: (n: number) => {
       permitLimit = n;
+    },
+    directoryQueries,
+    failDirectoryFor: (userId: string) => {
+      directoryFailsFor = userId;
     },
     failDirectory: () => {
       directoryFails = true;
@@ -236,6 +244,26 @@ describe('delivery', () => {
     await w.delivery.deliverChanges('e', [pending({}, null)]);
     expect(w.posts).toEqual([]);
     expect(w.acks).toEqual([{ userId: 'ann', v: 100, retryAt: expect.any(Number) }]);
+  });
+});
+
+describe('delivery of a large plan', () => {
+  it('loads missing friend lists in chunks: a failing chunk waits, the others are delivered', async () => {
+    // Arrange: 1,200 users changed without a cached friend list; ben (their friend) is online
+    const w = world({ ben: [target('b1')] });
+    const changes = Array.from({ length: 1200 }, (_, i) => pending({ userId: `u${i}`, v: 100 + i }, null));
+    w.failDirectoryFor('u700');
+
+    // Act
+    await w.delivery.deliverChanges('e', changes);
+
+    // Assert: three queries of at most 500 users; the chunk with u700 (users 500-999) waits in the outbox
+    expect([...w.directoryQueries].sort((a, b) => a - b)).toEqual([200, 500, 500]);
+    const waiting = w.acks.filter((a) => a.retryAt !== undefined).map((a) => a.userId);
+    expect(waiting).toHaveLength(500);
+    expect(waiting).toContain('u700');
+    expect(waiting).not.toContain('u0');
+    expect(w.posts).toHaveLength(700);
   });
 });
 

@@ -89,6 +89,10 @@ export function emptyDeliveryStats(): DeliveryStats {
 
 type CallOutcome = 'sent' | 'gone' | 'retry';
 
+/** Users per friend-list query of one plan, and such queries in flight at once (about the Postgres pool size). */
+const CONTEXT_CHUNK = 500;
+const CONTEXT_CHUNKS_AT_ONCE = 2;
+
 /** Shards claimed from (or drained) at once in a drain over many shards. */
 const SHARDS_AT_ONCE = 16;
 
@@ -120,22 +124,27 @@ export class DeliveryService implements Deliverer {
     const retryShards = new Set<number>();
     stats.changes += changes.length;
 
-    // Friend lists that were not cached come from the directory; if it is down, those changes wait (nothing is lost).
+    // Friend lists that were not cached come from the directory, in chunks (a plan over many shards may miss thousands);
+    // the changes of a chunk that cannot be loaded wait (nothing is lost), the others go on.
     const needsList = (c: PendingChange) => c.record.friendsChanged && c.friendIds === null;
     const missing = [...new Set(changes.filter(needsList).map((c) => c.record.userId))];
-    let loaded = new Map<string, UserContext>();
-    let ready = changes;
-    if (missing.length > 0) {
+    const loaded = new Map<string, UserContext>();
+    const unavailable = new Set<string>();
+    const chunks: string[][] = [];
+    for (let i = 0; i < missing.length; i += CONTEXT_CHUNK) chunks.push(missing.slice(i, i + CONTEXT_CHUNK));
+    await mapSettled(chunks, CONTEXT_CHUNKS_AT_ONCE, async (chunk) => {
       try {
-        loaded = await deps.directory.loadContexts(missing);
+        for (const [userId, context] of await deps.directory.loadContexts(chunk)) loaded.set(userId, context);
       } catch (error) {
-        deps.log.warn('friend lists unavailable: deliveries wait', { users: missing.length, error: String(error) });
-        ready = changes.filter((c) => !needsList(c));
-        for (const c of changes.filter(needsList)) {
-          acks.push({ userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) });
-          retryShards.add(deps.outbox.shardOf(c.record.userId));
-        }
+        deps.log.warn('friend lists unavailable: deliveries wait', { users: chunk.length, error: String(error) });
+        for (const userId of chunk) unavailable.add(userId);
       }
+    });
+    const waits = (c: PendingChange) => needsList(c) && unavailable.has(c.record.userId);
+    const ready = unavailable.size > 0 ? changes.filter((c) => !waits(c)) : changes;
+    for (const c of unavailable.size > 0 ? changes.filter(waits) : []) {
+      acks.push({ userId: c.record.userId, v: c.record.v, retryAt: now + this.backoff(1) });
+      retryShards.add(deps.outbox.shardOf(c.record.userId));
     }
     const friendsOf = (c: PendingChange): readonly string[] =>
       c.friendIds ?? loaded.get(c.record.userId)?.friendIds ?? [];

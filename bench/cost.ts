@@ -284,7 +284,11 @@ export function standardProfileCost(
   // Batches merge only changes ready for a connection at once (a sweep pass, a burst). In this profile every change
   // is a single user's, spread over time, so batching saves no message: modelled as none rather than guessed.
   const batched = interest;
-  const shipped = price('shipped', interest, replacedBeats);
+  const shipped = price(
+    '... and a page switch replaces the next heartbeat (the client as shipped)',
+    batched,
+    replacedBeats,
+  );
   const minimum = {
     heartbeatRequests: perMillion(heartbeats - replacedBeats, PRICES.lambdaRequestsPerMillion),
     updatesIn: shipped.parts.updatesIn,
@@ -309,7 +313,7 @@ export function standardProfileCost(
       price("today's behaviour (full detail everywhere)", full),
       price('status detail while the popup is closed', interest),
       price('status detail and batches', batched),
-      price('... and a page switch replaces the next heartbeat (the client as shipped)', batched, replacedBeats),
+      shipped,
     ],
   };
 }

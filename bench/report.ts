@@ -529,23 +529,7 @@ function sweepSection(r: BenchResults): string[] {
       'peak RSS MB',
       'CPU s sweep / Redis / API',
     ]),
-    row([
-      '---',
-      '---',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---:',
-      '---',
-    ]),
+    row(['---', '---', ...Array<string>(12).fill('---:'), '---']),
   ];
   for (const s of r.sweep) {
     lines.push(

@@ -2,8 +2,6 @@
 // SDK client as configured before, and each lean setting added in turn, so what each one buys is measured.
 // `npx tsx bench/sdk-cpu.ts [calls] [rounds]`; prints one line per variant (the median of the rounds, which run every
 // variant in turn, so load on the machine hits them alike) and a JSON line of the medians.
-import { fork } from 'node:child_process';
-import { Agent, createServer, request } from 'node:http';
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { RetryStrategyV2 } from '@smithy/types';
 import {
@@ -15,36 +13,13 @@ import {
 } from '../src/layer/adapters/apigw/connection-gateway';
 import { boundedHttpHandler } from '../src/layer/adapters/aws-http';
 import { LeanHttpHandler } from '../src/layer/adapters/lean-http-handler';
-
-type Post = () => Promise<unknown>;
-
-async function serve(): Promise<void> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-length': '0' });
-      res.end();
-    });
-  });
-  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
-  // Ends with the bench, also when the bench fails.
-  process.on('disconnect', () => process.exit(0));
-}
+import { startConnectionsApi } from './support/connections-api';
+import type { Post } from './support/post-loop';
+import { barePost, cpuPerCall } from './support/post-loop';
 
 async function measure(post: Post, calls: number, concurrency: number): Promise<number> {
   for (let i = 0; i < 300; i += 1) await post();
-  const cpu0 = process.cpuUsage();
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (started < calls) {
-        started += 1;
-        await post();
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
-  return (cpu.user + cpu.system) / calls;
+  return cpuPerCall(post, calls, concurrency);
 }
 
 function median(values: number[]): number {
@@ -72,12 +47,10 @@ interface Lean {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'serve') return serve();
   const calls = Number(process.argv[2] ?? 4000);
   const rounds = Number(process.argv[3] ?? 3);
-  const child = fork(__filename, ['serve'], { execArgv: ['--import', 'tsx'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
-  const endpoint = `http://127.0.0.1:${port}/prod`;
+  const api = await startConnectionsApi();
+  const { endpoint } = api;
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
   const data = Buffer.from(JSON.stringify({ type: 'update-presence', userId: 'bench', status: 'online', v: 1 }));
   const sdk = (lean: Lean): Post => {
@@ -95,26 +68,7 @@ async function main(): Promise<void> {
     if (lean.unsigned) client.middlewareStack.remove('httpSigningMiddleware');
     return () => client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: data }));
   };
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const raw: Post = () =>
-    new Promise<void>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port,
-          path: '/prod/@connections/c1',
-          method: 'POST',
-          agent,
-          headers: { 'content-length': data.length },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve());
-        },
-      );
-      req.on('error', reject);
-      req.end(data);
-    });
+  const raw = barePost(endpoint, data);
   const gateway = new ApiGatewayConnectionGateway();
   // Each step adds to the last kept one; a step that is not kept is measured on its own and left out after it.
   const steps: { name: string; lean: Lean; kept: boolean }[] = [
@@ -132,7 +86,7 @@ async function main(): Promise<void> {
     { name: '  + pass-through retry middleware', lean: { retry: 'no middleware' }, kept: true },
     { name: '  (attribution only, not deployable: unsigned)', lean: { unsigned: true }, kept: false },
   ];
-  const variants: [string, Post][] = [['bare HTTP keep-alive (floor)', raw]];
+  const variants: [string, Post][] = [['bare HTTP keep-alive (floor)', raw.post]];
   let kept: Lean = {};
   for (const step of steps) {
     const lean = { ...kept, ...step.lean };
@@ -161,8 +115,8 @@ async function main(): Promise<void> {
     console.log(`${results[name].toFixed(1).padStart(7)} µs CPU per call  ${name}  (rounds: ${spread})`);
   }
   console.log(JSON.stringify(results));
-  child.kill();
-  agent.destroy();
+  raw.close();
+  await api.stop();
 }
 
 main().catch((error: unknown) => {

@@ -1,11 +1,11 @@
 // Where the CPU of one @connections call goes: profiles the layer's gateway (or bare HTTP, for comparison), 16 calls
 // in flight against the stand-in API in a child process, only during the measured calls, and prints self time per
 // call by package and by function. `npx tsx bench/sdk-profile.ts [calls] [gateway|bare] [out.cpuprofile]`.
-import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector';
 import { ApiGatewayConnectionGateway } from '../src/layer/adapters/apigw/connection-gateway';
+import { startConnectionsApi } from './support/connections-api';
+import { barePost, cpuPerCall } from './support/post-loop';
 
 interface ProfileNode {
   id: number;
@@ -16,19 +16,6 @@ interface Profile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
-}
-
-function serve(): void {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-length': '0' });
-      res.end();
-    });
-  });
-  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
-  // Ends with the profile run, also when it fails.
-  process.on('disconnect', () => process.exit(0));
 }
 
 /** The package a script belongs to, node's own module, or the project; '' for V8's and native frames. */
@@ -118,28 +105,16 @@ function summarise(profile: Profile, cpuPerCall: number, top: number): string {
 }
 
 async function main(): Promise<void> {
-  if (process.argv[2] === 'serve') return serve();
   const calls = Number(process.argv[2] ?? 20000);
   const variant = process.argv[3] ?? 'gateway';
   const out = process.argv[4];
-  const child = fork(__filename, ['serve'], { execArgv: ['--import', 'tsx'] });
-  const port = await new Promise<number>((resolve) => child.once('message', (m) => resolve(m as number)));
+  const api = await startConnectionsApi();
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1' });
-  const endpoint = `http://127.0.0.1:${port}/prod`;
+  const { endpoint } = api;
   const payload = JSON.stringify({ type: 'update-presence', userId: 'bench', status: 'online', v: 1 });
   const gateway = new ApiGatewayConnectionGateway();
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-  const data = Buffer.from(payload);
-  const bare = (): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/prod/@connections/c1', method: 'POST', agent }, (res) =>
-        res.resume().on('end', resolve),
-      );
-      req.setHeader('content-length', data.length);
-      req.on('error', reject);
-      req.end(data);
-    });
-  const post = variant === 'bare' ? bare : () => gateway.post(endpoint, 'c1', payload);
+  const bare = barePost(endpoint, Buffer.from(payload));
+  const post = variant === 'bare' ? bare.post : () => gateway.post(endpoint, 'c1', payload);
   for (let i = 0; i < 500; i += 1) await post();
 
   const session = new Session();
@@ -151,26 +126,15 @@ async function main(): Promise<void> {
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 100 });
   await send('Profiler.start');
-  const cpu0 = process.cpuUsage();
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (started < calls) {
-        started += 1;
-        await post();
-      }
-    }),
-  );
-  const cpu = process.cpuUsage(cpu0);
+  const cpuPerCallUs = await cpuPerCall(post, calls, 16);
   const { profile } = (await send('Profiler.stop')) as { profile: Profile };
   session.disconnect();
   if (out) writeFileSync(out, JSON.stringify(profile));
-  const cpuPerCall = (cpu.user + cpu.system) / calls;
-  console.log(`${cpuPerCall.toFixed(1)} µs CPU per call (process.cpuUsage, ${calls} calls), ${variant}`);
+  console.log(`${cpuPerCallUs.toFixed(1)} µs CPU per call (process.cpuUsage, ${calls} calls), ${variant}`);
   console.log(`failures: ${gateway.failures}\n`);
-  console.log(summarise(profile, cpuPerCall, 30));
-  child.kill();
-  agent.destroy();
+  console.log(summarise(profile, cpuPerCallUs, 30));
+  bare.close();
+  await api.stop();
 }
 
 main().catch((error: unknown) => {

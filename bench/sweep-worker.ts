@@ -9,7 +9,7 @@ import { RedisRateCap } from '../src/layer/adapters/redis/rate-cap';
 import { NO_EVENTS } from '../src/layer/adapters/eventbridge/event-publisher';
 import { NO_QUEUE } from '../src/layer/adapters/sqs/work-queue';
 import { elapsedMs } from './support/stats';
-import { WARMUP_CONNECTION_ID } from './support/connections-server-ids';
+import { WARMUP_CONNECTION_ID } from './support/connections-api';
 
 /** What the worker reports (one JSON line on stdout). */
 export interface SweepWorkerReport {

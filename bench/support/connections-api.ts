@@ -2,6 +2,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
+/** A connection the stand-in answers without counting: a worker's warm-up call (credentials, lazily loaded modules). */
+export const WARMUP_CONNECTION_ID = '__warmup';
+
 /** A running stand-in @connections API. */
 export interface ConnectionsApi {
   /** The `CONNECTIONS_ENDPOINT` value (with a stage). */

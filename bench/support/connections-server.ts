@@ -1,6 +1,6 @@
 // A stand-in for API Gateway's @connections API, run as its own process so its CPU is not charged to the handlers.
 import { createServer } from 'node:http';
-import { WARMUP_CONNECTION_ID } from './connections-server-ids';
+import { WARMUP_CONNECTION_ID } from './connections-api';
 
 /** Requests answered so far, by method; CHANGES: messages delivered (a `presence-batch` counts its elements). */
 const counts: Record<string, number> = { POST: 0, DELETE: 0, GET: 0, CHANGES: 0 };

@@ -141,23 +141,18 @@ describe('ApiGatewayConnectionGateway', () => {
     }
   });
 
-  it('answers "gone" to a 410 GoneException', async () => {
+  it.each([
+    [
+      'a 410 GoneException',
+      { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' },
+      '{"message":"Gone"}',
+    ],
+    ['a 410 without an error type header or a JSON body', { 'content-type': 'text/plain' }, 'gone'],
+  ])('answers "gone" to %s', async (_case, headers, body) => {
     // Arrange
     const api = await standIn((_req, res) => {
-      res.writeHead(410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' });
-      res.end(JSON.stringify({ message: 'Gone' }));
-    });
-    // Act
-    const outcome = await new ApiGatewayConnectionGateway().post(api.endpoint, 'c1', 'x');
-    // Assert
-    expect(outcome).toBe('gone');
-  });
-
-  it('answers "gone" to a 410 without an error type header or a JSON body', async () => {
-    // Arrange
-    const api = await standIn((_req, res) => {
-      res.writeHead(410, { 'content-type': 'text/plain' });
-      res.end('gone');
+      res.writeHead(410, headers);
+      res.end(body);
     });
     // Act
     const outcome = await new ApiGatewayConnectionGateway().post(api.endpoint, 'c1', 'x');

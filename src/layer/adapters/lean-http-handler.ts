@@ -2,7 +2,6 @@
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { ClientRequestArgs, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { HttpResponse, buildQueryString } from '@smithy/core/protocols';
 import type { HttpHandler, HttpHandlerOptions, HttpRequest } from '@smithy/core/protocols';
@@ -38,30 +37,15 @@ function boundConnect(socket: Duplex | null | undefined, timeoutMs: number): Dup
   return socket;
 }
 
-class BoundedHttpAgent extends HttpAgent {
-  constructor(
-    options: ConstructorParameters<typeof HttpAgent>[0],
-    private readonly connectionTimeoutMs: number,
-  ) {
-    super(options);
-  }
-
-  override createConnection(options: ClientRequestArgs, callback?: Connect): Duplex | null | undefined {
-    return boundConnect(super.createConnection(options, callback), this.connectionTimeoutMs);
-  }
-}
-
-class BoundedHttpsAgent extends HttpsAgent {
-  constructor(
-    options: ConstructorParameters<typeof HttpsAgent>[0],
-    private readonly connectionTimeoutMs: number,
-  ) {
-    super(options);
-  }
-
-  override createConnection(options: HttpsRequestOptions, callback?: Connect): Duplex | null | undefined {
-    return boundConnect(super.createConnection(options, callback), this.connectionTimeoutMs);
-  }
+/** `agent` with every new socket bounded by {@link boundConnect} (an https agent is an http agent with TLS sockets). */
+function withConnectTimeout<A extends HttpAgent>(agent: A, connectionTimeoutMs: number): A {
+  const agentWithCreate = agent as unknown as {
+    createConnection(options: ClientRequestArgs, callback?: Connect): Duplex | null | undefined;
+  };
+  const create = agentWithCreate.createConnection.bind(agent);
+  agentWithCreate.createConnection = (options, callback) =>
+    boundConnect(create(options, callback), connectionTimeoutMs);
+  return agent;
 }
 
 /** Response headers as the SDK reads them: one string per name (node gives `set-cookie` as an array). */
@@ -91,8 +75,8 @@ export class LeanHttpHandler implements HttpHandler {
     const maxSockets = options.maxSockets ?? 64;
     const connectionTimeoutMs = options.connectionTimeoutMs ?? 1000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 3000;
-    this.httpAgent = new BoundedHttpAgent({ keepAlive: true, maxSockets }, connectionTimeoutMs);
-    this.httpsAgent = new BoundedHttpsAgent({ keepAlive: true, maxSockets }, connectionTimeoutMs);
+    this.httpAgent = withConnectTimeout(new HttpAgent({ keepAlive: true, maxSockets }), connectionTimeoutMs);
+    this.httpsAgent = withConnectTimeout(new HttpsAgent({ keepAlive: true, maxSockets }), connectionTimeoutMs);
   }
 
   handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {

@@ -132,11 +132,15 @@ export class DeliveryService implements Deliverer {
     const unavailable = new Set<string>();
     const chunks: string[][] = [];
     for (let i = 0; i < missing.length; i += CONTEXT_CHUNK) chunks.push(missing.slice(i, i + CONTEXT_CHUNK));
-    await mapSettled(chunks, CONTEXT_CHUNKS_AT_ONCE, async (chunk) => {
-      try {
-        for (const [userId, context] of await deps.directory.loadContexts(chunk)) loaded.set(userId, context);
-      } catch (error) {
-        deps.log.warn('friend lists unavailable: deliveries wait', { users: chunk.length, error: String(error) });
+    const lists = await mapSettled(chunks, CONTEXT_CHUNKS_AT_ONCE, (chunk) => deps.directory.loadContexts(chunk));
+    lists.forEach((result, i) => {
+      const chunk = chunks[i] as string[];
+      if (result.status === 'fulfilled') for (const [userId, context] of result.value) loaded.set(userId, context);
+      else {
+        deps.log.warn('friend lists unavailable: deliveries wait', {
+          users: chunk.length,
+          error: String(result.reason),
+        });
         for (const userId of chunk) unavailable.add(userId);
       }
     });

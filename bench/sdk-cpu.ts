@@ -9,6 +9,7 @@ import {
   LEAN_REMOVED_MIDDLEWARE,
   skipRetries,
   useFixedEndpoint,
+  useFastConfig,
   useOneSigner,
 } from '../src/layer/adapters/apigw/connection-gateway';
 import { boundedHttpHandler } from '../src/layer/adapters/aws-http';
@@ -43,6 +44,7 @@ interface Lean {
   fixedEndpoint?: boolean;
   oneSigner?: boolean;
   retry?: 'standard' | 'no-op strategy' | 'no middleware';
+  fastConfig?: boolean;
   unsigned?: boolean;
 }
 
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
     if (lean.retry === 'no middleware') skipRetries(client);
     if (lean.fixedEndpoint) useFixedEndpoint(client, endpoint);
     if (lean.oneSigner) useOneSigner(client);
+    if (lean.fastConfig) useFastConfig(client);
     if (lean.unsigned) client.middlewareStack.remove('httpSigningMiddleware');
     return () => client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: data }));
   };
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     { name: '  + one signer per client', lean: { oneSigner: true }, kept: true },
     { name: '  + no-op retry strategy (not kept)', lean: { retry: 'no-op strategy' }, kept: false },
     { name: '  + pass-through retry middleware', lean: { retry: 'no middleware' }, kept: true },
+    { name: '  + plain-object config for the per-call copies', lean: { fastConfig: true }, kept: true },
     { name: '  (attribution only, not deployable: unsigned)', lean: { unsigned: true }, kept: false },
   ];
   const variants: [string, Post][] = [['bare HTTP keep-alive (floor)', raw.post]];

@@ -47,3 +47,4 @@ export { PostgresFriendDirectory } from './adapters/postgres/friend-directory';
 export { PostgresGroupDirectory } from './adapters/postgres/group-directory';
 export { RedisGroupStore, GROUP_SUBSCRIPTION_SECONDS } from './adapters/redis/group-store';
 export { ApiGatewayConnectionGateway } from './adapters/apigw/connection-gateway';
+export { ThreadedConnectionGateway } from './adapters/apigw/threaded-gateway';

@@ -3,6 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Pool } from 'pg';
 import type { Cluster, Redis } from 'ioredis';
 import { ApiGatewayConnectionGateway } from './adapters/apigw/connection-gateway';
+import { ThreadedConnectionGateway } from './adapters/apigw/threaded-gateway';
 import { EventBridgePublisher, NO_EVENTS } from './adapters/eventbridge/event-publisher';
 import { RedisDeliveryStore } from './adapters/redis/delivery-store';
 import { RedisRateCap } from './adapters/redis/rate-cap';
@@ -33,7 +34,8 @@ export interface Runtime {
   readonly redis: RedisExecutor;
   readonly directory: PostgresFriendDirectory;
   readonly groupDirectory: PostgresGroupDirectory;
-  readonly gateway: ApiGatewayConnectionGateway;
+  /** The @connections gateway: on this thread, or on CONNECTIONS_THREADS worker threads. */
+  readonly gateway: ApiGatewayConnectionGateway | ThreadedConnectionGateway;
   readonly delivery: DeliveryService;
   readonly store: RedisPresenceStore;
   readonly keys: RedisKeys;
@@ -65,6 +67,8 @@ let authConfig: AuthConfig | undefined;
 let verifier: TokenVerifier | undefined;
 let redisClient: Redis | Cluster | undefined;
 let poolPromise: Promise<Pool> | undefined;
+/** The threaded @connections gateway, when CONNECTIONS_THREADS > 0: its threads stop with the runtime. */
+let threadedGateway: ThreadedConnectionGateway | undefined;
 /** A work queue that also takes whole sweep passes (shards to sweep), for the queue-driven workers. */
 export type SweepQueue = WorkQueue & { send(message: WorkMessage): Promise<void> };
 
@@ -132,7 +136,12 @@ async function build(): Promise<Runtime> {
     }),
     directory: groupDirectory,
   };
-  const gateway = new ApiGatewayConnectionGateway({ maxSockets: config.fanoutConcurrency * 2 });
+  const senderOptions = { maxSockets: config.fanoutConcurrency * 2 };
+  const gateway =
+    config.connectionsThreads > 0
+      ? new ThreadedConnectionGateway(config.connectionsThreads, senderOptions)
+      : new ApiGatewayConnectionGateway(senderOptions);
+  threadedGateway = gateway instanceof ThreadedConnectionGateway ? gateway : undefined;
   const log: PresenceDeps['log'] = {
     warn: (message, fields) => logger.warn(message, fields ?? {}),
     error: (message, fields) => logger.error(message, fields ?? {}),
@@ -193,11 +202,14 @@ export function getVerifier(): TokenVerifier {
 export async function shutdownRuntime(): Promise<void> {
   const client = redisClient;
   const pool = poolPromise;
+  const threads = threadedGateway;
   runtime = undefined;
+  threadedGateway = undefined;
   redisClient = undefined;
   poolPromise = undefined;
   authConfig = undefined;
   verifier = undefined;
   client?.disconnect();
+  await threads?.destroy();
   if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
 }

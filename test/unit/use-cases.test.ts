@@ -8,6 +8,7 @@ import { updatePresence } from '../../src/layer/presence/update-presence';
 import type { ChangeRecord, PendingChange, UserContext, View } from '../../src/layer/presence/model';
 import type {
   ConnectionGateway,
+  ListsAhead,
   PostOutcome,
   PresenceDeps,
   PresenceStore,
@@ -81,10 +82,14 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
   let directoryFails = false;
   let directoryFailsFor: string | undefined;
   const directoryQueries: number[] = [];
+  const cached: string[] = [];
   const store = {
     shardCount: 4,
     connectionsOf: async (ids: readonly string[]) =>
       new Map(ids.filter((id) => targets[id]).map((id) => [id, targets[id] ?? []])),
+    saveContexts: async (contexts: readonly UserContext[]) => {
+      cached.push(...contexts.map((c) => c.userId));
+    },
     remove: async (input: { connectionId: string }) => {
       removed.push(input.connectionId);
       return { kind: 'removed', change: null } as const;
@@ -167,6 +172,7 @@ function world(targets: Record<string, TargetConnection[]>, outcomes: Record<str
       permitLimit = n;
     },
     directoryQueries,
+    cached,
     failDirectoryFor: (userId: string) => {
       directoryFailsFor = userId;
     },
@@ -264,6 +270,28 @@ describe('delivery of a large plan', () => {
     expect(waiting).toContain('u700');
     expect(waiting).not.toContain('u0');
     expect(w.posts).toHaveLength(700);
+  });
+});
+
+describe('friend lists loaded ahead', () => {
+  it('takes lists the caller loaded ahead instead of querying; a failed load waits; the lists are cached', async () => {
+    // Arrange: ann's and cat's lists were loaded ahead (ann's load failed), dan's were not
+    const w = world({ ben: [target('b1')] });
+    const loadedAhead = Promise.resolve(new Map([['cat', ctx('cat', ['ben'])]]));
+    const lists: ListsAhead = new Map<string, Promise<ReadonlyMap<string, UserContext> | null>>([
+      ['ann', Promise.resolve(null)],
+      ['cat', loadedAhead],
+    ]);
+    const changes = ['ann', 'cat', 'dan'].map((userId, i) => pending({ userId, v: 100 + i }, null));
+
+    // Act
+    await w.delivery.deliverChanges('e', changes, undefined, lists);
+
+    // Assert: one query, for dan only; ann waits; cat's and dan's changes reach ben in one call each
+    expect(w.directoryQueries).toEqual([1]);
+    expect(w.acks.filter((a) => a.retryAt !== undefined).map((a) => a.userId)).toEqual(['ann']);
+    expect(w.posts.map((p) => p.body.userId).sort()).toEqual(['cat', 'dan']);
+    expect([...w.cached].sort()).toEqual(['cat', 'dan']);
   });
 });
 

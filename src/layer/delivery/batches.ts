@@ -24,6 +24,17 @@ export function planCalls(deliveries: readonly Delivery[], maxBatchBytes: number
     if (list) list.push(d);
     else byConnection.set(d.connectionId, [d]);
   }
+  // A change's message object is shared by every connection it goes to: its JSON text is made once.
+  const texts = new Map<Delivery['message'], { text: string; bytes: number }>();
+  const textOf = (d: Delivery): { text: string; bytes: number } => {
+    let t = texts.get(d.message);
+    if (!t) {
+      const text = JSON.stringify(d.message);
+      t = { text, bytes: Buffer.byteLength(text) };
+      texts.set(d.message, t);
+    }
+    return t;
+  };
   const calls: Call[] = [];
   for (const [connectionId, list] of byConnection) {
     const first = list[0] as Delivery;
@@ -38,11 +49,11 @@ export function planCalls(deliveries: readonly Delivery[], maxBatchBytes: number
     const items = [...loose, ...newest.values()];
     const batchable = items.filter((d) => d.batch && d.fromUserId !== '');
     if (!first.batch || batchable.length < 2) {
-      for (const d of items) calls.push({ ...base, deliveries: [d], body: JSON.stringify(d.message) });
+      for (const d of items) calls.push({ ...base, deliveries: [d], body: textOf(d).text });
       continue;
     }
-    for (const d of items.filter((x) => !batchable.includes(x)))
-      calls.push({ ...base, deliveries: [d], body: JSON.stringify(d.message) });
+    const inBatches = new Set(batchable);
+    for (const d of items) if (!inBatches.has(d)) calls.push({ ...base, deliveries: [d], body: textOf(d).text });
     let chunk: Delivery[] = [];
     let parts: string[] = [];
     let size = ENVELOPE;
@@ -56,12 +67,11 @@ export function planCalls(deliveries: readonly Delivery[], maxBatchBytes: number
       size = ENVELOPE;
     };
     for (const d of batchable) {
-      const text = JSON.stringify(d.message);
-      const bytes = Buffer.byteLength(text) + (parts.length > 0 ? 1 : 0);
-      if (size + bytes > maxBatchBytes) flush();
+      const { text, bytes } = textOf(d);
+      if (size + bytes + (parts.length > 0 ? 1 : 0) > maxBatchBytes) flush();
       chunk.push(d);
       parts.push(text);
-      size += Buffer.byteLength(text) + (parts.length > 1 ? 1 : 0);
+      size += bytes + (parts.length > 1 ? 1 : 0);
     }
     flush();
   }

@@ -7,6 +7,7 @@ import type {
   Deliverer,
   DomainLog,
   FriendDirectory,
+  ListsAhead,
   GroupDeps,
   GroupSubscriber,
   PresenceStore,
@@ -116,6 +117,7 @@ export class DeliveryService implements Deliverer {
     endpoint: string,
     changes: readonly PendingChange[],
     stats = emptyDeliveryStats(),
+    lists?: ListsAhead,
   ): Promise<DeliveryStats> {
     if (changes.length === 0) return stats;
     const { deps } = this;
@@ -124,16 +126,30 @@ export class DeliveryService implements Deliverer {
     const retryShards = new Set<number>();
     stats.changes += changes.length;
 
-    // Friend lists that were not cached come from the directory, in chunks (a plan over many shards may miss thousands);
-    // the changes of a chunk that cannot be loaded wait (nothing is lost), the others go on.
+    // Friend lists that were not cached come from the directory, in chunks (a plan over many shards may miss thousands),
+    // or from the loads the caller started ahead; the changes of a list that cannot be loaded wait (nothing is lost),
+    // the others go on.
     const needsList = (c: PendingChange) => c.record.friendsChanged && c.friendIds === null;
     const missing = [...new Set(changes.filter(needsList).map((c) => c.record.userId))];
     const loaded = new Map<string, UserContext>();
     const unavailable = new Set<string>();
+    const ahead = lists ? missing.filter((id) => lists.has(id)) : [];
+    const toLoad = ahead.length > 0 ? missing.filter((id) => !lists?.has(id)) : missing;
     const chunks: string[][] = [];
-    for (let i = 0; i < missing.length; i += CONTEXT_CHUNK) chunks.push(missing.slice(i, i + CONTEXT_CHUNK));
-    const lists = await mapSettled(chunks, CONTEXT_CHUNKS_AT_ONCE, (chunk) => deps.directory.loadContexts(chunk));
-    lists.forEach((result, i) => {
+    for (let i = 0; i < toLoad.length; i += CONTEXT_CHUNK) chunks.push(toLoad.slice(i, i + CONTEXT_CHUNK));
+    const [aheadLists, loads] = await Promise.all([
+      Promise.all(ahead.map((id) => lists?.get(id))),
+      mapSettled(chunks, CONTEXT_CHUNKS_AT_ONCE, (chunk) => deps.directory.loadContexts(chunk)),
+    ]);
+    ahead.forEach((id, i) => {
+      const result = aheadLists[i];
+      if (result === null || result === undefined) unavailable.add(id);
+      else {
+        const context = result.get(id);
+        if (context) loaded.set(id, context);
+      }
+    });
+    loads.forEach((result, i) => {
       const chunk = chunks[i] as string[];
       if (result.status === 'fulfilled') for (const [userId, context] of result.value) loaded.set(userId, context);
       else {
@@ -166,18 +182,22 @@ export class DeliveryService implements Deliverer {
       .filter((c) => c.record.statusChanged)
       .flatMap((c) => groupsOf(c).map((groupId) => ({ groupId, userId: c.record.userId })));
     const [targets, groupTargets] = await Promise.all([
-      users.size > 0 || loaded.size > 0
-        ? deps.store.connectionsOf([...users], [...loaded.values()])
-        : new Map<string, TargetConnection[]>(),
+      users.size > 0 ? deps.store.connectionsOf([...users]) : new Map<string, TargetConnection[]>(),
       this.groupTargets(probes),
     ]);
-
+    // The lists just loaded are cached while the calls go out, not before: a cache, off the path to the friends.
+    const caching =
+      loaded.size > 0
+        ? deps.store.saveContexts([...loaded.values()]).catch((error: unknown) => {
+            deps.log.warn('caching friend lists failed', { users: loaded.size, error: String(error) });
+          })
+        : undefined;
     const deliveries: Delivery[] = [];
     for (const c of ready) deliveries.push(...this.plan(c, friendsOf(c), targets, groupsOf(c), groupTargets));
     const calls = planCalls(deliveries, this.settings.maxBatchBytes);
     const oldest = ready.reduce((min, c) => Math.min(min, c.record.v), Number.POSITIVE_INFINITY);
     const { outcomes, deferred } = await this.post(endpoint, calls, stats, {}, oldest);
-
+    await caching;
     // Events leave with the change: if publishing fails, the whole change is retried later (same v: duplicates only).
     const failedEvents = new Set<string>();
     const withEvents = ready.filter((c) => c.record.events.length > 0);
@@ -276,11 +296,16 @@ export class DeliveryService implements Deliverer {
     await this.notify([this.deps.outbox.shardOf(target.ownerId)], delayMs);
   }
 
-  async drain(endpoint: string, shards: readonly number[], deadline: number): Promise<DeliveryStats> {
+  async drain(
+    endpoint: string,
+    shards: readonly number[],
+    deadline: number,
+    lists?: ListsAhead,
+  ): Promise<DeliveryStats> {
     const stats = emptyDeliveryStats();
     let failure: unknown;
     try {
-      await this.drainOutboxes(endpoint, shards, deadline, stats);
+      await this.drainOutboxes(endpoint, shards, deadline, stats, lists);
     } catch (error) {
       failure = error;
     }
@@ -304,6 +329,7 @@ export class DeliveryService implements Deliverer {
     shards: readonly number[],
     deadline: number,
     stats = emptyDeliveryStats(),
+    lists?: ListsAhead,
   ): Promise<DeliveryStats> {
     const { deps, settings } = this;
     const planLimit = settings.planLimit ?? settings.claimLimit;
@@ -325,7 +351,7 @@ export class DeliveryService implements Deliverer {
         for (const change of claim.value) changes.push(change);
         if (claim.value.length >= limit) more.push(open[i] as number);
       });
-      if (changes.length > 0) await this.deliverChanges(endpoint, changes, stats);
+      if (changes.length > 0) await this.deliverChanges(endpoint, changes, stats, lists);
       open = more;
     }
     if (failure !== undefined) throw failure;

@@ -117,7 +117,16 @@ export interface SweepCommit {
   readonly reaped: readonly { readonly userId: string; readonly connectionId: string; readonly reason: ReapReason }[];
   /** Users whose change now waits in the shard's outbox. */
   readonly changedUsers: readonly string[];
+  /** Those of them without a cached context: delivering their change needs their friend list from the directory. */
+  readonly uncachedUsers: readonly string[];
 }
+
+/**
+ * Friend lists loaded ahead of a delivery (the sweep starts loading them while it reaps): per user, the result of the
+ * directory load that includes them, or null when that load failed (the user's changes then wait, as when the
+ * delivery's own load fails).
+ */
+export type ListsAhead = ReadonlyMap<string, Promise<ReadonlyMap<string, UserContext> | null>>;
 
 /** Live presence (Redis). Every method is atomic per user; every change is recorded for delivery in the same step. */
 export interface PresenceStore {
@@ -300,6 +309,7 @@ export interface Deliverer {
     endpoint: string,
     shards: readonly number[],
     deadline: number,
+    lists?: ListsAhead,
   ): Promise<{ calls: number; sent: number; gone: number; retried: number }>;
 }
 

@@ -2,7 +2,7 @@
 // expired connections (never waiting for Postgres), re-applies changed page settings, delivers what is due.
 import { mapSettled, sleep } from '../shared/async';
 import type { UserContext } from './model';
-import type { PresenceDeps } from './ports';
+import type { ListsAhead, PresenceDeps } from './ports';
 import { TOKEN_EXPIRED_MESSAGE } from './messages';
 
 /** Tuning of one sweep pass. */
@@ -54,6 +54,57 @@ export function emptySweepStats(): SweepStats {
 /** Users per friend lookup query. */
 const DIRECTORY_CHUNK = 100;
 
+/** Users per friend-list query started while reaping (a query for a few hundred users takes Postgres tens of ms). */
+const LISTS_AHEAD_CHUNK = 200;
+
+/**
+ * What reaping leaves running while the pass goes on: the closes of zombie sockets (they need only @connections), and
+ * the friend lists of users whose change will need one (only Postgres). Delivery then finds the lists loaded, or
+ * loading, instead of starting to load them once reaping is over.
+ */
+class ReapingWork {
+  readonly closing: Promise<void>[] = [];
+  private readonly ahead = new Map<string, Promise<ReadonlyMap<string, UserContext> | null>>();
+  private chunk: { ids: string[]; resolve: (lists: ReadonlyMap<string, UserContext> | null) => void } | undefined;
+  private chunkLists: Promise<ReadonlyMap<string, UserContext> | null> | undefined;
+
+  constructor(private readonly deps: PresenceDeps) {}
+
+  /** The lists loading or loaded, for {@link Deliverer.drain}. */
+  get lists(): ListsAhead {
+    return this.ahead;
+  }
+
+  /** Starts loading the friend lists of `userIds`, in queries of {@link LISTS_AHEAD_CHUNK} users. */
+  loadLists(userIds: readonly string[]): void {
+    for (const id of userIds) {
+      if (this.ahead.has(id)) continue;
+      if (!this.chunk) {
+        let resolve!: (lists: ReadonlyMap<string, UserContext> | null) => void;
+        this.chunkLists = new Promise((r) => (resolve = r));
+        this.chunk = { ids: [], resolve };
+      }
+      this.chunk.ids.push(id);
+      this.ahead.set(id, this.chunkLists as Promise<ReadonlyMap<string, UserContext> | null>);
+      if (this.chunk.ids.length >= LISTS_AHEAD_CHUNK) this.flush();
+    }
+  }
+
+  /** Sends the query for the users added since the last one. */
+  flush(): void {
+    const chunk = this.chunk;
+    this.chunk = undefined;
+    if (!chunk) return;
+    this.deps.directory.loadContexts(chunk.ids).then(chunk.resolve, (error: unknown) => {
+      this.deps.log.warn('friend lists unavailable: deliveries wait', {
+        users: chunk.ids.length,
+        error: String(error),
+      });
+      chunk.resolve(null);
+    });
+  }
+}
+
 /** Reaps the shard's due entries: needs Redis and @connections only (never Postgres). */
 async function reapShard(
   deps: PresenceDeps,
@@ -61,6 +112,7 @@ async function reapShard(
   options: SweepOptions,
   stats: SweepStats,
   deadline: number,
+  work: ReapingWork,
 ) {
   while (deps.clock() < deadline) {
     const now = deps.clock();
@@ -70,15 +122,27 @@ async function reapShard(
     const commit = await deps.store.commit(claim, now);
     stats.reaped += commit.reaped.length;
     stats.changes += commit.changedUsers.length;
-    // Zombie sockets are closed under the deployment-wide rate cap (a token_expired notice first where it applies).
-    stats.closeFailures += await deps.deliverer.close(
-      options.endpoint,
-      commit.reaped.map((r) => ({
-        ownerId: r.userId,
-        connectionId: r.connectionId,
-        ...(r.reason === 'token' ? { notice: TOKEN_EXPIRED_MESSAGE } : {}),
-      })),
-    );
+    work.loadLists(commit.uncachedUsers);
+    // Zombie sockets are closed under the deployment-wide rate cap (a token_expired notice first where it applies),
+    // while the pass goes on: reaping the next shards and planning what friends are told need only Redis and
+    // Postgres, and the closes need only @connections. The pass waits for them before it ends.
+    const targets = commit.reaped.map((r) => ({
+      ownerId: r.userId,
+      connectionId: r.connectionId,
+      ...(r.reason === 'token' ? { notice: TOKEN_EXPIRED_MESSAGE } : {}),
+    }));
+    if (targets.length > 0)
+      work.closing.push(
+        deps.deliverer.close(options.endpoint, targets).then(
+          (failures) => {
+            stats.closeFailures += failures;
+          },
+          (error: unknown) => {
+            stats.closeFailures += targets.length;
+            logFailure(deps, 'closing reaped connections failed', error, { shard, connections: targets.length });
+          },
+        ),
+      );
     if (claim.members.length < options.batchSize) return;
   }
 }
@@ -143,9 +207,11 @@ export async function sweepOnce(
 ): Promise<SweepStats> {
   // Reaping first, on every shard, then delivery: a mass expiry is reaped (and its zombie sockets closed) in the time
   // Redis needs, not after the notifications of the shards before it; what friends are told waits in the outbox.
+  const work = new ReapingWork(deps);
   const reaping = await mapSettled(shards, options.shardConcurrency, (shard) =>
-    reapShard(deps, shard, options, stats, deadline),
+    reapShard(deps, shard, options, stats, deadline, work),
   );
+  work.flush();
   reaping.forEach((result, i) => {
     if (result.status === 'rejected') {
       stats.shardErrors += 1;
@@ -156,7 +222,7 @@ export async function sweepOnce(
   // The outboxes of all the pass's shards are planned together: a friend of many users who changed in this pass (a
   // mass expiry) gets one batch, not one call per shard. A shard that cannot be drained is left for the next pass.
   try {
-    const delivered = await deps.deliverer.drain(options.endpoint, shards, deadline);
+    const delivered = await deps.deliverer.drain(options.endpoint, shards, deadline, work.lists);
     stats.calls += delivered.calls;
     stats.sent += delivered.sent;
     stats.gone += delivered.gone;
@@ -165,6 +231,7 @@ export async function sweepOnce(
     stats.shardErrors += 1;
     logFailure(deps, 'delivery of a sweep pass failed', error, { shards: shards.length });
   }
+  await Promise.all(work.closing);
   stats.passes += 1;
   return stats;
 }

@@ -1,5 +1,6 @@
 // Configuration: parses process.env once, with a schema, into frozen objects; a missing key fails naming the key.
 // zod/mini: the same validation, tree-shaken to a few KB of the layer (classic zod adds ~450 KB).
+import { availableParallelism } from 'node:os';
 import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 
@@ -17,6 +18,22 @@ const required = (what: string) =>
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: `must be one of ${values.join(', ')}` });
 const url = () => z.url({ error: 'must be an absolute URL (https://...)' });
+
+/** Lambda's memory per vCPU: a function gets one full vCPU at 1,769 MB, and more in proportion above. */
+const LAMBDA_MB_PER_VCPU = 1769;
+/** The most sender threads `auto` starts (10,240 MB, Lambda's largest size, is about 6 vCPUs). */
+const MAX_AUTO_THREADS = 4;
+
+/**
+ * CONNECTIONS_THREADS=auto: one sender thread per vCPU beyond the one the handler runs on, none with a single vCPU. In
+ * Lambda the vCPUs follow the memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), not the cores the machine reports: a
+ * 1,024 MB function has about 0.6 vCPU, and 3,538 MB or more gets a thread. Elsewhere (the local stack) the cores.
+ */
+export function autoConnectionsThreads(env: NodeJS.ProcessEnv): number {
+  const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
+  const vcpus = lambdaMb > 0 ? Math.floor(lambdaMb / LAMBDA_MB_PER_VCPU) : availableParallelism();
+  return Math.min(MAX_AUTO_THREADS, Math.max(0, vcpus - 1));
+}
 
 const coreSchema = z
   .object({
@@ -46,6 +63,10 @@ const coreSchema = z
     RATE_LIMIT_BURST: positive(20),
     STORE_TIMEOUT_MS: positive(1500),
     FANOUT_CONCURRENCY: positive(32),
+    CONNECTIONS_THREADS: z._default(
+      z.string().check(z.regex(/^(auto|[0-9]|1[0-6])$/, 'must be auto or an integer from 0 to 16')),
+      'auto',
+    ),
     DELIVERY_MAX_CALLS_PER_SECOND: positive(5000),
     AUTH_GRACE_SECONDS: seconds(300),
     GROUPS_PER_CONNECTION: positive(10),
@@ -114,6 +135,8 @@ export interface CoreConfig {
   readonly rateLimit: { readonly perSecond: number; readonly burst: number };
   readonly storeTimeoutMs: number;
   readonly fanoutConcurrency: number;
+  /** Worker threads that make the @connections calls (0: the calling thread makes them); `auto` resolved. */
+  readonly connectionsThreads: number;
   /** Deployment-wide cap on @connections calls per second. */
   readonly deliveryMaxCallsPerSecond: number;
   readonly authGraceMs: number;
@@ -199,6 +222,7 @@ export function parseCoreConfig(env: NodeJS.ProcessEnv): CoreConfig {
     rateLimit: Object.freeze({ perSecond: e.RATE_LIMIT_PER_SECOND, burst: e.RATE_LIMIT_BURST }),
     storeTimeoutMs: e.STORE_TIMEOUT_MS,
     fanoutConcurrency: e.FANOUT_CONCURRENCY,
+    connectionsThreads: e.CONNECTIONS_THREADS === 'auto' ? autoConnectionsThreads(env) : Number(e.CONNECTIONS_THREADS),
     deliveryMaxCallsPerSecond: e.DELIVERY_MAX_CALLS_PER_SECOND,
     authGraceMs: e.AUTH_GRACE_SECONDS * 1000,
     groupsPerConnection: e.GROUPS_PER_CONNECTION,

@@ -4,6 +4,7 @@ import {
   DeleteConnectionCommand,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
+import { getSchemaSerdePlugin } from '@smithy/core/schema';
 import type { ConnectionGateway, PostOutcome } from '../../presence/ports';
 import { createLimiter } from '../../shared/async';
 import { LeanHttpHandler } from '../lean-http-handler';
@@ -60,6 +61,21 @@ export function skipRetries(client: ApiGatewayManagementApiClient): void {
     priority: 'high',
     tags: ['RETRY'],
   });
+}
+
+/**
+ * Gives the SDK's per-call config copies a plain object to copy. The serializer, the deserializer and the endpoint
+ * middleware each spread the whole client config (`{ ...config }`, 45 keys) on every call; the client's own config is
+ * a dictionary-mode object (the SDK redefines its `credentials` as an accessor after the fact), and each copy of it
+ * costs about 13 µs here against about 1 µs for the same keys in a plain object. The copy holds the same values, the
+ * resolved credentials provider included; the serde plugin is added again on it (it overrides the one the client
+ * added) and the commands' endpoint middleware reads `client.config` at send time. Call it after every other change
+ * to the config.
+ */
+export function useFastConfig(client: ApiGatewayManagementApiClient): void {
+  const fast = { ...client.config };
+  client.middlewareStack.use(getSchemaSerdePlugin(fast as unknown as Parameters<typeof getSchemaSerdePlugin>[0]));
+  (client as { config: typeof fast }).config = fast;
 }
 
 /** SDK middleware the gateway's clients run without (see the client setup). */
@@ -142,6 +158,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
       if (maxAttempts === 1) skipRetries(client);
       useFixedEndpoint(client, endpoint);
       useOneSigner(client);
+      useFastConfig(client);
       this.clients.set(endpoint, client);
     }
     return client;

@@ -423,7 +423,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async commit(claim: SweepClaim, now: number): Promise<SweepCommit> {
-    if (claim.members.length === 0) return { reaped: [], changedUsers: [] };
+    if (claim.members.length === 0) return { reaped: [], changedUsers: [], uncachedUsers: [] };
     const s = claim.shard;
     const keys = [
       this.keys.expiry(s),
@@ -435,7 +435,7 @@ export class RedisPresenceStore implements PresenceStore {
     for (const id of claim.userIds) {
       keys.push(this.keys.conns(id), this.keys.state(id), this.keys.context(id), this.keys.view(id));
     }
-    const [reapedFlat, changed] = await this.redis.one<[string[], string[]]>([
+    const [reapedFlat, changed, uncached] = await this.redis.one<[string[], string[], string[]]>([
       'presenceCommit',
       keys.length,
       ...keys,
@@ -452,7 +452,7 @@ export class RedisPresenceStore implements PresenceStore {
         reason: reapedFlat[i + 2] === 'token' ? 'token' : 'expired',
       });
     }
-    return { reaped, changedUsers: changed.map(String) };
+    return { reaped, changedUsers: changed.map(String), uncachedUsers: uncached.map(String) };
   }
 
   async claimRechecks(shard: number, now: number, leaseMs: number, limit: number): Promise<string[]> {

@@ -791,7 +791,7 @@ return due
  * per user (conns, state, context, view). ARGV 1..10 settings (ARGV 9: this pass's lease), 11 n users, 12..11+n user
  * ids, then the claimed members. Acts only on members still under this lease: reaps expired connections and those
  * whose authorization ended, ends grace windows, marks idle connections away.
- * Returns {reaped ({user, conn, reason}...), changed users}.
+ * Returns {reaped ({user, conn, reason}...), changed users, those of them without a cached context}.
  */
 export const COMMIT = `${PRELUDE}
 OUTBOX_AT = NOW
@@ -853,7 +853,7 @@ for j = 12 + nu, #ARGV do
     if user and not touched[user] then touched[user] = true; order[#order + 1] = user end
   end
 end
-local changed = {}
+local changed, uncached = {}, {}
 for _, user in ipairs(order) do
   local K = keys_of(user)
   local n, best, page = rollup(K[1])
@@ -869,9 +869,12 @@ for _, user in ipairs(order) do
     end
   end
   local v = settle(K, user, n, best, page, mode, nil, lastact[user])
-  if v then changed[#changed + 1] = user end
+  if v then
+    changed[#changed + 1] = user
+    if redis.call('EXISTS', K[4]) == 0 then uncached[#uncached + 1] = user end
+  end
 end
-return {reaped, changed}
+return {reaped, changed, uncached}
 `;
 
 /** KEYS context. ARGV ttl, mode, ids, info, n, domains..., groups. Replaces a cached context. */

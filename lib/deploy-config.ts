@@ -158,6 +158,12 @@ const keysSchema = z.object({
     .min(2, 'must be at least 2 (the smallest maximum concurrency of an SQS event source)')
     .max(1000, 'must be at most 1000 (the largest maximum concurrency of an SQS event source)')
     .default(DEFAULT_WORKER_MAX_CONCURRENCY),
+  WORKER_MEMORY_MB: z.coerce
+    .number()
+    .int('must be a whole number of MB')
+    .min(1024, 'must be at least 1024 (a sweep pass plans up to 5,000 changes in memory)')
+    .max(10240, 'must be at most 10240 (the largest Lambda memory size)')
+    .default(1024),
   GROUPS_PER_CONNECTION: int(10, 1),
   GROUP_MAX_MEMBERS: int(1000, 1),
   POWERTOOLS_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
@@ -379,7 +385,11 @@ export interface DeployConfig {
   readonly database: DatabaseConfig;
   readonly runtime: RuntimeSettings;
   /** The queue-driven workers: at most this many `worker` invocations at once (the SQS event source's maximum). */
-  readonly workers: { readonly maxConcurrency: number };
+  readonly workers: {
+    readonly maxConcurrency: number;
+    /** Memory of the `worker` function; its vCPUs follow it, and with them its sender threads (CONNECTIONS_THREADS=auto). */
+    readonly memoryMb: number;
+  };
   readonly throttling: {
     /** Connected clients at peak (EXPECTED_PEAK_CONNECTIONS), the input of the WebSocket throttle formula. */
     readonly expectedPeakConnections: number;
@@ -495,7 +505,7 @@ export function parseDeployConfig(env: Readonly<Record<string, string | undefine
       USAGE_RETENTION_DAYS: e.USAGE_RETENTION_DAYS,
       ADMIN_GROUP: e.ADMIN_GROUP,
     },
-    workers: { maxConcurrency: e.WORKER_MAX_CONCURRENCY },
+    workers: { maxConcurrency: e.WORKER_MAX_CONCURRENCY, memoryMb: e.WORKER_MEMORY_MB },
     throttling: {
       expectedPeakConnections: e.EXPECTED_PEAK_CONNECTIONS,
       webSocket: webSocketStageThrottle(e),

@@ -66,7 +66,7 @@ export class PresenceApiStack extends Stack {
           sourceDir,
           tsconfig,
           layer: layer.layerVersion,
-          sizing: functionSizing(name, config.runtime),
+          sizing: functionSizing(name, config.runtime, config.workers),
           logRetention,
           settings: { ...config.runtime, ALLOWED_ORIGINS: config.allowedOrigins.join(',') },
           // The authorizer only verifies JWTs (JWKS over the internet): it stays out of the VPC.

@@ -9,7 +9,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { type FunctionName, SWEEP_FUNCTION } from '../../src/routes';
+import { type FunctionName, SWEEP_FUNCTION, WORKER_FUNCTION } from '../../src/routes';
 import type { AuthSettings, RuntimeSettings } from '../deploy-config';
 import { wildcardResourceFinding } from '../nag-findings';
 import { LAYER_MODULE_NAME } from './shared-layer';
@@ -40,13 +40,19 @@ export const FUNCTION_SIZING: Readonly<Record<FunctionName, FunctionSizing>> = {
   'get-usage': { timeout: Duration.seconds(10), memorySize: 256 },
 };
 
-/** Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start. */
+/**
+ * Sizing of one function; the sweep's timeout follows its window plus head room for the last pass and a cold start, and
+ * the worker's memory is WORKER_MEMORY_MB when given.
+ */
 export function functionSizing(
   name: FunctionName,
   runtime: Pick<RuntimeSettings, 'SWEEP_WINDOW_SECONDS'>,
+  workers: { readonly memoryMb?: number } = {},
 ): FunctionSizing {
   const sizing = FUNCTION_SIZING[name];
-  return name === SWEEP_FUNCTION ? { ...sizing, timeout: Duration.seconds(runtime.SWEEP_WINDOW_SECONDS + 15) } : sizing;
+  if (name === SWEEP_FUNCTION) return { ...sizing, timeout: Duration.seconds(runtime.SWEEP_WINDOW_SECONDS + 15) };
+  if (name === WORKER_FUNCTION && workers.memoryMb !== undefined) return { ...sizing, memorySize: workers.memoryMb };
+  return sizing;
 }
 
 /** Where a function runs inside the VPC. */

@@ -45,13 +45,20 @@ describe('parseDeployConfig', () => {
   });
 
   it('runs at most 10 workers at once by default, and takes WORKER_MAX_CONCURRENCY from 2 to 1000', () => {
-    expect(parseDeployConfig(BASE_ENV).workers).toEqual({ maxConcurrency: 10 });
+    expect(parseDeployConfig(BASE_ENV).workers).toEqual({ maxConcurrency: 10, memoryMb: 1024 });
     expect(parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '2' }).workers.maxConcurrency).toBe(2);
     expect(() => parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '1' })).toThrow(
       /WORKER_MAX_CONCURRENCY: must be at least 2 \(the smallest maximum concurrency of an SQS event source\)/,
     );
     expect(() => parseDeployConfig({ ...BASE_ENV, WORKER_MAX_CONCURRENCY: '1001' })).toThrow(
       /WORKER_MAX_CONCURRENCY: must be at most 1000/,
+    );
+  });
+
+  it('sizes the worker from WORKER_MEMORY_MB, 1024 to 10240 MB', () => {
+    expect(parseDeployConfig({ ...BASE_ENV, WORKER_MEMORY_MB: '3538' }).workers.memoryMb).toBe(3538);
+    expect(() => parseDeployConfig({ ...BASE_ENV, WORKER_MEMORY_MB: '10241' })).toThrow(
+      /WORKER_MEMORY_MB: must be at most 10240 \(the largest Lambda memory size\)/,
     );
   });
 

@@ -100,6 +100,24 @@ describe('work queue', () => {
     });
   }, 120_000);
 
+  it('sizes the worker at 1024 MB, or at WORKER_MEMORY_MB (its vCPUs, and so its sender threads, follow), nothing else', () => {
+    const memoryOf = (t: Template, name: FunctionName) =>
+      (t.toJSON().Resources[fnId(name)] as Resource).Properties.MemorySize as number;
+    expect(memoryOf(template, WORKER_FUNCTION)).toBe(1024);
+    const { stack: big, template: bigTemplate } = buildStack(
+      { WORKER_MEMORY_MB: '3538' },
+      { bundle: false, validate: false },
+    );
+    const bigId = (name: FunctionName) => big.getLogicalId(big.functions[name].node.defaultChild as CfnFunction);
+    const bigResources = bigTemplate.toJSON().Resources as Record<string, Resource>;
+    expect((bigResources[bigId(WORKER_FUNCTION)] as Resource).Properties.MemorySize).toBe(3538);
+    for (const name of FUNCTION_NAMES.filter((n) => n !== WORKER_FUNCTION))
+      expect((bigResources[bigId(name)] as Resource).Properties.MemorySize).toBe(memoryOf(template, name));
+    expect(() => buildStack({ WORKER_MEMORY_MB: '512' }, { bundle: false, validate: false })).toThrow(
+      /WORKER_MEMORY_MB.*at least 1024/,
+    );
+  }, 120_000);
+
   it('lets only the worker receive and delete work messages', () => {
     for (const name of FUNCTION_NAMES) {
       const receives = statementsOf(name).filter((statement) => json(statement.Action).includes('sqs:ReceiveMessage'));

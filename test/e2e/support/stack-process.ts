@@ -30,6 +30,9 @@ export async function startStackProcess(env: Record<string, string> = {}, timeou
   delete childEnv.REDIS_URL;
   delete childEnv.DATABASE_URL;
   delete childEnv.ALLOWED_ORIGINS;
+  // The stack runs as shipped (CONNECTIONS_THREADS=auto: sender threads on a machine with more than one core), not
+  // with the calling-thread gateway the in-process handler tests use.
+  delete childEnv.CONNECTIONS_THREADS;
   Object.assign(childEnv, env);
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join('src', 'local', 'main.ts')], {

@@ -115,15 +115,18 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       met: worst.connectionsPerSecond >= 5000,
     });
   }
-  const shipped = sdkSweeps.filter((s) => s.friendsBatch);
+  const shipped = sdkSweeps.filter((s) => s.friendsBatch && !s.callingThread);
   if (shipped.length > 0) {
     const worst = shipped.reduce((a, b) => (a.connectionsPerSecond < b.connectionsPerSecond ? a : b));
     const floor = 3 * PAGENOW.sweepUsersPerSecond[1];
     targets.push({
       name: "sweep with real posts, friends' clients as shipped (batches), at least 3x PageNow",
       limit: `>= ${floor} users/s (3 x ${PAGENOW.sweepUsersPerSecond[1]}, the top of PageNow's ${PAGENOW.sweepUsersPerSecond.join('–')})`,
-      measured: `${shipped.map(sweepCell).join(', ')}; without the opt-in: ${sdkSweeps
+      measured: `${shipped.map(sweepCell).join(', ')} (${threadsCell(shipped)}); without the opt-in: ${sdkSweeps
         .filter((s) => !s.friendsBatch)
+        .map(sweepCell)
+        .join(', ')}; calls on the sweeping thread: ${sdkSweeps
+        .filter((s) => s.callingThread)
         .map(sweepCell)
         .join(', ')}`,
       met: worst.connectionsPerSecond >= floor,
@@ -389,6 +392,18 @@ export const PAGENOW = {
   sweepUsersPerSecond: [140, 188],
 } as const;
 
+/** How a sweep row made its @connections calls. */
+function threadsLabel(s: SweepFigure): string {
+  const n = s.senderThreads ?? 0;
+  return n === 0 ? 'calls on the sweeping thread' : `${n} sender thread${n === 1 ? '' : 's'}`;
+}
+
+/** The sender threads of rows, once when they agree. */
+function threadsCell(rows: readonly SweepFigure[]): string {
+  const labels = [...new Set(rows.map(threadsLabel))];
+  return labels.join(' / ');
+}
+
 function pageNowSection(r: BenchResults): string[] {
   const hb = r.handlers.find((h) => h.handler === 'heartbeat');
   const sdk = r.sweep.filter((s) => s.gateway === 'sdk');
@@ -411,7 +426,7 @@ function pageNowSection(r: BenchResults): string[] {
     ]);
   for (const s of sdk)
     rows.push([
-      `sweep with real posts, ${s.expired.toLocaleString('en-US')} expired users, ${s.friendsEach} friends each, ${s.friendsBatch ? 'friends opted into batches (the shipped client)' : 'friends without the batch opt-in'}`,
+      `sweep with real posts, ${s.expired.toLocaleString('en-US')} expired users, ${s.friendsEach} friends each, ${s.friendsBatch ? 'friends opted into batches (the shipped client)' : 'friends without the batch opt-in'}, ${threadsLabel(s)}`,
       `${range(PAGENOW.sweepUsersPerSecond)} users/s`,
       `${fmt(s.connectionsPerSecond)} users/s (${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[1])}–${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[0])}x)`,
     ]);
@@ -510,13 +525,17 @@ function sweepSection(r: BenchResults): string[] {
     'clients); `batches` opted in (`presence.v2`, as the shipped client and extension connect). The friends are drawn',
     'round-robin from one pool of online users, so a pool member is a friend of many expired users: the pass plans the',
     'outboxes of all shards together and sends such a member one `presence-batch` (at most 32 KB) instead of a message',
-    'per expired friend. Notifications count delivered changes (each batch element); posts count calls.',
+    'per expired friend. Notifications count delivered changes (each batch element); posts count calls. Sender',
+    'threads: CONNECTIONS_THREADS=auto on this machine (one per core beyond the first; in Lambda a function of',
+    '3,538 MB or more, WORKER_MEMORY_MB), and 0 for the comparison rows (every call on the sweeping thread, as the',
+    'default 1,024 MB worker and sweep functions run). CPU s sweep counts every thread of the sweeping process.',
     '',
     row([
       'gateway',
       "friends' clients",
       'expired',
       'friends each',
+      'sender threads',
       'wall s',
       'conns/s',
       'notifications/s',
@@ -529,7 +548,7 @@ function sweepSection(r: BenchResults): string[] {
       'peak RSS MB',
       'CPU s sweep / Redis / API',
     ]),
-    row(['---', '---', ...Array<string>(12).fill('---:'), '---']),
+    row(['---', '---', ...Array<string>(13).fill('---:'), '---']),
   ];
   for (const s of r.sweep) {
     lines.push(
@@ -538,6 +557,7 @@ function sweepSection(r: BenchResults): string[] {
         s.friendsBatch ? 'batches' : 'single',
         s.expired.toLocaleString('en-US'),
         s.friendsEach,
+        s.gateway === 'memory' ? '–' : (s.senderThreads ?? 0),
         fmt(s.wallMs / 1000),
         fmt(s.connectionsPerSecond, 0),
         fmt(s.notificationsPerSecond, 0),

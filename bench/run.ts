@@ -112,6 +112,17 @@ export async function run(argv: readonly string[]): Promise<number> {
           friendsBatch: true,
         })),
       );
+      // What the sender threads buy: the same passes with every call on the sweeping thread (CONNECTIONS_THREADS=0,
+      // as the default 1,024 MB worker and sweep functions run in Lambda).
+      step(`sweep, friends opted into batches, calls on the sweeping thread: ${options.sweepSdkSizes.join(', ')}`);
+      sweep.push(
+        ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, {
+          ...profile,
+          gateway: 'sdk',
+          friendsBatch: true,
+          threads: 0,
+        })),
+      );
     }
     if (options.parts.has('scale-out')) {
       const { expired, workers } = options.scaleOut;

@@ -22,6 +22,8 @@ export interface SweepWorkerReport {
   readonly peakRssMb: number;
   readonly peakHeapMb: number;
   readonly cpuSeconds: number;
+  /** Sender threads of the @connections gateway (CONNECTIONS_THREADS, resolved). */
+  readonly senderThreads: number;
   /** Posts and closes handed to the gateway (the in-memory one counts them itself). */
   readonly gatewayPosts: number;
   readonly gatewayCloses: number;
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     peakRssMb: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
     peakHeapMb: peakHeap / 2 ** 20,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    senderThreads: runtime.config.connectionsThreads,
     gatewayPosts: memory ? memory.posts : runtime.gateway.posts,
     gatewayCloses: memory ? memory.closes : stats.reaped - stats.closeFailures,
     ...(memory

@@ -16,6 +16,10 @@ export interface SweepFigure {
   readonly friendsEach: number;
   /** The friends' connections opted into batches (as the shipped client does): a pass sends each one batch. */
   readonly friendsBatch: boolean;
+  /** Sender threads the pass's @connections calls ran on (0: the sweeping thread itself). */
+  readonly senderThreads?: number;
+  /** A comparison run pinned to CONNECTIONS_THREADS=0 where the shipped default would start threads. */
+  readonly callingThread?: boolean;
   readonly wallMs: number;
   readonly connectionsPerSecond: number;
   readonly notificationsPerSecond: number;
@@ -94,13 +98,19 @@ export async function benchSweep(
   sizes: readonly number[],
   friendsEach: number,
   poolSize: number,
-  options: { cpuProfileDir?: string; gateway?: 'sdk' | 'memory'; friendsBatch?: boolean } = {},
+  options: {
+    cpuProfileDir?: string;
+    gateway?: 'sdk' | 'memory';
+    friendsBatch?: boolean;
+    /** CONNECTIONS_THREADS for the pass; unset: the shipped default (auto). */
+    threads?: number;
+  } = {},
 ): Promise<SweepFigure[]> {
   const figures: SweepFigure[] = [];
   const gateway = options.gateway ?? 'sdk';
   const friendsBatch = options.friendsBatch ?? false;
   for (const n of sizes) {
-    const prefix = `s${n}${gateway[0]}${friendsBatch ? 'b' : ''}`;
+    const prefix = `s${n}${gateway[0]}${friendsBatch ? 'b' : ''}${options.threads === 0 ? 't0' : ''}`;
     const poolPrefix = friendsBatch ? BATCH_POOL_PREFIX : POOL_PREFIX;
     await seedUsersWithPoolFriends(stores.pool, prefix, n, poolPrefix, poolSize, friendsEach);
     await seedExpiredConnections(stores, prefix, n);
@@ -127,6 +137,7 @@ export async function benchSweep(
         SWEEP_INTERVAL_SECONDS: '900',
         POWERTOOLS_LOG_LEVEL: 'WARN',
         AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
+        CONNECTIONS_THREADS: options.threads !== undefined ? String(options.threads) : 'auto',
       },
       extra,
     );
@@ -148,6 +159,8 @@ export async function benchSweep(
       expired: n,
       friendsEach,
       friendsBatch,
+      senderThreads: report.senderThreads,
+      ...(options.threads === 0 ? { callingThread: true } : {}),
       wallMs: report.wallMs,
       connectionsPerSecond: reaped / seconds,
       notificationsPerSecond: notifications / seconds,

@@ -30,6 +30,9 @@ export function handlerEnv(
     DATABASE_URL: stores.schemaUrl,
     CONNECTIONS_ENDPOINT: connectionsEndpoint,
     ALLOWED_ORIGINS: 'chrome-extension://abcdefghijklmnopabcdefghijklmnop,http://127.0.0.1:3000',
+    // What CONNECTIONS_THREADS=auto gives the deployed request handlers (512 MB or less: under one vCPU, no thread);
+    // the sweep bench sets it per run (bench/sweep.ts).
+    CONNECTIONS_THREADS: '0',
     ...Object.fromEntries(Object.entries(BENCH_OVERRIDES).map(([key, { value }]) => [key, value])),
   };
   if (auth) Object.assign(env, { JWT_ISSUER: auth.issuer, JWT_AUDIENCE: auth.audience, JWT_JWKS_URI: auth.jwksUri });

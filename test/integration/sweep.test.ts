@@ -182,6 +182,49 @@ it('a friend of users in many shards who expire together gets one presence-batch
   await Promise.all([hangUp('bob', batched), hangUp('bob', single)]);
 });
 
+it('loads the friend lists of changed users without a cached list while it reaps, and delivers with them', async () => {
+  // Arrange: five friends of bob expire; three of them no longer have their friend list cached
+  const bob1 = conn('B');
+  const users = Array.from({ length: 5 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
+  for (const u of users) await open(u.userId, u.id);
+  advance(60_000);
+  await open('bob', bob1);
+  const runtime = await getRuntime();
+  const uncached = users.slice(0, 3).map((u) => u.userId);
+  await runtime.redis.run(uncached.map((userId) => ['del', runtime.keys.context(userId)]));
+  env.api.reset();
+  const options = {
+    endpoint: runtime.config.connectionsEndpoint as string,
+    leaseMs: 30_000,
+    batchSize: 500,
+    shardConcurrency: 16,
+  };
+  const handedOver: string[][] = [];
+  const deliverer = Object.create(runtime.delivery) as typeof runtime.delivery;
+  deliverer.drain = (endpoint, shards, deadline, lists) => {
+    handedOver.push([...(lists?.keys() ?? [])]);
+    return runtime.delivery.drain(endpoint, shards, deadline, lists);
+  };
+  const deps = { ...runtime.deps, deliverer };
+
+  // Act: the pass that reaps (grace starts), then the one that ends grace (friends are told)
+  advance(31_000);
+  await sweepOnce(deps, options);
+  advance(10_001);
+  const queriesBefore = runtime.directory.queries;
+  await sweepOnce(deps, options);
+
+  // Assert: the second pass handed delivery exactly the three uncached lists, loaded in one query, and bob heard of all
+  expect(handedOver[1]?.sort()).toEqual(uncached);
+  expect(runtime.directory.queries - queriesBefore).toBe(1);
+  expect(
+    timeoutsTo(bob1)
+      .map((m) => m.userId)
+      .sort(),
+  ).toEqual(users.map((u) => u.userId));
+  await hangUp('bob', bob1);
+});
+
 it('a failing delivery to one connection does not stop the others', async () => {
   const [alice1, carol1, bob1, bob2] = [conn('A'), conn('C'), conn('B'), conn('B')];
   await open('alice', alice1);

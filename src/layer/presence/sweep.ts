@@ -56,19 +56,31 @@ const DIRECTORY_CHUNK = 100;
 
 /** Users per friend-list query started while reaping (a query for a few hundred users takes Postgres tens of ms). */
 const LISTS_AHEAD_CHUNK = 200;
+/**
+ * Users whose lists one pass loads ahead: the size of the first delivery plan. A mass expiry beyond it loads the rest
+ * as it delivers; loading more ahead would only queue queries behind each other and hold the lists in memory.
+ */
+const LISTS_AHEAD_MAX = 5000;
+
+type Lists = ReadonlyMap<string, UserContext> | null;
 
 /**
  * What reaping leaves running while the pass goes on: the closes of zombie sockets (they need only @connections), and
- * the friend lists of users whose change will need one (only Postgres). Delivery then finds the lists loaded, or
- * loading, instead of starting to load them once reaping is over.
+ * the friend lists of users whose change will need one (only Postgres, at most `directoryConcurrency` queries at once).
+ * Delivery then finds the lists loaded, or loading, instead of starting to load them once reaping is over.
  */
 class ReapingWork {
   readonly closing: Promise<void>[] = [];
-  private readonly ahead = new Map<string, Promise<ReadonlyMap<string, UserContext> | null>>();
-  private chunk: { ids: string[]; resolve: (lists: ReadonlyMap<string, UserContext> | null) => void } | undefined;
-  private chunkLists: Promise<ReadonlyMap<string, UserContext> | null> | undefined;
+  private readonly ahead = new Map<string, Promise<Lists>>();
+  private chunk: { ids: string[]; resolve: (lists: Lists) => void } | undefined;
+  private chunkLists: Promise<Lists> | undefined;
+  private readonly queued: { ids: string[]; resolve: (lists: Lists) => void }[] = [];
+  private running = 0;
 
-  constructor(private readonly deps: PresenceDeps) {}
+  constructor(
+    private readonly deps: PresenceDeps,
+    private readonly concurrency: number,
+  ) {}
 
   /** The lists loading or loaded, for {@link Deliverer.drain}. */
   get lists(): ListsAhead {
@@ -78,30 +90,46 @@ class ReapingWork {
   /** Starts loading the friend lists of `userIds`, in queries of {@link LISTS_AHEAD_CHUNK} users. */
   loadLists(userIds: readonly string[]): void {
     for (const id of userIds) {
-      if (this.ahead.has(id)) continue;
+      if (this.ahead.has(id) || this.ahead.size >= LISTS_AHEAD_MAX) continue;
       if (!this.chunk) {
-        let resolve!: (lists: ReadonlyMap<string, UserContext> | null) => void;
-        this.chunkLists = new Promise((r) => (resolve = r));
+        let resolve!: (lists: Lists) => void;
+        const lists = new Promise<Lists>((r) => (resolve = r));
         this.chunk = { ids: [], resolve };
+        this.chunkLists = lists;
       }
       this.chunk.ids.push(id);
-      this.ahead.set(id, this.chunkLists as Promise<ReadonlyMap<string, UserContext> | null>);
+      this.ahead.set(id, this.chunkLists as Promise<Lists>);
       if (this.chunk.ids.length >= LISTS_AHEAD_CHUNK) this.flush();
     }
   }
 
-  /** Sends the query for the users added since the last one. */
+  /** Queues the query for the users added since the last one. */
   flush(): void {
     const chunk = this.chunk;
     this.chunk = undefined;
     if (!chunk) return;
-    this.deps.directory.loadContexts(chunk.ids).then(chunk.resolve, (error: unknown) => {
-      this.deps.log.warn('friend lists unavailable: deliveries wait', {
-        users: chunk.ids.length,
-        error: String(error),
-      });
-      chunk.resolve(null);
-    });
+    this.queued.push(chunk);
+    this.next();
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency && this.queued.length > 0) {
+      const chunk = this.queued.shift() as { ids: string[]; resolve: (lists: Lists) => void };
+      this.running += 1;
+      this.deps.directory
+        .loadContexts(chunk.ids)
+        .then(chunk.resolve, (error: unknown) => {
+          this.deps.log.warn('friend lists unavailable: deliveries wait', {
+            users: chunk.ids.length,
+            error: String(error),
+          });
+          chunk.resolve(null);
+        })
+        .finally(() => {
+          this.running -= 1;
+          this.next();
+        });
+    }
   }
 }
 
@@ -207,7 +235,7 @@ export async function sweepOnce(
 ): Promise<SweepStats> {
   // Reaping first, on every shard, then delivery: a mass expiry is reaped (and its zombie sockets closed) in the time
   // Redis needs, not after the notifications of the shards before it; what friends are told waits in the outbox.
-  const work = new ReapingWork(deps);
+  const work = new ReapingWork(deps, options.directoryConcurrency ?? 2);
   const reaping = await mapSettled(shards, options.shardConcurrency, (shard) =>
     reapShard(deps, shard, options, stats, deadline, work),
   );

@@ -45,6 +45,7 @@ interface Lean {
   oneSigner?: boolean;
   retry?: 'standard' | 'no-op strategy' | 'no middleware';
   fastConfig?: boolean;
+  textBody?: boolean;
   unsigned?: boolean;
 }
 
@@ -69,7 +70,8 @@ async function main(): Promise<void> {
     if (lean.oneSigner) useOneSigner(client);
     if (lean.fastConfig) useFastConfig(client);
     if (lean.unsigned) client.middlewareStack.remove('httpSigningMiddleware');
-    return () => client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: data }));
+    const text = data.toString('utf8');
+    return () => client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: lean.textBody ? text : data }));
   };
   const raw = barePost(endpoint, data);
   const gateway = new ApiGatewayConnectionGateway();
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     { name: '  + no-op retry strategy (not kept)', lean: { retry: 'no-op strategy' }, kept: false },
     { name: '  + pass-through retry middleware', lean: { retry: 'no middleware' }, kept: true },
     { name: '  + plain-object config for the per-call copies', lean: { fastConfig: true }, kept: true },
+    { name: '  + the JSON text as the body (no copy; buys nothing measurable)', lean: { textBody: true }, kept: true },
     { name: '  (attribution only, not deployable: unsigned)', lean: { unsigned: true }, kept: false },
   ];
   const variants: [string, Post][] = [['bare HTTP keep-alive (floor)', raw.post]];

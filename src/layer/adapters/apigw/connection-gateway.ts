@@ -106,9 +106,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     this.posts += 1;
     try {
       await this.inFlight(() =>
-        this.client(endpoint).send(
-          new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(payload) }),
-        ),
+        this.client(endpoint).send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: payload })),
       );
       return 'sent';
     } catch (error) {

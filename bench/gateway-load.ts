@@ -125,6 +125,8 @@ async function startStack(stores: BenchStores, clients: number, profileDir: stri
     'JWT_AUDIENCE',
     'JWT_JWKS_URI',
     'ALLOWED_ORIGINS',
+    // The handler bench's CONNECTIONS_THREADS=0 (the deployed request functions); the stack runs its own default.
+    'CONNECTIONS_THREADS',
   ])
     delete env[key];
   // `--cpu-prof`: a V8 CPU profile of the stack process (every thread) into the report's directory.

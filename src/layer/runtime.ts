@@ -67,8 +67,6 @@ let authConfig: AuthConfig | undefined;
 let verifier: TokenVerifier | undefined;
 let redisClient: Redis | Cluster | undefined;
 let poolPromise: Promise<Pool> | undefined;
-/** The threaded @connections gateway, when CONNECTIONS_THREADS > 0: its threads stop with the runtime. */
-let threadedGateway: ThreadedConnectionGateway | undefined;
 /** A work queue that also takes whole sweep passes (shards to sweep), for the queue-driven workers. */
 export type SweepQueue = WorkQueue & { send(message: WorkMessage): Promise<void> };
 
@@ -141,7 +139,6 @@ async function build(): Promise<Runtime> {
     config.connectionsThreads > 0
       ? new ThreadedConnectionGateway(config.connectionsThreads, senderOptions)
       : new ApiGatewayConnectionGateway(senderOptions);
-  threadedGateway = gateway instanceof ThreadedConnectionGateway ? gateway : undefined;
   const log: PresenceDeps['log'] = {
     warn: (message, fields) => logger.warn(message, fields ?? {}),
     error: (message, fields) => logger.error(message, fields ?? {}),
@@ -202,14 +199,15 @@ export function getVerifier(): TokenVerifier {
 export async function shutdownRuntime(): Promise<void> {
   const client = redisClient;
   const pool = poolPromise;
-  const threads = threadedGateway;
+  const built = runtime;
   runtime = undefined;
-  threadedGateway = undefined;
   redisClient = undefined;
   poolPromise = undefined;
   authConfig = undefined;
   verifier = undefined;
   client?.disconnect();
-  await threads?.destroy();
+  // Sender threads (CONNECTIONS_THREADS > 0) stop with the runtime.
+  const gateway = (await built?.catch(() => undefined))?.gateway;
+  if (gateway instanceof ThreadedConnectionGateway) await gateway.destroy();
   if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
 }

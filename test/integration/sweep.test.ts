@@ -6,7 +6,7 @@ import { handler as getPresence } from '../../src/functions/get-presence/handler
 import { handler as timeout } from '../../src/functions/timeout/handler';
 import { handler as updatePresence } from '../../src/functions/update-presence/handler';
 import { getRuntime } from '../../src/layer/runtime';
-import { sweepOnce } from '../../src/layer/presence/sweep';
+import { sweepOnce, sweepOptions } from '../../src/layer/presence/sweep';
 import { shardOf } from '../../src/layer/adapters/redis/keys';
 import { advance, useFakeDate } from '../support/clock';
 import { loadEvent, restEvent, wsEvent } from '../../events/sample-events';
@@ -193,12 +193,8 @@ it('loads the friend lists of changed users without a cached list while it reaps
   const uncached = users.slice(0, 3).map((u) => u.userId);
   await runtime.redis.run(uncached.map((userId) => ['del', runtime.keys.context(userId)]));
   env.api.reset();
-  const options = {
-    endpoint: runtime.config.connectionsEndpoint as string,
-    leaseMs: 30_000,
-    batchSize: 500,
-    shardConcurrency: 16,
-  };
+  // The timeout handler's own options.
+  const options = sweepOptions(runtime.config, runtime.config.connectionsEndpoint as string);
   const handedOver: string[][] = [];
   const deliverer = Object.create(runtime.delivery) as typeof runtime.delivery;
   deliverer.drain = (endpoint, shards, deadline, lists) => {

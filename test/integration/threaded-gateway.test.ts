@@ -152,8 +152,6 @@ describe('CONNECTIONS_THREADS', () => {
     expect(autoConnectionsThreads({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008' })).toBe(0);
     expect(autoConnectionsThreads({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3538' })).toBe(1);
     expect(autoConnectionsThreads({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' })).toBe(4);
-    // On a worker thread (the local stack's handler pool), none: the pool's threads share the cores already.
-    expect(autoConnectionsThreads({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' }, false)).toBe(0);
     const base = { REDIS_URL: 'redis://x', DATABASE_URL: 'postgres://x', ALLOWED_ORIGINS: '*' };
     expect(parseCoreConfig({ ...base, CONNECTIONS_THREADS: '3' }).connectionsThreads).toBe(3);
     expect(parseCoreConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '7076' }).connectionsThreads).toBe(3);

@@ -143,7 +143,7 @@ export class DeliveryService implements Deliverer {
     ]);
     ahead.forEach((id, i) => {
       const result = aheadLists[i];
-      if (result === null || result === undefined) unavailable.add(id);
+      if (!result) unavailable.add(id);
       else {
         const context = result.get(id);
         if (context) loaded.set(id, context);

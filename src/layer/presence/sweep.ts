@@ -1,8 +1,8 @@
 // Use case: the sweep, source of truth for liveness and the complete recovery path of delivery. Per shard: reaps
 // expired connections (never waiting for Postgres), re-applies changed page settings, delivers what is due.
-import { mapSettled, sleep } from '../shared/async';
+import { createLimiter, mapSettled, sleep } from '../shared/async';
 import type { UserContext } from './model';
-import type { ListsAhead, PresenceDeps } from './ports';
+import type { PresenceDeps } from './ports';
 import { TOKEN_EXPIRED_MESSAGE } from './messages';
 
 /** Tuning of one sweep pass. */
@@ -62,8 +62,6 @@ const LISTS_AHEAD_CHUNK = 200;
  */
 const LISTS_AHEAD_MAX = 5000;
 
-type Lists = ReadonlyMap<string, UserContext> | null;
-
 /**
  * What reaping leaves running while the pass goes on: the closes of zombie sockets (they need only @connections), and
  * the friend lists of users whose change will need one (only Postgres, at most `directoryConcurrency` queries at once).
@@ -71,65 +69,37 @@ type Lists = ReadonlyMap<string, UserContext> | null;
  */
 class ReapingWork {
   readonly closing: Promise<void>[] = [];
-  private readonly ahead = new Map<string, Promise<Lists>>();
-  private chunk: { ids: string[]; resolve: (lists: Lists) => void } | undefined;
-  private chunkLists: Promise<Lists> | undefined;
-  private readonly queued: { ids: string[]; resolve: (lists: Lists) => void }[] = [];
-  private running = 0;
+  /** Per user, the load that includes them (null if it failed); every user added is in it once {@link flush} ran. */
+  readonly lists = new Map<string, Promise<ReadonlyMap<string, UserContext> | null>>();
+  private readonly pending = new Set<string>();
+  private readonly limit: ReturnType<typeof createLimiter>;
 
   constructor(
     private readonly deps: PresenceDeps,
-    private readonly concurrency: number,
-  ) {}
-
-  /** The lists loading or loaded, for {@link Deliverer.drain}. */
-  get lists(): ListsAhead {
-    return this.ahead;
+    concurrency: number,
+  ) {
+    this.limit = createLimiter(concurrency);
   }
 
   /** Starts loading the friend lists of `userIds`, in queries of {@link LISTS_AHEAD_CHUNK} users. */
   loadLists(userIds: readonly string[]): void {
     for (const id of userIds) {
-      if (this.ahead.has(id) || this.ahead.size >= LISTS_AHEAD_MAX) continue;
-      if (!this.chunk) {
-        let resolve!: (lists: Lists) => void;
-        const lists = new Promise<Lists>((r) => (resolve = r));
-        this.chunk = { ids: [], resolve };
-        this.chunkLists = lists;
-      }
-      this.chunk.ids.push(id);
-      this.ahead.set(id, this.chunkLists as Promise<Lists>);
-      if (this.chunk.ids.length >= LISTS_AHEAD_CHUNK) this.flush();
+      if (this.lists.size + this.pending.size >= LISTS_AHEAD_MAX) return;
+      if (!this.lists.has(id)) this.pending.add(id);
+      if (this.pending.size >= LISTS_AHEAD_CHUNK) this.flush();
     }
   }
 
   /** Queues the query for the users added since the last one. */
   flush(): void {
-    const chunk = this.chunk;
-    this.chunk = undefined;
-    if (!chunk) return;
-    this.queued.push(chunk);
-    this.next();
-  }
-
-  private next(): void {
-    while (this.running < this.concurrency && this.queued.length > 0) {
-      const chunk = this.queued.shift() as { ids: string[]; resolve: (lists: Lists) => void };
-      this.running += 1;
-      this.deps.directory
-        .loadContexts(chunk.ids)
-        .then(chunk.resolve, (error: unknown) => {
-          this.deps.log.warn('friend lists unavailable: deliveries wait', {
-            users: chunk.ids.length,
-            error: String(error),
-          });
-          chunk.resolve(null);
-        })
-        .finally(() => {
-          this.running -= 1;
-          this.next();
-        });
-    }
+    if (this.pending.size === 0) return;
+    const ids = [...this.pending];
+    this.pending.clear();
+    const loading = this.limit(() => this.deps.directory.loadContexts(ids)).catch((error: unknown) => {
+      this.deps.log.warn('friend lists unavailable: deliveries wait', { users: ids.length, error: String(error) });
+      return null;
+    });
+    for (const id of ids) this.lists.set(id, loading);
   }
 }
 

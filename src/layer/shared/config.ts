@@ -1,7 +1,6 @@
 // Configuration: parses process.env once, with a schema, into frozen objects; a missing key fails naming the key.
 // zod/mini: the same validation, tree-shaken to a few KB of the layer (classic zod adds ~450 KB).
 import { availableParallelism } from 'node:os';
-import { isMainThread } from 'node:worker_threads';
 import * as z from 'zod/mini';
 import { ConfigError } from './errors';
 
@@ -28,13 +27,10 @@ const MAX_AUTO_THREADS = 4;
 /**
  * CONNECTIONS_THREADS=auto: one sender thread per vCPU beyond the one the handler runs on, none with a single vCPU. In
  * Lambda the vCPUs follow the memory size (AWS_LAMBDA_FUNCTION_MEMORY_SIZE), not the cores the machine reports: a
- * 1,024 MB function has about 0.6 vCPU, and 3,538 MB or more gets a thread. Elsewhere the cores. None for a runtime
- * on a worker thread: the local stack runs its handlers on a pool of threads (LOCAL_HANDLER_THREADS) that use the
- * cores already.
+ * 1,024 MB function has about 0.6 vCPU, and 3,538 MB or more gets a thread. Elsewhere the cores (the local stack
+ * sets 0 while its handler pool, LOCAL_HANDLER_THREADS, uses them).
  */
-export function autoConnectionsThreads(env: NodeJS.ProcessEnv, onMainThread = isMainThread): number {
-  // A runtime on a worker thread (the local stack's handler pool) shares the cores with its sibling threads already.
-  if (!onMainThread) return 0;
+export function autoConnectionsThreads(env: NodeJS.ProcessEnv): number {
   const lambdaMb = Number(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE);
   const vcpus = lambdaMb > 0 ? Math.floor(lambdaMb / LAMBDA_MB_PER_VCPU) : availableParallelism();
   return Math.min(MAX_AUTO_THREADS, Math.max(0, vcpus - 1));

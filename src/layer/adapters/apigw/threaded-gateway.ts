@@ -23,6 +23,23 @@ type Call = [id: number, op: 0 | 1, endpoint: string, connectionId: string, payl
 /** A thread's answer: the call's id and its outcome; a failed close carries the error's name and message. */
 type Answer = [id: number, outcome: PostOutcome | 'closed' | 'close-failed', error?: [name: string, message: string]];
 
+/**
+ * Collects the items of one event-loop turn and hands them to `deliver` together: one structured clone and one
+ * wake-up of the other thread per turn, not one per call. Both ends of a sender use it.
+ */
+function perTurn<T>(deliver: (batch: T[]) => void): (item: T) => void {
+  let batch: T[] = [];
+  return (item) => {
+    batch.push(item);
+    if (batch.length > 1) return;
+    setImmediate(() => {
+      const items = batch;
+      batch = [];
+      deliver(items);
+    });
+  };
+}
+
 interface Waiting {
   readonly op: 0 | 1;
   readonly resolve: (outcome: PostOutcome) => void;
@@ -32,13 +49,14 @@ interface Waiting {
 /** One worker thread, its calls not yet answered, and the calls of this event-loop turn not yet handed over. */
 class Sender {
   readonly waiting = new Map<number, Waiting>();
-  private outgoing: Call[] = [];
-  private flushing = false;
   private ended = false;
+  private readonly hand = perTurn<Call>((calls) => {
+    if (!this.ended) this.worker.postMessage(calls);
+  });
 
   constructor(
     private readonly worker: Worker,
-    private readonly onEnd: (sender: Sender, error: Error) => void,
+    private readonly onEnd: (sender: Sender) => void,
   ) {
     worker.on('message', (answers: Answer[]) => this.answer(answers));
     worker.on('error', (error) => this.end(error));
@@ -55,17 +73,7 @@ class Sender {
   send(call: Call, waiting: Waiting): void {
     if (this.waiting.size === 0) this.worker.ref();
     this.waiting.set(call[0], waiting);
-    this.outgoing.push(call);
-    if (!this.flushing) {
-      this.flushing = true;
-      // Every call of this turn in one message: one structured clone and one wake-up of the thread, not one per call.
-      setImmediate(() => {
-        this.flushing = false;
-        const calls = this.outgoing;
-        this.outgoing = [];
-        if (!this.ended) this.worker.postMessage(calls);
-      });
-    }
+    this.hand(call);
   }
 
   private answer(answers: Answer[]): void {
@@ -86,7 +94,7 @@ class Sender {
   private end(error: Error): Promise<unknown> {
     if (this.ended) return Promise.resolve();
     this.ended = true;
-    this.onEnd(this, error);
+    this.onEnd(this);
     for (const waiting of this.waiting.values()) {
       if (waiting.op === 0) waiting.resolve('failed');
       else waiting.reject(error);
@@ -171,19 +179,7 @@ export class ThreadedConnectionGateway implements ConnectionGateway {
 /** The worker thread: runs each call on its own SDK gateway and answers in one message per event-loop turn. */
 function runSender(port: NonNullable<typeof parentPort>, options: SenderOptions): void {
   const gateway = new ApiGatewayConnectionGateway(options);
-  let answers: Answer[] = [];
-  let flushing = false;
-  const answer = (reply: Answer): void => {
-    answers.push(reply);
-    if (flushing) return;
-    flushing = true;
-    setImmediate(() => {
-      flushing = false;
-      const batch = answers;
-      answers = [];
-      port.postMessage(batch);
-    });
-  };
+  const answer = perTurn<Answer>((answers) => port.postMessage(answers));
   port.on('message', (calls: Call[]) => {
     for (const [id, op, endpoint, connectionId, payload] of calls) {
       if (op === 0) void gateway.post(endpoint, connectionId, payload).then((outcome) => answer([id, outcome]));

@@ -115,20 +115,34 @@ export function evaluateTargets(r: Omit<BenchResults, 'targets'>): Target[] {
       met: worst.connectionsPerSecond >= 5000,
     });
   }
-  const shipped = sdkSweeps.filter((s) => s.friendsBatch && !s.callingThread);
+  // The target is judged on the shipped setting's steady state, a warm container's pass (a sweep function runs every
+  // minute), when the run has one; the cold first pass of a fresh process is shown next to it.
+  const shippedAll = sdkSweeps.filter((s) => s.friendsBatch && !s.callingThread);
+  const shippedWarm = shippedAll.filter((s) => s.pass === 'warm');
+  const shipped = shippedWarm.length > 0 ? shippedWarm : shippedAll;
   if (shipped.length > 0) {
     const worst = shipped.reduce((a, b) => (a.connectionsPerSecond < b.connectionsPerSecond ? a : b));
     const floor = 3 * PAGENOW.sweepUsersPerSecond[1];
+    const cells = (rows: SweepFigure[]) => rows.map(sweepCell).join(', ');
+    const others = [
+      ['cold first pass', shippedAll.filter((s) => s.pass === 'cold')],
+      [
+        'calls on the sweeping thread, warm',
+        sdkSweeps.filter((s) => s.friendsBatch && s.callingThread && s.pass === 'warm'),
+      ],
+      [
+        'calls on the sweeping thread, cold',
+        sdkSweeps.filter((s) => s.friendsBatch && s.callingThread && s.pass === 'cold'),
+      ],
+      ['without the opt-in, cold', sdkSweeps.filter((s) => !s.friendsBatch)],
+    ] as const;
     targets.push({
       name: "sweep with real posts, friends' clients as shipped (batches), at least 3x PageNow",
       limit: `>= ${floor} users/s (3 x ${PAGENOW.sweepUsersPerSecond[1]}, the top of PageNow's ${PAGENOW.sweepUsersPerSecond.join('–')})`,
-      measured: `${shipped.map(sweepCell).join(', ')} (${threadsCell(shipped)}); without the opt-in: ${sdkSweeps
-        .filter((s) => !s.friendsBatch)
-        .map(sweepCell)
-        .join(', ')}; calls on the sweeping thread: ${sdkSweeps
-        .filter((s) => s.callingThread)
-        .map(sweepCell)
-        .join(', ')}`,
+      measured: `${cells(shipped)} (${threadsCell(shipped)}, ${shippedWarm.length > 0 ? 'warm container' : 'cold first pass'})${others
+        .filter(([label, rows]) => rows.length > 0 && !(shippedWarm.length === 0 && label === 'cold first pass'))
+        .map(([label, rows]) => `; ${label}: ${cells([...rows])}`)
+        .join('')}`,
       met: worst.connectionsPerSecond >= floor,
     });
   }
@@ -398,6 +412,11 @@ function threadsLabel(s: SweepFigure): string {
   return n === 0 ? 'calls on the sweeping thread' : `${n} sender thread${n === 1 ? '' : 's'}`;
 }
 
+/** `warm container` or `cold first pass`. */
+function passLabel(s: SweepFigure): string {
+  return s.pass === 'warm' ? 'warm container' : 'cold first pass';
+}
+
 /** The sender threads of rows, once when they agree. */
 function threadsCell(rows: readonly SweepFigure[]): string {
   const labels = [...new Set(rows.map(threadsLabel))];
@@ -426,7 +445,7 @@ function pageNowSection(r: BenchResults): string[] {
     ]);
   for (const s of sdk)
     rows.push([
-      `sweep with real posts, ${s.expired.toLocaleString('en-US')} expired users, ${s.friendsEach} friends each, ${s.friendsBatch ? 'friends opted into batches (the shipped client)' : 'friends without the batch opt-in'}, ${threadsLabel(s)}`,
+      `sweep with real posts, ${s.expired.toLocaleString('en-US')} expired users, ${s.friendsEach} friends each, ${s.friendsBatch ? 'friends opted into batches (the shipped client)' : 'friends without the batch opt-in'}, ${threadsLabel(s)}, ${passLabel(s)}`,
       `${range(PAGENOW.sweepUsersPerSecond)} users/s`,
       `${fmt(s.connectionsPerSecond)} users/s (${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[1])}–${fmt(s.connectionsPerSecond / PAGENOW.sweepUsersPerSecond[0])}x)`,
     ]);
@@ -519,7 +538,11 @@ function sweepSection(r: BenchResults): string[] {
     'user has the stated number of online friends (one live connection each) and no cached context (the sweep loads',
     'it from Postgres, as after the 60 s cache expiry). One pass of the real `timeout` handler (`SWEEP_WINDOW_SECONDS=0`,',
     "`GRACE_SECONDS=0`: each reaped connection ends its user's presence at once, so every one notifies all friends and",
-    'closes its socket) in a fresh process. `sdk`: the real @connections client to the stand-in API over HTTP;',
+    "closes its socket). Pass `cold`: the first pass of a fresh process (a container's first invocation: nothing",
+    'compiled by the JIT yet, sender threads started by the pass). Pass `warm`: the same process first sweeps 1,000 other',
+    'expired users with the same friends, then the measured users are seeded and swept (a container that swept the',
+    'minute before, as the every-minute sweep function runs between its cold starts); only that second pass is counted.',
+    '`sdk`: the real @connections client to the stand-in API over HTTP;',
     "`memory`: `sweepOnce` with the handler's own options and a gateway that only counts, isolating the store and",
     "domain side. Friends' clients: `single` connected without the batch opt-in (one message per change, as PageNow's",
     'clients); `batches` opted in (`presence.v2`, as the shipped client and extension connect). The friends are drawn',
@@ -536,6 +559,7 @@ function sweepSection(r: BenchResults): string[] {
       'expired',
       'friends each',
       'sender threads',
+      'pass',
       'wall s',
       'conns/s',
       'notifications/s',
@@ -548,7 +572,7 @@ function sweepSection(r: BenchResults): string[] {
       'peak RSS MB',
       'CPU s sweep / Redis / API',
     ]),
-    row(['---', '---', ...Array<string>(13).fill('---:'), '---']),
+    row(['---', '---', '---:', '---:', '---:', '---', ...Array<string>(10).fill('---:'), '---']),
   ];
   for (const s of r.sweep) {
     lines.push(
@@ -558,6 +582,7 @@ function sweepSection(r: BenchResults): string[] {
         s.expired.toLocaleString('en-US'),
         s.friendsEach,
         s.gateway === 'memory' ? '–' : (s.senderThreads ?? 0),
+        s.pass,
         fmt(s.wallMs / 1000),
         fmt(s.connectionsPerSecond, 0),
         fmt(s.notificationsPerSecond, 0),

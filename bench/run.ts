@@ -123,6 +123,19 @@ export async function run(argv: readonly string[]): Promise<number> {
           threads: 0,
         })),
       );
+      // The same two settings in a warm container: the pass after a previous one in the same process (a sweep
+      // function runs every minute; only a container's first invocation meets a cold JIT and unstarted threads).
+      step(`sweep, friends opted into batches, warm container: ${options.sweepSdkSizes.join(', ')}`);
+      for (const threads of [undefined, 0])
+        sweep.push(
+          ...(await benchSweep(stores, api, options.sweepSdkSizes, options.sweepFriends, poolSize, {
+            ...profile,
+            gateway: 'sdk',
+            friendsBatch: true,
+            ...(threads === 0 ? { threads } : {}),
+            warm: true,
+          })),
+        );
     }
     if (options.parts.has('scale-out')) {
       const { expired, workers } = options.scaleOut;

@@ -20,6 +20,12 @@ export interface SweepFigure {
   readonly senderThreads?: number;
   /** A comparison run pinned to CONNECTIONS_THREADS=0 where the shipped default would start threads. */
   readonly callingThread?: boolean;
+  /**
+   * `warm`: the measured pass is the process's second, after a pass over other expired users (a container that swept
+   * before: its JIT has compiled the sweep and the SDK, its sender threads run); `cold`: the first pass of a fresh
+   * process (a container's first invocation).
+   */
+  readonly pass: 'cold' | 'warm';
   readonly wallMs: number;
   readonly connectionsPerSecond: number;
   readonly notificationsPerSecond: number;
@@ -49,20 +55,35 @@ export interface SweepFigure {
   readonly slowlog: { usec: number; command: string; args: number }[];
 }
 
+/** Expired users the warm-up pass of a warm run sweeps (at most the measured count). */
+export const WARM_PASS_USERS = 1000;
+
 /** The worker's report and its warnings and errors, grouped by message (the layer logs one JSON line each). */
 export function runWorker(
   env: NodeJS.ProcessEnv,
   extraArgs: string[],
+  /** Runs when a worker started with BENCH_WARM_PASS=1 has done its warm-up pass; the measured pass starts after it. */
+  afterWarmPass?: () => Promise<void>,
 ): Promise<{ report: SweepWorkerReport; problems: { message: string; count: number }[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', join(__dirname, 'sweep-worker.ts')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...env, ...(afterWarmPass ? { BENCH_WARM_PASS: '1' } : {}) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    child.on('message', (message) => {
+      if (message !== 'warm' || !afterWarmPass) return;
+      afterWarmPass().then(
+        () => child.send('go'),
+        (error: unknown) => {
+          child.kill();
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
     child.once('exit', (code) => {
       const lines = out.trim().split('\n');
       const line = lines.pop() ?? '';
@@ -104,26 +125,43 @@ export async function benchSweep(
     friendsBatch?: boolean;
     /** CONNECTIONS_THREADS for the pass; unset: the shipped default (auto). */
     threads?: number;
+    /** Measure a warm container's pass (the process's second); else the first pass of a fresh process. */
+    warm?: boolean;
   } = {},
 ): Promise<SweepFigure[]> {
   const figures: SweepFigure[] = [];
   const gateway = options.gateway ?? 'sdk';
   const friendsBatch = options.friendsBatch ?? false;
   for (const n of sizes) {
-    const prefix = `s${n}${gateway[0]}${friendsBatch ? 'b' : ''}${options.threads === 0 ? 't0' : ''}`;
+    const prefix = `s${n}${gateway[0]}${friendsBatch ? 'b' : ''}${options.threads === 0 ? 't0' : ''}${options.warm ? 'w' : ''}`;
     const poolPrefix = friendsBatch ? BATCH_POOL_PREFIX : POOL_PREFIX;
-    await seedUsersWithPoolFriends(stores.pool, prefix, n, poolPrefix, poolSize, friendsEach);
-    await seedExpiredConnections(stores, prefix, n);
-    const before = await api.counts();
-    const cmdBefore = await commandStats(stores.redis);
-    await stores.redis.call('SLOWLOG', 'RESET');
-    const redisCpu0 = cpuSeconds(stores.redisPid);
-    const apiCpu0 = cpuSeconds(api.pid);
+    const seed = async (usersPrefix: string, count: number): Promise<void> => {
+      await seedUsersWithPoolFriends(stores.pool, usersPrefix, count, poolPrefix, poolSize, friendsEach);
+      await seedExpiredConnections(stores, usersPrefix, count);
+    };
+    // A warm run first sweeps other users with the same friends (as the previous minute's pass of a warm container),
+    // then the measured users are seeded and swept: the figures below count only that second pass.
+    const warmPrefix = `${prefix}x`;
+    const warmUsers = Math.min(n, WARM_PASS_USERS);
+    let before: Record<string, number> = {};
+    let cmdBefore: Awaited<ReturnType<typeof commandStats>> = {};
+    let redisCpu0: number | null = null;
+    let apiCpu0: number | null = null;
+    const startMeasuring = async (): Promise<void> => {
+      await seed(prefix, n);
+      before = await api.counts();
+      cmdBefore = await commandStats(stores.redis);
+      await stores.redis.call('SLOWLOG', 'RESET');
+      redisCpu0 = cpuSeconds(stores.redisPid);
+      apiCpu0 = cpuSeconds(api.pid);
+    };
+    if (options.warm) await seed(warmPrefix, warmUsers);
+    else await startMeasuring();
     // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
     const extra = options.cpuProfileDir
       ? [
           '--cpu-prof',
-          `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}${friendsBatch ? '-batch' : ''}-${n}-profiles`)}`,
+          `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}${friendsBatch ? '-batch' : ''}${options.warm ? '-warm' : ''}-${n}-profiles`)}`,
         ]
       : [];
     const { report, problems } = await runWorker(
@@ -140,6 +178,7 @@ export async function benchSweep(
         CONNECTIONS_THREADS: options.threads !== undefined ? String(options.threads) : 'auto',
       },
       extra,
+      options.warm ? startMeasuring : undefined,
     );
     const redisCpu1 = cpuSeconds(stores.redisPid);
     const apiCpu1 = cpuSeconds(api.pid);
@@ -149,6 +188,7 @@ export async function benchSweep(
       ([, , usec, args]) => ({ usec, command: args.slice(0, 3).join(' ').slice(0, 80), args: args.length }),
     );
     if (reapedOf(report) < n) await removeLeftovers(stores, prefix, n);
+    if (options.warm && (report.warmReaped ?? 0) < warmUsers) await removeLeftovers(stores, warmPrefix, warmUsers);
     const seconds = report.wallMs / 1000;
     const posts = gateway === 'memory' ? report.gatewayPosts : (after.POST ?? 0) - (before.POST ?? 0);
     const notifications = gateway === 'memory' ? posts : (after.CHANGES ?? 0) - (before.CHANGES ?? 0);
@@ -161,6 +201,7 @@ export async function benchSweep(
       friendsBatch,
       senderThreads: report.senderThreads,
       ...(options.threads === 0 ? { callingThread: true } : {}),
+      pass: options.warm ? 'warm' : 'cold',
       wallMs: report.wallMs,
       connectionsPerSecond: reaped / seconds,
       notificationsPerSecond: notifications / seconds,

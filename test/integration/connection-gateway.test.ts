@@ -8,6 +8,12 @@ import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } fro
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import {
+  ApiGatewayManagementApiClient,
+  GetConnectionCommand,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { HttpRequest } from '@smithy/core/protocols';
 import { ApiGatewayConnectionGateway } from '../../src/layer/adapters/apigw/connection-gateway';
 import { LeanHttpHandler } from '../../src/layer/adapters/lean-http-handler';
@@ -158,6 +164,43 @@ describe('ApiGatewayConnectionGateway', () => {
     const outcome = await new ApiGatewayConnectionGateway().post(api.endpoint, 'c1', 'x');
     // Assert
     expect(outcome).toBe('gone');
+  });
+
+  it("deserializes the service's answers through the lean client: a modeled GoneException and GetConnection's output", async () => {
+    // Arrange: the gateway's own client, whose serde reads only the config keys it needs (SERDE_CONFIG_KEYS)
+    const api = await standIn((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ connectedAt: '2026-11-30T12:00:00.000Z', identity: { sourceIp: '192.0.2.1' } }));
+        return;
+      }
+      res.writeHead(410, {
+        'content-type': 'application/json',
+        'x-amzn-errortype': 'GoneException',
+        'x-amzn-requestid': 'r-1',
+      });
+      res.end('{"message":"Connection is gone"}');
+    });
+    const gateway = new ApiGatewayConnectionGateway();
+    const client = (gateway as unknown as { client(endpoint: string): ApiGatewayManagementApiClient }).client(
+      api.endpoint,
+    );
+    // Act
+    const error = await client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: 'x' })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const connection = await client.send(new GetConnectionCommand({ ConnectionId: 'c1' }));
+    // Assert
+    expect(error).toBeInstanceOf(GoneException);
+    expect(error).toMatchObject({
+      name: 'GoneException',
+      message: 'Connection is gone',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 410, requestId: 'r-1' },
+    });
+    expect(connection.ConnectedAt).toEqual(new Date('2026-11-30T12:00:00.000Z'));
+    expect(connection.Identity?.SourceIp).toBe('192.0.2.1');
   });
 
   it('answers "throttled" to a 429 and "failed" to a 500, counting only the 500 as a failure', async () => {

@@ -165,8 +165,12 @@ export class ThreadedConnectionGateway implements ConnectionGateway {
   private start(): Sender {
     const worker = new Worker(this.entry, {
       workerData: { role: ROLE, options: this.options },
-      // Sources run through tsx (development, tests); the bundled layer is plain JavaScript.
-      execArgv: this.entry.endsWith('.ts') ? ['--require', 'tsx/cjs'] : [],
+      // Sources run through tsx (development, tests); the bundled layer is plain JavaScript. A process started with
+      // --cpu-prof (the bench's --cpu-prof) profiles its sender threads too.
+      execArgv: [
+        ...process.execArgv.filter((arg) => arg.startsWith('--cpu-prof')),
+        ...(this.entry.endsWith('.ts') ? ['--require', 'tsx/cjs'] : []),
+      ],
       env: process.env,
     });
     return new Sender(worker, (ended) => {

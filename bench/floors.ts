@@ -5,6 +5,7 @@ import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
 import { Pool } from 'pg';
 import { ApiGatewayConnectionGateway } from '@presence/layer';
+import { barePost, cpuPerCall } from './support/post-loop';
 import type { LatencyStats } from './support/stats';
 import { summarize, timeLoopCpu } from './support/stats';
 
@@ -27,6 +28,12 @@ export interface Floors {
     readonly postgresQuery: number;
     readonly connectionsPostRaw: number;
     readonly connectionsPost: number;
+    /**
+     * The same two calls with 16 in flight (as fan-outs and the sweep make them): the process stays busy, so the
+     * figure is the call's own CPU, not the wake-up after each idle wait that one call at a time pays (bare HTTP too).
+     */
+    readonly connectionsPostRawInFlight: number;
+    readonly connectionsPostInFlight: number;
   };
 }
 
@@ -109,6 +116,26 @@ export async function measureFloors(options: {
   const gateway = new ApiGatewayConnectionGateway();
   const post = await timeLoopCpu(n, warm, () => gateway.post(options.connectionsEndpoint, 'floor-connection', payload));
   const connectionsPost = summarize(post.samples);
+
+  // 16 in flight, after as many calls again to warm up; the median of 3 rounds, bare and SDK taking turns, so load on
+  // the machine hits both alike (bench:sdk measures the same way, step by step).
+  const inFlightCalls = Math.max(200, n);
+  const bare = barePost(options.connectionsEndpoint, Buffer.from(payload));
+  const gatewayPost = async (): Promise<void> => {
+    const outcome = await gateway.post(options.connectionsEndpoint, 'floor-connection', payload);
+    if (outcome !== 'sent') throw new Error(`@connections floor post: ${outcome}`);
+  };
+  await cpuPerCall(bare.post, inFlightCalls, 16);
+  await cpuPerCall(gatewayPost, inFlightCalls, 16);
+  const rounds: [number[], number[]] = [[], []];
+  for (let round = 0; round < 3; round += 1) {
+    rounds[0].push(await cpuPerCall(bare.post, inFlightCalls, 16));
+    rounds[1].push(await cpuPerCall(gatewayPost, inFlightCalls, 16));
+  }
+  bare.close();
+  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[1] as number;
+  const connectionsPostRawInFlight = median(rounds[0]);
+  const connectionsPostInFlight = median(rounds[1]);
   return {
     redisPingRaw,
     redisPing,
@@ -121,6 +148,8 @@ export async function measureFloors(options: {
       postgresQuery: select.cpuUs,
       connectionsPostRaw: postRaw.cpuUs,
       connectionsPost: post.cpuUs,
+      connectionsPostRawInFlight,
+      connectionsPostInFlight,
     },
   };
 }

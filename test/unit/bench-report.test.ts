@@ -18,7 +18,15 @@ function results(smoke: boolean): Omit<BenchResults, 'targets'> {
       postgresQuery: stats(0.2),
       connectionsPostRaw: stats(0.3),
       connectionsPost: stats(0.8),
-      cpuUs: { redisPingRaw: 20, redisPing: 40, postgresQuery: 60, connectionsPostRaw: 150, connectionsPost: 360 },
+      cpuUs: {
+        redisPingRaw: 20,
+        redisPing: 40,
+        postgresQuery: 60,
+        connectionsPostRaw: 150,
+        connectionsPost: 360,
+        connectionsPostRawInFlight: 30,
+        connectionsPostInFlight: 120,
+      },
     },
     handlers: [
       {

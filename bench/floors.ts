@@ -133,7 +133,11 @@ export async function measureFloors(options: {
     rounds[1].push(await cpuPerCall(gatewayPost, inFlightCalls, 16));
   }
   bare.close();
-  const median = (values: number[]): number => [...values].sort((a, b) => a - b)[1] as number;
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
   const connectionsPostRawInFlight = median(rounds[0]);
   const connectionsPostInFlight = median(rounds[1]);
   return {

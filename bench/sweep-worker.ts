@@ -10,6 +10,7 @@ import { NO_EVENTS } from '../src/layer/adapters/eventbridge/event-publisher';
 import { NO_QUEUE } from '../src/layer/adapters/sqs/work-queue';
 import { elapsedMs } from './support/stats';
 import { WARMUP_CONNECTION_ID } from './support/connections-api';
+import { MEASURED_PASS_MARK } from './support/sweep-handshake';
 
 /** What the worker reports (one JSON line on stdout). */
 export interface SweepWorkerReport {
@@ -86,8 +87,8 @@ async function main(): Promise<void> {
     await runtime.gateway.post(runtime.config.connectionsEndpoint, WARMUP_CONNECTION_ID, '{}');
     runtime.gateway.posts = 0;
   }
-  // A warm run: one pass over the users seeded for it first, as the previous minute's pass of a warm container; the
-  // bench then seeds the measured users and says go. Only the second pass is measured.
+  // A warm run: one pass over the users seeded for it first, as the previous minute's pass of a warm container. Only
+  // the next pass is measured.
   let warmReaped: number | undefined;
   if (process.env.BENCH_WARM_PASS === '1') {
     const warm = await handler({} as never, { getRemainingTimeInMillis: () => 900_000 });
@@ -95,8 +96,14 @@ async function main(): Promise<void> {
     runtime.gateway.posts = 0;
     runtime.redis.roundTrips = 0;
     runtime.directory.queries = 0;
+  }
+  // Handshake (the sweep bench): the bench seeds the measured users and starts its counters, then says go. The mark
+  // lets it count only what the measured pass logs.
+  if (process.env.BENCH_HANDSHAKE === '1') {
     const go = new Promise((resolve) => process.once('message', resolve));
-    process.send?.('warm');
+    process.stdout.write(`${MEASURED_PASS_MARK}\n`);
+    process.stderr.write(`${MEASURED_PASS_MARK}\n`);
+    process.send?.('ready');
     await go;
   }
   // The scale-out bench starts every worker at one instant, once all are loaded and connected (a mass expiry meets
@@ -171,7 +178,9 @@ async function main(): Promise<void> {
     postgresQueries: runtime.directory.queries,
     posts: runtime.gateway.posts,
     rssBeforeMb: rssBefore / 2 ** 20,
-    peakRssMb: Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20,
+    // A warm run samples only (the process's lifetime peak would include its warm-up pass).
+    peakRssMb:
+      (warmReaped !== undefined ? peakRss : Math.max(peakRss, process.resourceUsage().maxRSS * 1024)) / 2 ** 20,
     peakHeapMb: peakHeap / 2 ** 20,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     senderThreads: runtime.config.connectionsThreads,

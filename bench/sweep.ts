@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { ConnectionsApi } from './support/connections-api';
+import { MEASURED_PASS_MARK } from './support/sweep-handshake';
 import { commandStats, commandStatsDelta, cpuSeconds } from './support/process-stats';
 import { BATCH_POOL_PREFIX, POOL_PREFIX, removeLeftovers, seedExpiredConnections } from './support/seed';
 import type { BenchStores } from './support/stores';
@@ -58,25 +59,44 @@ export interface SweepFigure {
 /** Expired users the warm-up pass of a warm run sweeps (at most the measured count). */
 export const WARM_PASS_USERS = 1000;
 
-/** The worker's report and its warnings and errors, grouped by message (the layer logs one JSON line each). */
+/** The lines after the last {@link MEASURED_PASS_MARK}, or all of them when there is none. */
+function measuredLines(text: string): string[] {
+  const lines = text.split('\n');
+  const at = lines.lastIndexOf(MEASURED_PASS_MARK);
+  return at >= 0 ? lines.slice(at + 1) : lines;
+}
+
+/**
+ * The worker's report and the warnings and errors it logged during the measured pass, grouped by message (the layer
+ * logs one JSON line each). With `beforeMeasuredPass` the worker handshakes over IPC once it is loaded, warm and
+ * connected (and, with BENCH_WARM_PASS=1 in `env`, done with its warm-up pass): the hook runs (seeding, counter
+ * snapshots), then the measured pass starts.
+ */
 export function runWorker(
   env: NodeJS.ProcessEnv,
   extraArgs: string[],
-  /** Runs when a worker started with BENCH_WARM_PASS=1 has done its warm-up pass; the measured pass starts after it. */
-  afterWarmPass?: () => Promise<void>,
+  beforeMeasuredPass?: () => Promise<void>,
 ): Promise<{ report: SweepWorkerReport; problems: { message: string; count: number }[] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...extraArgs, '--import', 'tsx', join(__dirname, 'sweep-worker.ts')], {
-      env: { ...env, ...(afterWarmPass ? { BENCH_WARM_PASS: '1' } : {}) },
+      env: { ...env, ...(beforeMeasuredPass ? { BENCH_HANDSHAKE: '1' } : {}) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
+    let ended = false;
+    const fail = (error: unknown): void => {
+      ended = true;
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    child.on('error', fail);
     child.on('message', (message) => {
-      if (message !== 'warm' || !afterWarmPass) return;
-      afterWarmPass().then(
-        () => child.send('go'),
+      if (message !== 'ready' || !beforeMeasuredPass) return;
+      beforeMeasuredPass().then(
+        () => {
+          if (!ended && child.connected) child.send('go', (error) => error && fail(error));
+        },
         (error: unknown) => {
           child.kill();
-          reject(error instanceof Error ? error : new Error(String(error)));
+          fail(error);
         },
       );
     });
@@ -84,15 +104,18 @@ export function runWorker(
     let err = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-    child.once('exit', (code) => {
-      const lines = out.trim().split('\n');
+    // 'close', not 'exit': the output is complete only once the child's pipes have closed.
+    child.once('close', (code) => {
+      if (ended) return;
+      ended = true;
+      const lines = measuredLines(out.trim());
       const line = lines.pop() ?? '';
       if (code !== 0 || !line.startsWith('{"wallMs"')) {
         reject(new Error(`sweep worker exited with ${code}: ${out.slice(-500)} ${err.slice(-1500)}`));
         return;
       }
       const counts = new Map<string, number>();
-      for (const log of [...lines, ...err.split('\n')]) {
+      for (const log of [...lines, ...measuredLines(err)]) {
         try {
           const entry = JSON.parse(log) as { message?: string; error?: unknown; dependency?: string; cause?: string };
           const detail = [entry.dependency, entry.cause].filter(Boolean).join(': ');
@@ -156,12 +179,11 @@ export async function benchSweep(
       apiCpu0 = cpuSeconds(api.pid);
     };
     if (options.warm) await seed(warmPrefix, warmUsers);
-    else await startMeasuring();
     // One directory per size: the tsx loader thread writes a profile of its own next to the main thread's.
     const extra = options.cpuProfileDir
       ? [
           '--cpu-prof',
-          `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}${friendsBatch ? '-batch' : ''}${options.warm ? '-warm' : ''}-${n}-profiles`)}`,
+          `--cpu-prof-dir=${join(options.cpuProfileDir, `sweep-${gateway}${friendsBatch ? '-batch' : ''}${options.threads === 0 ? '-t0' : ''}${options.warm ? '-warm' : ''}-${n}-profiles`)}`,
         ]
       : [];
     const { report, problems } = await runWorker(
@@ -176,9 +198,12 @@ export async function benchSweep(
         POWERTOOLS_LOG_LEVEL: 'WARN',
         AWS_SDK_JS_SUPPRESS_NODE_DEPRECATION_WARNING: '1',
         CONNECTIONS_THREADS: options.threads !== undefined ? String(options.threads) : 'auto',
+        ...(options.warm ? { BENCH_WARM_PASS: '1' } : {}),
       },
       extra,
-      options.warm ? startMeasuring : undefined,
+      // Cold and warm alike, the counters start once the worker is loaded, connected and warmed up, right before the
+      // measured pass; the measured users are seeded then.
+      startMeasuring,
     );
     const redisCpu1 = cpuSeconds(stores.redisPid);
     const apiCpu1 = cpuSeconds(api.pid);

@@ -203,6 +203,73 @@ describe('ApiGatewayConnectionGateway', () => {
     expect(connection.Identity?.SourceIp).toBe('192.0.2.1');
   });
 
+  it('gives the serde every client config key it reads, on success and on every error shape', async () => {
+    // Arrange: the gateway's own client; its protocol's per-call contexts and serde context are watched for reads of a
+    // key the client config has but the serde's small config (SERDE_CONFIG_KEYS) lacks
+    const answers: [number, Record<string, string>, string][] = [
+      [200, {}, ''],
+      [410, { 'content-type': 'application/json', 'x-amzn-errortype': 'GoneException' }, '{"message":"Gone"}'],
+      [410, {}, ''],
+      [429, { 'content-type': 'application/json', 'x-amzn-errortype': 'LimitExceededException' }, '{"message":"Slow"}'],
+      [403, { 'content-type': 'application/json', 'x-amzn-errortype': 'ForbiddenException' }, '{"message":"No"}'],
+      [500, { 'content-type': 'text/html' }, '<html>oops</html>'],
+      [200, { 'content-type': 'application/json' }, '{"connectedAt":"2026-11-30T12:00:00.000Z"}'],
+    ];
+    let next = 0;
+    const api = await standIn((_req, res) => {
+      const [status, headers, body] = answers[next++ % answers.length]!;
+      res.writeHead(status, headers);
+      res.end(body);
+    });
+    const gateway = new ApiGatewayConnectionGateway();
+    const client = (gateway as unknown as { client(endpoint: string): ApiGatewayManagementApiClient }).client(
+      api.endpoint,
+    );
+    const full = client.config as unknown as Record<string, unknown>;
+    const missing = new Set<string>();
+    const watch = <T extends object>(target: T): T =>
+      new Proxy(target, {
+        get(object, key, receiver) {
+          if (typeof key === 'string' && !(key in object) && key in full) missing.add(key);
+          return Reflect.get(object, key, receiver) as unknown;
+        },
+      });
+    type Protocol = {
+      serdeContext: object;
+      setSerdeContext(context: object): void;
+      serializeRequest(schema: unknown, input: unknown, context: object): Promise<unknown>;
+      deserializeResponse(schema: unknown, context: object, response: unknown): Promise<unknown>;
+    };
+    const protocol = full.protocol as Protocol;
+    protocol.setSerdeContext(watch(protocol.serdeContext));
+    const serialize = protocol.serializeRequest.bind(protocol);
+    const deserialize = protocol.deserializeResponse.bind(protocol);
+    protocol.serializeRequest = (schema, input, context) => serialize(schema, input, watch(context));
+    protocol.deserializeResponse = (schema, context, response) => deserialize(schema, watch(context), response);
+    // Act
+    const outcomes: string[] = [];
+    for (let i = 0; i < answers.length - 1; i += 1)
+      outcomes.push(
+        await client.send(new PostToConnectionCommand({ ConnectionId: `c${i}`, Data: 'x' })).then(
+          () => 'sent',
+          (error: { name: string }) => error.name,
+        ),
+      );
+    const connection = await client.send(new GetConnectionCommand({ ConnectionId: 'c' }));
+    // Assert
+    expect(outcomes).toEqual([
+      'sent',
+      'GoneException',
+      // without the error type header the SDK cannot name a 410 (the gateway goes by the status)
+      'Unknown',
+      'LimitExceededException',
+      'ForbiddenException',
+      expect.any(String),
+    ]);
+    expect(connection.ConnectedAt).toEqual(new Date('2026-11-30T12:00:00.000Z'));
+    expect([...missing]).toEqual([]);
+  });
+
   it('answers "throttled" to a 429 and "failed" to a 500, counting only the 500 as a failure', async () => {
     // Arrange
     const api = await standIn((req, res) => {

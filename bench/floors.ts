@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { ApiGatewayConnectionGateway } from '@presence/layer';
 import { barePost, cpuPerCall } from './support/post-loop';
 import type { LatencyStats } from './support/stats';
-import { summarize, timeLoopCpu } from './support/stats';
+import { median, summarize, timeLoopCpu } from './support/stats';
 
 /** Every floor of one run. */
 export interface Floors {
@@ -133,11 +133,6 @@ export async function measureFloors(options: {
     rounds[1].push(await cpuPerCall(gatewayPost, inFlightCalls, 16));
   }
   bare.close();
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  };
   const connectionsPostRawInFlight = median(rounds[0]);
   const connectionsPostInFlight = median(rounds[1]);
   return {

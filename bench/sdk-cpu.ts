@@ -18,16 +18,11 @@ import { LeanHttpHandler } from '../src/layer/adapters/lean-http-handler';
 import { startConnectionsApi } from './support/connections-api';
 import type { Post } from './support/post-loop';
 import { barePost, cpuPerCall } from './support/post-loop';
+import { median } from './support/stats';
 
 async function measure(post: Post, calls: number, concurrency: number): Promise<number> {
   for (let i = 0; i < 300; i += 1) await post();
   return cpuPerCall(post, calls, concurrency);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /** A retry strategy that does nothing, to measure against the standard one at one attempt (it buys nothing). */

@@ -206,8 +206,7 @@ export async function shutdownRuntime(): Promise<void> {
   authConfig = undefined;
   verifier = undefined;
   client?.disconnect();
-  // Sender threads (CONNECTIONS_THREADS > 0) stop with the runtime.
-  const gateway = (await built?.catch(() => undefined))?.gateway;
-  if (gateway instanceof ThreadedConnectionGateway) await gateway.destroy();
+  // The gateway's sockets, and its sender threads (CONNECTIONS_THREADS > 0), close with the runtime.
+  await (await built?.catch(() => undefined))?.gateway.destroy();
   if (pool) await (await pool.catch(() => undefined))?.end().catch(() => undefined);
 }

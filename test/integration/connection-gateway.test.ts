@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import {
   ApiGatewayManagementApiClient,
@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { HttpRequest } from '@smithy/core/protocols';
 import { ApiGatewayConnectionGateway } from '../../src/layer/adapters/apigw/connection-gateway';
+import { sleep } from '../../src/layer/shared/async';
 import { LeanHttpHandler } from '../../src/layer/adapters/lean-http-handler';
 import { tempDir } from '../support/temp-dirs';
 
@@ -27,6 +28,12 @@ interface Received {
 }
 
 type Answer = (req: Received, res: ServerResponse) => void;
+
+/** The SDK client the gateway makes for `endpoint` (lean middleware, small serde config), to call directly. */
+function leanClient(endpoint: string): ApiGatewayManagementApiClient {
+  const gateway = new ApiGatewayConnectionGateway();
+  return (gateway as unknown as { client(endpoint: string): ApiGatewayManagementApiClient }).client(endpoint);
+}
 
 /** A local stand-in for the management API that records requests and answers as `answer` says. */
 async function standIn(answer: Answer): Promise<{ endpoint: string; received: Received[]; server: Server }> {
@@ -181,10 +188,7 @@ describe('ApiGatewayConnectionGateway', () => {
       });
       res.end('{"message":"Connection is gone"}');
     });
-    const gateway = new ApiGatewayConnectionGateway();
-    const client = (gateway as unknown as { client(endpoint: string): ApiGatewayManagementApiClient }).client(
-      api.endpoint,
-    );
+    const client = leanClient(api.endpoint);
     // Act
     const error = await client.send(new PostToConnectionCommand({ ConnectionId: 'c1', Data: 'x' })).then(
       () => undefined,
@@ -221,10 +225,7 @@ describe('ApiGatewayConnectionGateway', () => {
       res.writeHead(status, headers);
       res.end(body);
     });
-    const gateway = new ApiGatewayConnectionGateway();
-    const client = (gateway as unknown as { client(endpoint: string): ApiGatewayManagementApiClient }).client(
-      api.endpoint,
-    );
+    const client = leanClient(api.endpoint);
     const full = client.config as unknown as Record<string, unknown>;
     const missing = new Set<string>();
     const watch = <T extends object>(target: T): T =>
@@ -288,6 +289,28 @@ describe('ApiGatewayConnectionGateway', () => {
     expect([throttled, failed]).toEqual(['throttled', 'failed']);
     expect(gateway.failures).toBe(1);
     expect(api.received).toHaveLength(2);
+  });
+
+  it('closes its sockets on destroy, and posts again afterwards on a new one', async () => {
+    // Arrange
+    const api = await standIn((_req, res) => {
+      res.writeHead(200, { 'content-length': '0' });
+      res.end();
+    });
+    // The server keeps idle sockets open long enough that only the client can have closed one
+    api.server.keepAliveTimeout = 60_000;
+    const sockets: Socket[] = [];
+    api.server.on('connection', (socket: Socket) => sockets.push(socket));
+    const gateway = new ApiGatewayConnectionGateway();
+    expect(await gateway.post(api.endpoint, 'c1', 'x')).toBe('sent');
+    const [first] = sockets;
+    const closed = new Promise<string>((resolve) => first?.once('close', () => resolve('closed')));
+    // Act
+    await gateway.destroy();
+    // Assert
+    expect(await Promise.race([closed, sleep(1000).then(() => 'still open')])).toBe('closed');
+    expect(await gateway.post(api.endpoint, 'c2', 'y')).toBe('sent');
+    expect(sockets).toHaveLength(2);
   });
 
   it('never retries: one request per post, also when it fails', async () => {

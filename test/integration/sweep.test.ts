@@ -28,6 +28,17 @@ const presenceOf = async (viewer: string, target: string) => {
   ).presenceArr.find((p) => p.userId === target);
 };
 const timeoutsTo = (id: string) => env.api.messagesTo(id).filter((m) => m.type === 'presence-timeout');
+/** Who the presence-timeout messages to a connection were about, sorted. */
+const timedOut = (id: string) =>
+  timeoutsTo(id)
+    .map((m) => m.userId)
+    .sort();
+/** bob's friends user0..user{n-1} (seeded below), each online now on one connection. */
+const openFriends = async (n: number) => {
+  const users = Array.from({ length: n }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
+  for (const u of users) await open(u.userId, u.id);
+  return users;
+};
 
 beforeAll(async () => {
   env = await handlerEnvironment({ GRACE_SECONDS: '10', PRESENCE_TIMEOUT_SECONDS: '90', SWEEP_WINDOW_SECONDS: '0' });
@@ -120,8 +131,7 @@ it('reaps a connection that stopped heart-beating, closes the zombie socket, the
 
 it('two sweeps at once never notify twice and never lose a user', async () => {
   const bob1 = conn('B');
-  const users = Array.from({ length: 20 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
-  for (const u of users) await open(u.userId, u.id);
+  const users = await openFriends(20);
   advance(60_000);
   await open('bob', bob1);
   env.api.reset();
@@ -140,10 +150,7 @@ it('two sweeps at once never notify twice and never lose a user', async () => {
   const [c, d] = await Promise.all([sweepOnce(deps, options), sweepOnce(deps, options)]);
   expect(c.changes + d.changes).toBe(20);
 
-  const notified = timeoutsTo(bob1)
-    .map((m) => m.userId)
-    .sort();
-  expect(notified).toEqual(users.map((u) => u.userId).sort());
+  expect(timedOut(bob1)).toEqual(users.map((u) => u.userId).sort());
   expect([...new Set(env.api.deleted())].sort()).toEqual(users.map((u) => u.id).sort());
   expect(env.api.deleted()).toHaveLength(20);
   await hangUp('bob', bob1);
@@ -151,10 +158,9 @@ it('two sweeps at once never notify twice and never lose a user', async () => {
 
 it('a friend of users in many shards who expire together gets one presence-batch per pass, if it opted in', async () => {
   const [batched, single] = [conn('B'), conn('B')];
-  const users = Array.from({ length: 20 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
+  const users = await openFriends(20);
   // The point: these users' outbox entries live in different shards, yet the pass plans them together.
   expect(new Set(users.map((u) => shardOf(u.userId))).size).toBeGreaterThan(10);
-  for (const u of users) await open(u.userId, u.id);
   advance(60_000);
   const optIn = wsEvent<{ queryStringParameters?: Record<string, string> }>('connect', 'bob', batched);
   optIn.queryStringParameters = { batch: '1' };
@@ -174,19 +180,14 @@ it('a friend of users in many shards who expire together gets one presence-batch
   expect(batch.changes.every((c) => c.type === 'presence-timeout')).toBe(true);
   expect(batch.changes.map((c) => c.userId).sort()).toEqual(users.map((u) => u.userId).sort());
   // Without the opt-in, one message per change, as before.
-  expect(
-    timeoutsTo(single)
-      .map((m) => m.userId)
-      .sort(),
-  ).toEqual(users.map((u) => u.userId).sort());
+  expect(timedOut(single)).toEqual(users.map((u) => u.userId).sort());
   await Promise.all([hangUp('bob', batched), hangUp('bob', single)]);
 });
 
 it('loads the friend lists of changed users without a cached list while it reaps, and delivers with them', async () => {
   // Arrange: five friends of bob expire; three of them no longer have their friend list cached
   const bob1 = conn('B');
-  const users = Array.from({ length: 5 }, (_, i) => ({ userId: `user${i}`, id: conn(`U${i}`) }));
-  for (const u of users) await open(u.userId, u.id);
+  const users = await openFriends(5);
   advance(60_000);
   await open('bob', bob1);
   const runtime = await getRuntime();
@@ -213,11 +214,7 @@ it('loads the friend lists of changed users without a cached list while it reaps
   // Assert: the second pass handed delivery exactly the three uncached lists, loaded in one query, and bob heard of all
   expect(handedOver[1]?.sort()).toEqual(uncached);
   expect(runtime.directory.queries - queriesBefore).toBe(1);
-  expect(
-    timeoutsTo(bob1)
-      .map((m) => m.userId)
-      .sort(),
-  ).toEqual(users.map((u) => u.userId));
+  expect(timedOut(bob1)).toEqual(users.map((u) => u.userId));
   await hangUp('bob', bob1);
 });
 
@@ -236,11 +233,7 @@ it('a failing delivery to one connection does not stop the others', async () => 
   const stats = await sweep();
 
   expect(stats.retried).toBeGreaterThanOrEqual(1);
-  expect(
-    timeoutsTo(bob2)
-      .map((m) => m.userId)
-      .sort(),
-  ).toEqual(['alice']);
+  expect(timedOut(bob2)).toEqual(['alice']);
   expect((await presenceOf('alice', 'carol'))?.status).toBe('offline');
   await Promise.all([hangUp('bob', bob1), hangUp('bob', bob2)]);
 });

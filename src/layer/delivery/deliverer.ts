@@ -133,8 +133,9 @@ export class DeliveryService implements Deliverer {
     const missing = [...new Set(changes.filter(needsList).map((c) => c.record.userId))];
     const loaded = new Map<string, UserContext>();
     const unavailable = new Set<string>();
-    const ahead = lists ? missing.filter((id) => lists.has(id)) : [];
-    const toLoad = ahead.length > 0 ? missing.filter((id) => !lists?.has(id)) : missing;
+    const ahead: string[] = [];
+    const toLoad: string[] = [];
+    for (const id of missing) (lists?.has(id) ? ahead : toLoad).push(id);
     const chunks: string[][] = [];
     for (let i = 0; i < toLoad.length; i += CONTEXT_CHUNK) chunks.push(toLoad.slice(i, i + CONTEXT_CHUNK));
     const [aheadLists, loads] = await Promise.all([

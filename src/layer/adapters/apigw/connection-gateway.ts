@@ -151,6 +151,12 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
     }
   }
 
+  /** Closes every client's sockets (the runtime's shutdown); the next call creates its client again. */
+  async destroy(): Promise<void> {
+    for (const client of this.clients.values()) client.destroy();
+    this.clients.clear();
+  }
+
   private client(endpoint: string): ApiGatewayManagementApiClient {
     let client = this.clients.get(endpoint);
     if (!client) {

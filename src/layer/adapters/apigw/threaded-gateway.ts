@@ -1,6 +1,6 @@
 // ConnectionGateway whose @connections calls run on worker threads, each with its own ApiGatewayConnectionGateway.
 //
-// A call costs about 0.2 ms of CPU in the SDK (docs/bench/sdk-profile.md), and a mass expiry or a large fan-out is
+// A call costs about 0.1–0.3 ms of CPU in the SDK (docs/bench/sdk-profile.md), and a mass expiry or a large fan-out is
 // thousands of calls: on one thread they queue behind each other and behind the store work that plans them. A Lambda
 // function with more than 1,769 MB has more than one vCPU; these threads use them. The main thread keeps planning,
 // the rate cap, retries and acks, and only hands each call over (a few µs, batched per event-loop turn).
